@@ -1,0 +1,1 @@
+"""Trace-driven simulation: drives `abr.session` over a virtual clock and a trace-shaped link."""

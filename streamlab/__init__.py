@@ -1,0 +1,1 @@
+"""streamlab: the application layer (command line) over abr/, simulator/, traces/, player/, backend_stub/."""

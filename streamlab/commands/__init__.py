@@ -1,0 +1,1 @@
+"""Sub-commands of the `streamlab` command line, one module each."""

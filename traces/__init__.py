@@ -1,0 +1,1 @@
+"""Network traces: loaders for the common formats, synthetic generators, statistics."""
