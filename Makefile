@@ -5,7 +5,16 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: bootstrap system-deps demo test lint bench clean
+.PHONY: bootstrap system-deps demo test lint bench compile clean-compiled clean
+
+# The simulation hot path, compiled by mypyc for sweeps (`make compile`); the same source runs
+# interpreted otherwise. `streamlab` and the tests refuse compiled modules older than their source.
+HOT_PATH := abr/session.py abr/context.py abr/events.py abr/commands.py abr/config.py \
+	abr/estimators/ewma.py abr/estimators/harmonic.py abr/rules/abandon.py \
+	abr/rules/insufficient_buffer.py abr/algorithms/bola_math.py abr/algorithms/bola.py \
+	abr/algorithms/bolae.py abr/algorithms/bba.py abr/algorithms/throughput.py \
+	abr/algorithms/dynamic.py abr/algorithms/mpc_plan.py abr/algorithms/robustmpc.py \
+	abr/algorithms/streamlab.py abr/presentation.py abr/qoe.py simulator/link.py simulator/run.py
 
 bootstrap: system-deps $(STAMP)
 
@@ -28,8 +37,17 @@ lint: bootstrap
 test: lint
 	$(VENV)/bin/pytest -q
 
-bench: bootstrap
+bench: compile
 	$(PY) -m bench.run
 
+compile: bootstrap
+	@$(VENV)/bin/mypyc $(HOT_PATH) >/dev/null
+	@echo "compiled the hot path ($(words $(HOT_PATH)) modules); 'make clean-compiled' undoes it"
+
+clean-compiled:
+	rm -rf build
+	find abr simulator -name '*.so' -delete
+
 clean:
-	rm -rf $(VENV) demo-results .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) demo-results .pytest_cache .mypy_cache .ruff_cache build
+	find abr simulator -name '*.so' -delete

@@ -61,6 +61,7 @@ class Presentation:
     subtitle_tracks: tuple[MediaTrack, ...] = ()
     source: str = ""  # URL or file name it was built from, for error messages
     _starts: tuple[float, ...] = field(default=(), init=False, repr=False, compare=False)
+    _sizes: tuple[tuple[float, ...], ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.renditions:
@@ -81,6 +82,8 @@ class Presentation:
         for d in self.segment_durations_s[:-1]:
             starts.append(starts[-1] + d)
         object.__setattr__(self, "_starts", tuple(starts))
+        sizes = tuple(tuple(r.segments[i].size_bits for r in self.renditions) for i in range(n))
+        object.__setattr__(self, "_sizes", sizes)
 
     @property
     def segment_count(self) -> int:
@@ -110,6 +113,7 @@ class Presentation:
 
     def size_table_bits(self) -> list[list[float]]:
         """sizes[segment][rendition] in bits: the layout the algorithms read on the hot path."""
-        return [
-            [r.segments[i].size_bits for r in self.renditions] for i in range(self.segment_count)
-        ]
+        return [list(row) for row in self._sizes]
+
+    def segment_end_s(self, index: int) -> float:
+        return self._starts[index] + self.segment_durations_s[index]

@@ -7,6 +7,9 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from streamlab.compiled import stale_compiled_modules
+from streamlab.errors import UsageError
+
 # Each module exposes `register(subparsers)`, which adds its parser and sets `func`
 # (args -> exit code) as the default for that parser.
 COMMAND_MODULES = (
@@ -15,10 +18,6 @@ COMMAND_MODULES = (
     "streamlab.commands.traces",
     "streamlab.commands.demo",
 )
-
-
-class UsageError(Exception):
-    """Bad input from the user: printed as one line, exit code 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,6 +29,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    stale = stale_compiled_modules()
+    if stale:
+        print(
+            f"streamlab: error: compiled modules are older than their source ({', '.join(stale)}); "
+            "run 'make compile' again or 'make clean-compiled'",
+            file=sys.stderr,
+        )
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

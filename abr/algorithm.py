@@ -1,0 +1,53 @@
+"""The interface every ABR algorithm implements: built-in ones and researchers' own.
+
+A minimal algorithm overrides `choose` only:
+
+    class AlwaysSecondLowest(AbrAlgorithm):
+        name = "second-lowest"
+
+        def choose(self, ctx: AbrContext) -> int:
+            return min(1, ctx.max_rendition)
+
+The session calls `start` once the presentation is known, `choose` before each request,
+`on_download` after each download, `on_idle` after waiting on a full buffer, `on_seek`
+after a seek, and `should_abandon` while a download is slow (when abandonment is enabled).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from abr.context import AbrContext, DownloadRecord, Progress
+from abr.rules.abandon import abandon_if_late
+
+
+@dataclass(slots=True, frozen=True)
+class Decision:
+    """A rendition, optionally requested only after `delay_s` (BOLA's pacing)."""
+
+    rendition: int
+    delay_s: float = 0.0
+
+
+class AbrAlgorithm:
+    name: ClassVar[str] = "custom"
+
+    def start(self, ctx: AbrContext) -> None:
+        """The presentation and buffer target are known: derive parameters here."""
+
+    def choose(self, ctx: AbrContext) -> int | Decision:
+        raise NotImplementedError(f"{type(self).__name__} must implement choose()")
+
+    def on_download(self, ctx: AbrContext, record: DownloadRecord) -> None:
+        """A download finished (or was abandoned: `record.abandoned`)."""
+
+    def on_idle(self, ctx: AbrContext, waited_s: float) -> None:
+        """The session waited `waited_s` because the buffer was full."""
+
+    def on_seek(self, ctx: AbrContext) -> None:
+        """The buffer was flushed; `ctx.segment_index` is the new start."""
+
+    def should_abandon(self, ctx: AbrContext, progress: Progress) -> int | None:
+        """A lower rendition to re-request the segment at, or None to keep downloading."""
+        return abandon_if_late(ctx, progress)

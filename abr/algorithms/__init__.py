@@ -1,0 +1,19 @@
+"""The built-in ABR algorithms, one module each, selectable by name."""
+
+from abr.algorithms.bba import BbaAbr
+from abr.algorithms.bola import BolaAbr
+from abr.algorithms.bolae import BolaEAbr
+from abr.algorithms.dynamic import DynamicAbr
+from abr.algorithms.robustmpc import RobustMpcAbr
+from abr.algorithms.streamlab import StreamlabAbr
+from abr.algorithms.throughput import ThroughputAbr
+
+__all__ = [
+    "BbaAbr",
+    "BolaAbr",
+    "BolaEAbr",
+    "DynamicAbr",
+    "RobustMpcAbr",
+    "StreamlabAbr",
+    "ThroughputAbr",
+]

@@ -1,0 +1,43 @@
+"""Session settings: the knobs of start-up, buffering, abandonment and retries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfig:
+    # Look-ahead: request the next segment only while buffer + that segment fits the target.
+    buffer_target_s: float | None = None  # None: `buffer_target_segments` segments
+    buffer_target_segments: int = 4
+    # Media needed before playback starts, and before it resumes after a stall.
+    startup_buffer_s: float | None = None  # None: one segment
+    resume_buffer_s: float | None = None  # None: one segment
+    # "lowest": the first segment comes from the lowest rendition (fast first frame);
+    # "estimate": the algorithm decides, from `initial_throughput_kbps` if given.
+    first_rendition: str = "lowest"
+    initial_throughput_kbps: float | None = None
+    abandonment: bool = True
+    # Abandonment checks: first after this much time in flight, then adaptively.
+    abandon_check_after_s: float = 0.5
+    abandon_check_interval_s: float = 0.25
+    ewma_half_lives_s: tuple[float, float] = (3.0, 9.0)
+    max_retries: int = 6
+    retry_backoff_s: float = 0.5
+    retry_backoff_max_s: float = 8.0
+
+    def __post_init__(self) -> None:
+        if self.first_rendition not in ("lowest", "estimate"):
+            raise ValueError(
+                f"first_rendition must be 'lowest' or 'estimate', not {self.first_rendition!r}"
+            )
+        if self.buffer_target_s is not None and self.buffer_target_s <= 0:
+            raise ValueError("buffer_target_s must be positive")
+        if self.buffer_target_segments < 1:
+            raise ValueError("buffer_target_segments must be at least 1")
+
+    def target_s(self, segment_duration_s: float) -> float:
+        target = self.buffer_target_s
+        if target is None:
+            target = self.buffer_target_segments * segment_duration_s
+        return max(target, segment_duration_s)  # room for at least one segment

@@ -1,0 +1,100 @@
+"""What an ABR algorithm sees when it decides: one `AbrContext` per session, updated in place.
+
+Algorithms read it; only the session writes it. It is a plain slotted object rather than a
+fresh snapshot per decision because the simulator makes millions of decisions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from abr.presentation import Presentation
+
+
+@dataclass(slots=True)
+class DownloadRecord:
+    """One finished (or abandoned) download, as the session saw it."""
+
+    segment_index: int
+    rendition_index: int
+    bits: float  # received; equals the segment size unless abandoned
+    requested_at: float
+    first_byte_at: float
+    done_at: float
+    throughput_kbps: float  # bits over transfer time (first byte to last)
+    latency_s: float
+    buffer_before_s: float  # at request time
+    buffer_after_s: float
+    stall_s: float  # stall time accumulated while waiting for this download
+    abandoned: bool = False
+
+
+@dataclass(slots=True)
+class Progress:
+    """An in-flight download, offered to `should_abandon`."""
+
+    segment_index: int
+    rendition_index: int
+    size_bits: float
+    received_bits: float
+    elapsed_s: float  # since the request
+    latency_s: float | None  # time to first byte, once known
+
+
+class AbrContext:
+    """Session state visible to algorithms. Times in seconds, rates in kbit/s, sizes in bits."""
+
+    __slots__ = (
+        "bitrates_kbps",
+        "buffer_s",
+        "buffer_target_s",
+        "downloads",
+        "last_rendition",
+        "latency_s",
+        "max_rendition",
+        "now",
+        "playing",
+        "presentation",
+        "segment_count",
+        "segment_duration_s",
+        "segment_durations_s",
+        "segment_index",
+        "sizes_bits",
+        "start_index",
+        "throughput_kbps",
+    )
+
+    def __init__(self, presentation: Presentation, buffer_target_s: float) -> None:
+        self.presentation = presentation
+        self.bitrates_kbps: list[float] = list(presentation.bitrates_kbps)
+        self.sizes_bits: list[list[float]] = presentation.size_table_bits()
+        self.segment_durations_s: list[float] = list(presentation.segment_durations_s)
+        self.segment_count = presentation.segment_count
+        # Nominal duration: what rules that reason "per segment" use.
+        self.segment_duration_s = max(self.segment_durations_s)
+        self.buffer_target_s = buffer_target_s
+        self.max_rendition = len(self.bitrates_kbps) - 1
+        self.now = 0.0
+        self.segment_index = 0  # the segment about to be requested
+        self.start_index = 0  # where playback started or last seeked to
+        self.buffer_s = 0.0
+        self.playing = False
+        self.last_rendition: int | None = None
+        self.throughput_kbps: float | None = None
+        self.latency_s = 0.0
+        self.downloads: list[DownloadRecord] = []
+
+    @property
+    def segments_left(self) -> int:
+        return self.segment_count - self.segment_index
+
+    def highest_sustainable(self, throughput_kbps: float) -> int:
+        """Highest rendition whose segment downloads (after latency) within its duration."""
+        d = self.segment_duration_s
+        budget = d - self.latency_s
+        quality = 0
+        for q in range(1, self.max_rendition + 1):
+            if d * self.bitrates_kbps[q] / throughput_kbps > budget:
+                break
+            quality = q
+        return quality

@@ -1,0 +1,1 @@
+"""The origin's HTTP API (FastAPI): auth, catalog, manifests, progress, uploads, media."""

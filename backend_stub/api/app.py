@@ -1,0 +1,51 @@
+"""App factory: one FastAPI app per config, state on app.state (no module globals)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from backend_stub.api import auth_routes, catalog, media, playback, uploads
+from backend_stub.api.state import AppState
+from backend_stub.config import BackendConfig
+from backend_stub.db import session_factory
+from backend_stub.queue import JobQueue
+from backend_stub.store import open_store
+
+
+def create_app(config: BackendConfig) -> FastAPI:
+    sessions = session_factory(config.database_url)
+    app = FastAPI(title="streamlab origin", version="1")
+    app.state.backend = AppState(
+        config=config, sessions=sessions, store=open_store(config.store_url), queue=JobQueue(sessions)
+    )
+    for module in (auth_routes, catalog, playback, uploads, media):
+        app.include_router(module.router)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m backend_stub.api.app --config DATA/backend.json --port N`: the origin process."""
+    import uvicorn
+
+    parser = argparse.ArgumentParser(prog="python -m backend_stub.api.app")
+    parser.add_argument("--config", required=True, type=Path)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", required=True, type=int)
+    args = parser.parse_args(argv)
+    app = create_app(BackendConfig.load(args.config))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
+                backlog=2048, timeout_keep_alive=30)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

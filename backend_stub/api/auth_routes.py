@@ -1,0 +1,29 @@
+"""POST /api/v1/auth/token: username + password → JWT."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel
+
+from backend_stub.api.state import StateDep
+from backend_stub.auth import authenticate, issue_token
+
+router = APIRouter()
+
+
+class LoginRequest(BaseModel):
+    username: str
+    password: str
+
+
+@router.post("/api/v1/auth/token")
+def login(body: LoginRequest, state: StateDep) -> dict[str, object]:
+    principal = authenticate(state.sessions, body.username, body.password)
+    if principal is None:
+        raise HTTPException(401, "wrong username or password", headers={"WWW-Authenticate": "Bearer"})
+    ttl = state.config.jwt_ttl_seconds
+    return {
+        "access_token": issue_token(state.config.jwt_secret, principal, ttl),
+        "token_type": "bearer",
+        "expires_in": ttl,
+    }

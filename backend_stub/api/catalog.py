@@ -1,0 +1,123 @@
+"""Catalog (`GET /api/v1/videos`), one title, and the playback manifest endpoint."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Request
+from sqlalchemy import select
+
+from backend_stub.api.state import AppState, StateDep, UserDep
+from backend_stub.models import PlaybackSession, Video
+from backend_stub.signing import signed_path
+
+router = APIRouter()
+
+
+def media_url(state: AppState, request: Request, video_id: str, filename: str) -> str:
+    """A signed URL through the edge (or straight at the origin when no edge is configured;
+    the origin checks the same signature)."""
+    base = state.config.edge_url or str(request.base_url).rstrip("/")
+    ttl = state.config.signed_url_ttl_seconds
+    return base + signed_path(state.config.url_signing_secret, video_id, filename, ttl)
+
+
+def video_summary(state: AppState, request: Request, v: Video) -> dict[str, Any]:
+    media = v.media or {}
+    poster = media.get("poster")
+    return {
+        "video_id": v.id,
+        "title": v.title,
+        "status": v.status,
+        "error": v.error,
+        "duration_seconds": v.duration_seconds,
+        "genre": v.genre,
+        "tags": list(v.tags or []),
+        "poster_url": media_url(state, request, v.id, poster) if poster and v.status == "READY" else None,
+        "renditions": [{"height": r["height"], "width": r["width"], "bitrate_kbps": r["bitrate_kbps"]}
+                       for r in media.get("rungs", [])],
+        "intro": {"start_seconds": v.intro_start, "end_seconds": v.intro_end}
+        if v.intro_start is not None and v.intro_end is not None else None,
+    }
+
+
+@router.get("/api/v1/videos")
+def list_videos(request: Request, state: StateDep, q: str = "") -> dict[str, Any]:
+    stmt = select(Video).order_by(Video.created_at)
+    if q.strip():
+        stmt = stmt.where(Video.title.ilike(f"%{q.strip()}%"))
+    with state.sessions() as s:
+        videos = s.scalars(stmt).all()
+    return {"videos": [video_summary(state, request, v) for v in videos]}
+
+
+@router.get("/api/v1/videos/{video_id}")
+def get_video(video_id: str, request: Request, state: StateDep) -> dict[str, Any]:
+    with state.sessions() as s:
+        v = s.get(Video, video_id)
+    if v is None:
+        raise HTTPException(404, f"no video {video_id!r}")
+    return video_summary(state, request, v)
+
+
+@router.get("/api/v1/videos/{video_id}/manifest")
+def manifest(
+    video_id: str,
+    request: Request,
+    user: UserDep,
+    state: StateDep,
+    x_device_type: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    caps = state.config.device_caps
+    device = (x_device_type or state.config.default_device_type).strip().lower()
+    if device not in caps:
+        raise HTTPException(400, f"unknown X-Device-Type {x_device_type!r}; expected one of {sorted(caps)}")
+    with state.sessions() as s:
+        v = s.get(Video, video_id)
+    if v is None:
+        raise HTTPException(404, f"no video {video_id!r}")
+    if v.status != "READY":
+        raise HTTPException(409, f"video {video_id} is {v.status}, not READY" + (f": {v.error}" if v.error else ""))
+    media = v.media or {}
+    rungs = media.get("rungs", [])
+    cap = caps[device]
+    allowed = [r for r in rungs if r["height"] <= cap] or rungs[:1]
+    capped = len(allowed) < len(rungs)
+    top = max(r["height"] for r in allowed)
+    now = time.time()
+    session_id = secrets.token_urlsafe(16)
+    with state.sessions.begin() as s:
+        s.add(PlaybackSession(
+            id=session_id, user_id=user.user_id, video_id=v.id, device_type=device,
+            created_at=now, expires_at=now + state.config.signed_url_ttl_seconds,
+        ))
+
+    def url(name: str) -> str:
+        return media_url(state, request, v.id, name)
+
+    suffix = f"_{top}p" if capped else ""
+    result: dict[str, Any] = {
+        "video_id": v.id,
+        "title": v.title,
+        "playback_session_id": session_id,
+        "duration_seconds": v.duration_seconds,
+        "device_type": device,
+        "max_height": top,
+        "master_playlist_url": url(f"master{suffix}.m3u8"),
+        "dash_manifest_url": url(f"manifest{suffix}.mpd"),
+        "renditions": [{"height": r["height"], "width": r["width"], "bitrate_kbps": r["bitrate_kbps"]}
+                       for r in allowed],
+        "subtitles": [
+            {"language": sub["language"], "url": url(sub["path"])} for sub in media.get("subtitles", [])
+        ],
+        "audio_tracks": [{"language": "und", "name": "main", "default": True}] if media.get("has_audio") else [],
+        "intro": {"start_seconds": v.intro_start, "end_seconds": v.intro_end}
+        if v.intro_start is not None and v.intro_end is not None else None,
+        "poster_url": url(media["poster"]) if media.get("poster") else None,
+        "thumbnails_url": url(media["thumbnails_vtt"]) if media.get("thumbnails_vtt") else None,
+    }
+    if "hls-ts" in media.get("packagings", []):
+        result["hls_ts_playlist_url"] = url(f"ts/master{suffix}.m3u8")
+    return result

@@ -1,0 +1,179 @@
+"""Chunked, resumable upload (tus-style offsets).
+
+POST /api/v1/uploads              {filename, size, sha256, title, …} → {upload_id, offset}
+HEAD|GET /api/v1/uploads/{id}     → Upload-Offset: bytes the server has
+PATCH /api/v1/uploads/{id}        Upload-Offset: N, body = next chunk → new offset
+POST /api/v1/uploads/{id}/complete → checksum check, raw/{video_id}/source…, job queued
+
+A chunk counts only once it arrived whole; a cut mid-chunk leaves the offset at the last
+whole chunk, and the client resumes from the offset HEAD reports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Request, Response
+from pydantic import BaseModel, Field
+from starlette.requests import ClientDisconnect
+
+from backend_stub.api.state import AppState, StateDep, UserDep
+from backend_stub.auth import Principal
+from backend_stub.models import Upload, Video
+
+router = APIRouter()
+
+MAX_UPLOAD_BYTES = 20 * 1024**3
+_ALLOWED_OPTIONS = {"hls_ts", "per_title", "max_height", "preset", "segment_seconds"}
+_LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
+
+class CreateUpload(BaseModel):
+    filename: str = Field(min_length=1, max_length=512)
+    size: int = Field(gt=0, le=MAX_UPLOAD_BYTES)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    title: str = Field(min_length=1, max_length=512)
+    genre: str = ""
+    tags: list[str] = []
+    intro_start: float | None = Field(default=None, ge=0)
+    intro_end: float | None = Field(default=None, ge=0)
+    options: dict[str, Any] = {}
+
+
+def _part_path(state: AppState, upload_id: str) -> Path:
+    return state.config.uploads_dir / f"{upload_id}.part"
+
+
+def _own_upload(state: AppState, upload_id: str, user: Principal) -> Upload:
+    with state.sessions() as s:
+        up = s.get(Upload, upload_id)
+    if up is None or up.user_id != user.user_id:
+        raise HTTPException(404, f"no upload {upload_id!r}")
+    return up
+
+
+@router.post("/api/v1/uploads", status_code=201)
+def create_upload(body: CreateUpload, user: UserDep,
+                  state: StateDep) -> dict[str, Any]:
+    unknown = set(body.options) - _ALLOWED_OPTIONS
+    if unknown:
+        raise HTTPException(422, f"unknown options {sorted(unknown)}; allowed: {sorted(_ALLOWED_OPTIONS)}")
+    if (body.intro_start is None) != (body.intro_end is None) or (
+        body.intro_start is not None and body.intro_end is not None and body.intro_end <= body.intro_start
+    ):
+        raise HTTPException(422, "intro needs both intro_start and intro_end, with end after start")
+    upload_id = secrets.token_hex(8)
+    state.config.uploads_dir.mkdir(parents=True, exist_ok=True)
+    _part_path(state, upload_id).touch()
+    meta = body.model_dump(exclude={"filename", "size", "sha256"})
+    with state.sessions.begin() as s:
+        s.add(Upload(id=upload_id, user_id=user.user_id, filename=Path(body.filename).name, size=body.size,
+                     sha256=body.sha256, offset=0, status="OPEN", metadata_=meta, created_at=time.time()))
+    return {"upload_id": upload_id, "offset": 0, "size": body.size,
+            "upload_url": f"/api/v1/uploads/{upload_id}"}
+
+
+@router.api_route("/api/v1/uploads/{upload_id}", methods=["GET", "HEAD"])
+def upload_status(upload_id: str, response: Response, user: UserDep,
+                  state: StateDep) -> dict[str, Any]:
+    up = _own_upload(state, upload_id, user)
+    response.headers["Upload-Offset"] = str(up.offset)
+    response.headers["Upload-Length"] = str(up.size)
+    response.headers["Cache-Control"] = "no-store"
+    return {"upload_id": up.id, "offset": up.offset, "size": up.size, "status": up.status, "video_id": up.video_id}
+
+
+@router.patch("/api/v1/uploads/{upload_id}", status_code=204)
+async def upload_chunk(upload_id: str, request: Request, upload_offset: Annotated[int, Header()],
+                       user: UserDep, state: StateDep) -> Response:
+    up = _own_upload(state, upload_id, user)
+    if up.status != "OPEN":
+        raise HTTPException(409, f"upload {upload_id} is already {up.status}")
+    if upload_offset != up.offset:
+        raise HTTPException(409, f"Upload-Offset {upload_offset} does not match the server's offset {up.offset}; "
+                                 "HEAD the upload and resume from there")
+    received = 0
+    path = _part_path(state, upload_id)
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.lseek(fd, up.offset, os.SEEK_SET)
+        async for piece in request.stream():
+            if up.offset + received + len(piece) > up.size:
+                raise HTTPException(413, f"chunk runs past the declared size {up.size}")
+            os.write(fd, piece)
+            received += len(piece)
+        os.ftruncate(fd, up.offset + received)
+        os.fsync(fd)
+    except ClientDisconnect:
+        # Cut mid-chunk: keep the offset at the last whole chunk.
+        os.ftruncate(fd, up.offset)
+        return Response(status_code=400)
+    finally:
+        os.close(fd)
+    new_offset = up.offset + received
+    with state.sessions.begin() as s:
+        row = s.get(Upload, upload_id)
+        assert row is not None
+        row.offset = new_offset
+    return Response(status_code=204, headers={"Upload-Offset": str(new_offset)})
+
+
+@router.post("/api/v1/uploads/{upload_id}/subtitles/{language}", status_code=201)
+async def upload_subtitles(upload_id: str, language: str, request: Request,
+                           user: UserDep,
+                           state: StateDep) -> dict[str, Any]:
+    up = _own_upload(state, upload_id, user)
+    if not _LANG.match(language):
+        raise HTTPException(422, f"subtitle language {language!r} is not a BCP-47 tag like 'en' or 'pt-BR'")
+    text = (await request.body()).decode("utf-8", errors="replace")
+    if not text.lstrip("\ufeff").startswith("WEBVTT"):
+        raise HTTPException(422, f"subtitles for {language!r} are not WebVTT (must start with 'WEBVTT')")
+    sub_path = state.config.uploads_dir / f"{up.id}.{language}.vtt"
+    sub_path.write_text(text)
+    return {"language": language}
+
+
+@router.post("/api/v1/uploads/{upload_id}/complete")
+def complete_upload(upload_id: str, user: UserDep,
+                    state: StateDep) -> dict[str, Any]:
+    up = _own_upload(state, upload_id, user)
+    if up.status == "COMPLETE":
+        return {"video_id": up.video_id, "status": "PENDING"}  # idempotent replay
+    if up.offset != up.size:
+        raise HTTPException(409, f"upload has {up.offset} of {up.size} bytes; send the rest first")
+    path = _part_path(state, upload_id)
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != up.sha256:
+        raise HTTPException(422, f"checksum mismatch: declared sha256 {up.sha256}, received {digest.hexdigest()}")
+    video_id = secrets.token_hex(6)
+    suffix = Path(up.filename).suffix.lower() or ".bin"
+    source_key = f"raw/{video_id}/source{suffix}"
+    state.store.put_file(source_key, path)
+    for sub in state.config.uploads_dir.glob(f"{up.id}.*.vtt"):
+        language = sub.name.split(".")[1]
+        state.store.put_file(f"raw/{video_id}/subtitles/{language}.vtt", sub)
+        sub.unlink()
+    meta = up.metadata_ or {}
+    now = time.time()
+    with state.sessions.begin() as s:
+        s.add(Video(
+            id=video_id, title=meta["title"], status="PENDING", source_key=source_key, owner_id=user.user_id,
+            genre=meta.get("genre", ""), tags=meta.get("tags", []), intro_start=meta.get("intro_start"),
+            intro_end=meta.get("intro_end"), options=meta.get("options", {}), media={},
+            created_at=now, updated_at=now,
+        ))
+        row = s.get(Upload, upload_id)
+        assert row is not None
+        row.status, row.video_id = "COMPLETE", video_id
+    state.queue.enqueue(video_id, state.config.max_attempts)
+    path.unlink(missing_ok=True)
+    return {"video_id": video_id, "status": "PENDING"}

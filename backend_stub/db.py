@@ -1,0 +1,57 @@
+"""Engine/session factory and create-on-start with a schema version check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend_stub.errors import SchemaVersionError
+from backend_stub.models import SCHEMA_VERSION, Base, SchemaMeta
+
+
+def make_engine(database_url: str) -> Engine:
+    if database_url.startswith("sqlite"):
+        # Workers and the origin are separate processes writing one file: WAL lets readers
+        # proceed during a write, and busy_timeout waits for the lock instead of failing.
+        engine = create_engine(database_url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return create_engine(database_url, pool_pre_ping=True)
+
+
+def init_db(engine: Engine) -> None:
+    """Create the tables on an empty database; refuse one stamped with another version."""
+    tables = set(inspect(engine).get_table_names())
+    if tables and "schema_meta" not in tables:
+        raise SchemaVersionError(
+            f"database {engine.url.render_as_string(hide_password=True)} has tables "
+            f"{sorted(tables)} but no schema_meta table: it was not created by streamlab"
+        )
+    Base.metadata.create_all(engine)
+    with Session(engine) as session, session.begin():
+        row = session.get(SchemaMeta, "schema_version")
+        if row is None:
+            session.add(SchemaMeta(key="schema_version", value=str(SCHEMA_VERSION)))
+        elif row.value != str(SCHEMA_VERSION):
+            raise SchemaVersionError(
+                f"database {engine.url.render_as_string(hide_password=True)} has schema version "
+                f"{row.value}, this streamlab expects {SCHEMA_VERSION}; use a new --data-dir "
+                "(or --database-url) or migrate the database"
+            )
+
+
+def session_factory(database_url: str) -> sessionmaker[Session]:
+    engine = make_engine(database_url)
+    init_db(engine)
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,1 @@
+"""The nginx CDN tiers: config generation and process management."""

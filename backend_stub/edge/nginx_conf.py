@@ -1,0 +1,149 @@
+"""nginx configs for the two CDN tiers: edge (client-facing) → shield → origin.
+
+Both tiers cache by object key with the signing token stripped (one cached copy per object
+however many tokens point at it), and both hold a cache lock on a miss so N concurrent
+misses become one upstream fetch. The edge validates the signed URL with auth_request
+before looking in its cache, so expired/forged tokens are refused even for cached objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class TierPaths:
+    root: Path  # everything this nginx writes lives here: pid, logs, temp, cache
+
+    def prepare(self) -> None:
+        for sub in ("logs", "tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi", "cache"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+
+    @property
+    def conf(self) -> Path:
+        return self.root / "nginx.conf"
+
+    @property
+    def access_log(self) -> Path:
+        return self.root / "logs" / "access.log"
+
+    @property
+    def error_log(self) -> Path:
+        return self.root / "logs" / "error.log"
+
+
+def _common(paths: TierPaths, name: str) -> str:
+    r = paths.root
+    return f"""
+worker_processes 1;
+worker_rlimit_nofile 16384;
+pid {r}/nginx.pid;
+error_log {paths.error_log} warn;
+events {{ worker_connections 8192; }}
+http {{
+    log_format {name} '$remote_addr [$time_local] "$request" $status $body_bytes_sent '
+                      'cache=$upstream_cache_status upstream=$upstream_addr '
+                      'rt=$request_time urt=$upstream_response_time';
+    access_log {paths.access_log} {name};
+    client_body_temp_path {r}/tmp/body;
+    proxy_temp_path {r}/tmp/proxy;
+    fastcgi_temp_path {r}/tmp/fastcgi;
+    uwsgi_temp_path {r}/tmp/uwsgi;
+    scgi_temp_path {r}/tmp/scgi;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 10000;
+    server_tokens off;
+"""
+
+
+# Cache directives shared by both tiers. proxy_cache_lock makes one request per key fetch
+# upstream while the others wait (nginx 1.22 re-checks the lock every 500 ms, so waiting
+# clients see up to +0.5 s); lock timeout/age are long so a slow origin never lets the
+# herd through.
+_CACHE = """
+        proxy_cache_key $object_key;
+        proxy_cache_lock on;
+        proxy_cache_lock_timeout 60s;
+        proxy_cache_lock_age 60s;
+        proxy_cache_revalidate on;
+        proxy_cache_use_stale error timeout updating;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $host;
+"""
+
+
+def edge_conf(paths: TierPaths, port: int, shield_port: int, origin_port: int, host: str = "127.0.0.1") -> str:
+    r = paths.root
+    return _common(paths, "edge") + f"""
+    proxy_cache_path {r}/cache levels=1:2 keys_zone=edge:64m max_size=4g inactive=7d use_temp_path=off;
+    proxy_cache_path {r}/authcache levels=1 keys_zone=edge_auth:8m inactive=60s use_temp_path=off;
+
+    # Object key without the token: /t/TOKEN/media/ID/x → media/ID/x. The auth decision is
+    # keyed by token + title ($request_uri is the client's URI inside the subrequest too).
+    map $request_uri $object_key {{
+        ~^/t/[^/]+/(?<k>media/[^?]+) $k;
+        default "";
+    }}
+    map $request_uri $auth_scope {{
+        ~^/t/(?<t>[^/]+)/media/(?<v>[^/?]+)/ "$t|$v";
+        default "";
+    }}
+    upstream shield {{ server {host}:{shield_port}; keepalive 64; }}
+    upstream origin_auth {{ server {host}:{origin_port}; keepalive 16; }}
+
+    server {{
+        listen {host}:{port} backlog=4096;
+        location /t/ {{
+            auth_request /_auth;
+            proxy_pass http://shield;
+            proxy_cache edge;
+{_CACHE}
+            add_header X-Cache $upstream_cache_status always;
+        }}
+        location = /_auth {{
+            internal;
+            proxy_pass http://origin_auth/api/v1/edge/validate;
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+            proxy_set_header X-Original-URI $request_uri;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_cache edge_auth;
+            proxy_cache_key $auth_scope;
+            proxy_cache_valid 200 5s;
+        }}
+        location = /healthz {{ return 200 "edge ok\\n"; }}
+        location / {{ return 403 "signed URL required\\n"; }}
+    }}
+}}
+"""
+
+
+def shield_conf(paths: TierPaths, port: int, origin_port: int, host: str = "127.0.0.1") -> str:
+    r = paths.root
+    return _common(paths, "shield") + f"""
+    proxy_cache_path {r}/cache levels=1:2 keys_zone=shield:64m max_size=8g inactive=30d use_temp_path=off;
+    map $request_uri $object_key {{
+        ~^/t/[^/]+/(?<k>media/[^?]+) $k;
+        default "";
+    }}
+    upstream origin {{ server {host}:{origin_port}; keepalive 64; }}
+
+    # Internal tier: only the edge talks to it. The token travels on to the origin, which
+    # re-checks it, so nothing reaches the origin's disk unsigned.
+    server {{
+        listen {host}:{port} backlog=4096;
+        location /t/ {{
+            proxy_pass http://origin;
+            proxy_cache shield;
+{_CACHE}
+            add_header X-Shield-Cache $upstream_cache_status always;
+        }}
+        location = /healthz {{ return 200 "shield ok\\n"; }}
+        location / {{ return 403 "signed URL required\\n"; }}
+    }}
+}}
+"""

@@ -1,0 +1,78 @@
+"""Running ffmpeg/ffprobe: probing a source and running a command with a readable error."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import shutil
+import signal
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from backend_stub.errors import TranscodeError
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    # A worker killed with SIGKILL cannot clean up: have the kernel kill its ffmpeg too, so
+    # the redelivered job does not race an orphan encoder still writing files.
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def require_tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise TranscodeError(f"{name} is not installed (run scripts/install-system-deps.sh)")
+    return path
+
+
+def run(cmd: list[str], what: str, timeout: float | None = None) -> None:
+    proc = subprocess.run(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=timeout,
+        preexec_fn=_die_with_parent,
+    )
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-8:])
+        raise TranscodeError(f"{what} failed (exit {proc.returncode}): {tail}")
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    duration_seconds: float
+    width: int
+    height: int
+    fps: float
+    has_audio: bool
+
+
+def probe(path: Path) -> SourceInfo:
+    proc = subprocess.run(
+        [
+            require_tool("ffprobe"), "-v", "error", "-print_format", "json",
+            "-show_format", "-show_streams", str(path),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise TranscodeError(f"ffprobe cannot read {path.name}: {proc.stderr.strip()[-300:]}")
+    data = json.loads(proc.stdout)
+    video = next((s for s in data.get("streams", []) if s.get("codec_type") == "video"), None)
+    if video is None:
+        raise TranscodeError(f"{path.name} has no video stream")
+    duration = float(data.get("format", {}).get("duration") or video.get("duration") or 0)
+    if duration <= 0:
+        raise TranscodeError(f"{path.name}: cannot tell its duration")
+    num, _, den = str(video.get("avg_frame_rate") or video.get("r_frame_rate") or "25/1").partition("/")
+    fps = float(num) / float(den or 1) if float(den or 1) else 25.0
+    has_audio = any(s.get("codec_type") == "audio" for s in data.get("streams", []))
+    return SourceInfo(duration, int(video["width"]), int(video["height"]), fps or 25.0, has_audio)

@@ -1,0 +1,202 @@
+"""`streamlab serve`: origin (uvicorn) + worker pool + shield nginx + edge nginx, supervised.
+
+Every part is a child process with files under the data dir. Ready means: the origin answers
+/healthz and both nginx tiers answer theirs; then one JSON line goes to stdout and to
+DATA_DIR/serve.json. SIGINT/SIGTERM stop the parts edge-first (no new clients), then
+workers (they hand their job back), then the origin; serve.json is removed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from backend_stub.config import BackendConfig, load_or_create_secrets
+from backend_stub.db import session_factory
+from backend_stub.edge.nginx import NginxProcess
+from backend_stub.edge.nginx_conf import TierPaths, edge_conf, shield_conf
+from backend_stub.errors import BackendError
+
+HOST = "127.0.0.1"
+
+
+@dataclass
+class ServeOptions:
+    data_dir: Path
+    api_port: int = 8080
+    edge_port: int = 8081
+    shield_port: int = 8082
+    workers: int = 2
+    demo_catalog: bool = False
+    database_url: str = ""
+    config_overrides: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ServeInfo:
+    api: str
+    edge: str
+    shield: str
+    origin: str
+
+    def to_json(self) -> str:
+        return json.dumps({"api": self.api, "edge": self.edge, "shield": self.shield, "origin": self.origin})
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _port(value: int) -> int:
+    return value if value else free_port()
+
+
+def wait_http(url: str, timeout: float, alive: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        if not alive():
+            raise BackendError(f"process serving {url} exited during start-up")
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError as exc:
+            last = str(exc)
+        time.sleep(0.1)
+    raise BackendError(f"{url} did not come up within {timeout:.0f} s ({last})")
+
+
+def _python_child(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    fh = log.open("ab")
+    try:
+        # Own process group: a Ctrl-C in the terminal reaches serve, which then stops the
+        # children in order, instead of every child racing to exit at once.
+        return subprocess.Popen([sys.executable, *args], stdin=subprocess.DEVNULL, stdout=fh, stderr=fh,
+                                start_new_session=True)
+    finally:
+        fh.close()
+
+
+class Stack:
+    def __init__(self, opts: ServeOptions) -> None:
+        self.opts = opts
+        data = Path(opts.data_dir).resolve()
+        data.mkdir(parents=True, exist_ok=True)
+        self.data_dir = data
+        self.api_port = _port(opts.api_port)
+        self.edge_port = _port(opts.edge_port)
+        self.shield_port = _port(opts.shield_port)
+        jwt_secret, url_secret = load_or_create_secrets(data)
+        self.config = BackendConfig(
+            data_dir=data, database_url=opts.database_url, jwt_secret=jwt_secret, url_signing_secret=url_secret,
+            edge_url=f"http://{HOST}:{self.edge_port}", **opts.config_overrides,
+        )
+        self.logs = data / "logs"
+        self.origin: subprocess.Popen[bytes] | None = None
+        self.workers: dict[str, subprocess.Popen[bytes]] = {}
+        self.shield = NginxProcess("shield", TierPaths(data / "shield"),
+                                   shield_conf(TierPaths(data / "shield"), self.shield_port, self.api_port))
+        self.edge = NginxProcess("edge", TierPaths(data / "edge"),
+                                 edge_conf(TierPaths(data / "edge"), self.edge_port, self.shield_port, self.api_port))
+        self._worker_seq = 0
+
+    @property
+    def info(self) -> ServeInfo:
+        origin = f"http://{HOST}:{self.api_port}"
+        return ServeInfo(api=origin, edge=f"http://{HOST}:{self.edge_port}",
+                         shield=f"http://{HOST}:{self.shield_port}", origin=origin)
+
+    def start(self) -> ServeInfo:
+        self.logs.mkdir(exist_ok=True)
+        config_path = self.config.save()
+        sessions = session_factory(self.config.database_url)  # schema check before anything runs
+        if self.opts.demo_catalog:
+            from backend_stub.seed import seed_demo
+
+            seed_demo(self.config, sessions)
+        sessions.kw["bind"].dispose()
+        self.origin = _python_child(
+            ["-m", "backend_stub.api.app", "--config", str(config_path), "--port", str(self.api_port)],
+            self.logs / "origin.log",
+        )
+        wait_http(f"{self.info.origin}/healthz", 30, lambda: self.origin is not None and self.origin.poll() is None)
+        self.shield.start()
+        wait_http(f"{self.info.shield}/healthz", 10, self.shield.alive)
+        self.edge.start()
+        wait_http(f"{self.info.edge}/healthz", 10, self.edge.alive)
+        for _ in range(self.opts.workers):
+            self._spawn_worker()
+        info = self.info
+        (self.data_dir / "serve.json").write_text(info.to_json() + "\n")
+        return info
+
+    def _spawn_worker(self) -> None:
+        self._worker_seq += 1
+        wid = f"w{self._worker_seq}-{os.getpid()}"
+        self.workers[wid] = _python_child(
+            ["-m", "backend_stub.worker", "--config", str(self.data_dir / "backend.json"), "--id", wid],
+            self.logs / "worker.log",
+        )
+
+    def supervise(self) -> str | None:
+        """Restart dead workers; return why the stack must stop if a core part died."""
+        for wid, proc in list(self.workers.items()):
+            if proc.poll() is not None:
+                del self.workers[wid]
+                self._spawn_worker()
+        if self.origin is not None and self.origin.poll() is not None:
+            return f"origin exited with code {self.origin.returncode} (see {self.logs / 'origin.log'})"
+        for tier in (self.edge, self.shield):
+            if not tier.alive():
+                return f"{tier.name} nginx exited (see {tier.paths.error_log})"
+        return None
+
+    def stop(self) -> None:
+        (self.data_dir / "serve.json").unlink(missing_ok=True)
+        self.edge.stop()
+        self.shield.stop()
+        procs = [*self.workers.values(), *([self.origin] if self.origin else [])]
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for proc in procs:
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.workers.clear()
+
+
+def serve(opts: ServeOptions, on_ready: Callable[[ServeInfo], None]) -> int:
+    """Run until SIGINT/SIGTERM; 0 on a clean stop, 1 when a part died."""
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stack = Stack(opts)
+    try:
+        on_ready(stack.start())
+        while not stop.wait(0.5):
+            problem = stack.supervise()
+            if problem:
+                print(f"streamlab serve: {problem}; stopping", file=sys.stderr)
+                return 1
+        return 0
+    finally:
+        stack.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): speed and memory targets, measured and written to bench/results.md."""

@@ -1,0 +1,127 @@
+"""Lab benchmarks: sessions/s per core vs Sabre, RobustMPC decision cost, memory of a big run."""
+
+from __future__ import annotations
+
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from abr.registry import PROFILES, create
+from simulator.compare import LabSetup, run_to_csv
+from simulator.run import simulate
+from simulator.validation import compare_with_sabre, run_sabre_sets
+from simulator.video import load_video
+from traces.load import load_trace
+
+ALGORITHMS = ("throughput", "bba", "bola", "bolae", "dynamic", "robustmpc", "streamlab")
+
+
+def _dev_paths(shared: Path) -> list[Path]:
+    anchors = pd.read_csv(shared / "anchors" / "sabre-dev-timing.csv")
+    pairs = anchors[["set", "trace"]].drop_duplicates().itertuples(index=False)
+    return [shared / "traces" / s / t for s, t in pairs]
+
+
+def speed(shared: Path, per_set: int = 40) -> str:
+    """In-process, one core: sessions/s including trace loading, on every dev set, vs Sabre."""
+    video = load_video(shared / "videos" / "bbb.json")
+    timing = pd.read_csv(shared / "anchors" / "sabre-dev-timing.csv")
+    paths = _dev_paths(shared)
+    by_set: dict[str, list[Path]] = {}
+    for p in paths:
+        by_set.setdefault(p.parent.name, []).append(p)
+    sample = [p for group in by_set.values() for p in group[:per_set]]
+    lines = [
+        "| algorithm | profile | sessions | streamlab sessions/s/core | Sabre sessions/s/core (run_s) | ratio | ms/session |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for profile_name in ("sabre", "default"):
+        profile = PROFILES[profile_name]
+        for name in ALGORITHMS:
+            start = time.perf_counter()
+            for path in sample:
+                simulate(load_trace(path), video, create(name, profile), profile.session)
+            elapsed = time.perf_counter() - start
+            rate = len(sample) / elapsed
+            sabre = timing[timing.algorithm == name]
+            sabre_rate = len(sabre) / sabre.run_s.sum() if len(sabre) else float("nan")
+            ratio = f"{rate / sabre_rate:.1f}x" if len(sabre) else "n/a (not in Sabre)"
+            sabre_cell = f"{sabre_rate:.1f}" if len(sabre) else "n/a"
+            lines.append(
+                f"| {name} | {profile_name} | {len(sample)} | {rate:.0f} | {sabre_cell} | {ratio} | {1000 / rate:.1f} |"
+            )
+    all_rate = len(timing) / timing.run_s.sum()
+    return (
+        "## Lab speed (one process, trace loading included)\n\n"
+        f"{per_set} traces from each dev set, bbb (199 segments x 10 renditions). Sabre's figure is "
+        f"its in-process per-session time from `anchors/sabre-dev-timing.csv` (all algorithms: "
+        f"{all_rate:.1f} sessions/s). Both measured on this class of 2-core machine, not in the same run.\n\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+
+
+def memory(shared: Path, sessions: int = 10_000) -> str:
+    """A 10,000-session compare over all cores: peak RSS of the parent and of any worker."""
+    paths = [str(p) for p in _dev_paths(shared)]
+    algorithms = ("throughput", "bola", "bolae", "dynamic")
+    repeat = -(-sessions // (len(paths) * len(algorithms)))
+    trace_paths = (paths * repeat)[: sessions // len(algorithms)]
+    setup = LabSetup(str(shared / "videos" / "bbb.json"), algorithms, "default")
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        rows = run_to_csv(setup, trace_paths, Path(tmp) / "results.csv", jobs=None)
+        elapsed = time.perf_counter() - start
+    parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return (
+        "## Memory of a large run\n\n"
+        f"`run_to_csv` over {len(rows)} sessions on all cores: {elapsed:.1f} s "
+        f"({len(rows) / elapsed:.0f} sessions/s), peak RSS parent {parent:.0f} MiB, largest worker "
+        f"{worker:.0f} MiB (target: under 1024 MiB).\n"
+    )
+
+
+def validation(shared: Path) -> str:
+    table = compare_with_sabre(run_sabre_sets(shared), shared)
+    lines = [
+        "| set | algorithm | bitrate ours | bitrate Sabre | diff | rebuffer ours | rebuffer Sabre | ok |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in table.itertuples(index=False):
+        ok = "yes" if r.bitrate_ok and r.rebuffer_ok else "NO"
+        lines.append(
+            f"| {r.trace_set} | {r.abr} | {r.bitrate_kbps_ours:.1f} | {r.bitrate_kbps_sabre:.1f} | "
+            f"{r.bitrate_diff:+.2%} | {r.rebuffer_ratio_ours:.3%} | {r.rebuffer_ratio_sabre:.3%} | {ok} |"
+        )
+    return (
+        "## Validation against Sabre (`--profile sabre`, Sabre's no-abandon run)\n\n"
+        "Tolerance: mean bitrate within 5 %, mean rebuffer ratio within 10 % relative or 0.3 pp.\n\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+
+
+def mpc_decision_cost(shared: Path, traces_per_set: int = 10) -> str:
+    video = load_video(shared / "videos" / "bbb.json")
+    lines = ["| set | robustmpc ms/session | streamlab ms/session |", "|---|---|---|"]
+    by_set: dict[str, list[Path]] = {}
+    for p in _dev_paths(shared):
+        by_set.setdefault(p.parent.name, []).append(p)
+    for name, group in sorted(by_set.items()):
+        traces = [load_trace(p) for p in group[:traces_per_set]]
+        cells = []
+        for algorithm in ("robustmpc", "streamlab"):
+            start = time.perf_counter()
+            for trace in traces:
+                simulate(trace, video, create(algorithm))
+            cells.append(f"{(time.perf_counter() - start) / len(traces) * 1000:.1f}")
+        lines.append(f"| {name} | {' | '.join(cells)} |")
+    return (
+        "## RobustMPC cost (10 renditions, horizon 5, 199 segments; target <= 50 ms/session)\n\n"
+        + "\n".join(lines)
+        + "\n"
+    )

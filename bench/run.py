@@ -1,0 +1,51 @@
+"""`make bench`: run every benchmark and write bench/results.md (a table per benchmark)."""
+
+from __future__ import annotations
+
+import importlib
+import platform
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import lab
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+OUT = ROOT / "bench" / "results.md"
+
+
+def main() -> int:
+    sections = [
+        "# streamlab benchmarks\n",
+        f"`make bench` on {platform.node()} ({platform.processor() or platform.machine()}), "
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. "
+        "Figures are from one run on a noisy shared machine: compare ratios, not absolutes.\n",
+    ]
+    steps: list[tuple[str, Callable[[], str]]] = []
+    if SHARED.is_dir():
+        steps += [
+            ("lab speed", lambda: lab.speed(SHARED)),
+            ("robustmpc cost", lambda: lab.mpc_decision_cost(SHARED)),
+            ("validation", lambda: lab.validation(SHARED)),
+            ("memory", lambda: lab.memory(SHARED)),
+        ]
+    else:
+        sections.append(f"_{SHARED} is absent: the lab benchmarks need the dev traces._\n")
+    for optional in ("bench.backend",):
+        try:
+            module = importlib.import_module(optional)
+        except ImportError:
+            continue
+        steps.append((optional, lambda m=module: str(m.run(ROOT / "bench"))))
+    for name, step in steps:
+        print(f"bench: {name} ...", file=sys.stderr, flush=True)
+        sections.append(step())
+    OUT.write_text("\n".join(sections))
+    print(f"bench: wrote {OUT}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,9 @@
+"""Exceptions of the simulator (kept apart so the hot modules can be compiled by mypyc)."""
+
+
+class SimulationError(RuntimeError):
+    """A session could not be simulated to its end."""
+
+
+class LinkError(ValueError):
+    """A trace that cannot carry a session (no bandwidth at all)."""

@@ -1,0 +1,45 @@
+"""`streamlab demo`: the lab end to end on built-in synthetic traces (+ the 4G dev set if present)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from simulator.compare import LabSetup
+from simulator.synthetic_video import synthetic_video
+from streamlab.commands.compare import DEFAULT_ABRS, execute, parse_abr_list
+from traces.formats import sabre_json
+from traces.load import iter_trace_files
+from traces.synthetic import builtin_set
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser("demo", help="compare the built-in algorithms on synthetic traces")
+    p.add_argument("--out", type=Path, default=Path("demo-results"))
+    p.add_argument("--shared", type=Path, default=Path("../shared"), help="dev data folder, if any")
+    p.add_argument("--abr", default=DEFAULT_ABRS)
+    p.add_argument("--jobs", type=int, default=None)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    synthetic_dir = out / "traces" / "synthetic"
+    synthetic_dir.mkdir(parents=True, exist_ok=True)
+    for trace in builtin_set():
+        (synthetic_dir / f"{trace.name}.json").write_text(sabre_json.dump(trace))
+    sources = [synthetic_dir]
+    shared: Path = args.shared
+    video = shared / "videos" / "bbb.json"
+    if not video.is_file():
+        video = out / "synthetic-video.json"
+        video.write_text(json.dumps(synthetic_video()))
+    if (shared / "traces" / "sabre-4g").is_dir():
+        sources.append(shared / "traces" / "sabre-4g")
+    paths = [str(p) for p in iter_trace_files(sources)]
+    print(
+        f"streamlab demo: {len(paths)} traces from {', '.join(str(s) for s in sources)}; video {video}"
+    )
+    setup = LabSetup(str(video), parse_abr_list(args.abr))
+    return execute(setup, paths, out, args.jobs, command=f"streamlab demo --out {out}")

@@ -1,0 +1,123 @@
+"""Each algorithm does what its users expect of it, on traces that make the point."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+
+from abr.algorithms.mpc_plan import best_first_rendition
+from abr.config import SessionConfig
+from abr.context import AbrContext
+from abr.manifests import parse_sabre_video
+from abr.presentation import Presentation
+from abr.registry import create
+from simulator.run import simulate
+from simulator.synthetic_video import synthetic_video
+from traces import synthetic
+
+
+def test_bba_picks_the_lowest_rendition_below_the_reservoir(video: Presentation) -> None:
+    bba = create("bba")
+    ctx = AbrContext(video, buffer_target_s=30.0)
+    bba.start(ctx)
+    ctx.throughput_kbps = 50_000.0  # plenty: BBA must ignore it
+    for level in (0.0, 2.0, 4.9):
+        ctx.buffer_s = level
+        assert bba.choose(ctx) == 0
+    ctx.buffer_s = 29.0
+    assert bba.choose(ctx) == len(video.renditions) - 1
+
+
+def test_bola_climbs_to_the_top_on_an_ample_constant_link(video: Presentation) -> None:
+    result = simulate(synthetic.constant(50_000), video, create("bola"))
+    played = [q for _, q in result.metrics.buffered]
+    top = len(video.renditions) - 1
+    assert played[0] == 0
+    assert top in played
+    assert played[-10:] == [top] * 10
+    assert result.summary.rebuffer_s == 0
+
+
+def test_robustmpc_rides_the_tunnel_that_throughput_stalls_in() -> None:
+    # Player defaults (4-segment look-ahead, abandonment on) with 2 s segments: an 8 s buffer.
+    video = parse_sabre_video(synthetic_video(segments=120, segment_duration_s=2.0, seed=1))
+    tunnel = synthetic.tunnel()
+    rate_based = simulate(tunnel, video, create("throughput")).summary
+    mpc = simulate(tunnel, video, create("robustmpc")).summary
+    assert rate_based.rebuffer_s > 1.0
+    assert mpc.rebuffer_s == 0.0
+
+
+def test_abandonment_fires_in_the_tunnel(video: Presentation) -> None:
+    result = simulate(synthetic.tunnel(), video, create("throughput"), SessionConfig())
+    abandoned = [d for d in result.metrics.downloads if d.abandoned]
+    assert abandoned, "a download at 50 Mbit/s rates caught by the 1 Mbit/s drop must be abandoned"
+    tunnel_start = 60.0
+    assert all(d.requested_at >= tunnel_start - 5 for d in abandoned)
+    assert result.summary.abandoned == len(abandoned)
+    without = simulate(
+        synthetic.tunnel(), video, create("throughput"), SessionConfig(abandonment=False)
+    )
+    assert result.summary.rebuffer_s < without.summary.rebuffer_s
+
+
+def _plan_value(
+    plan: tuple[int, ...],
+    sizes: list[list[float]],
+    durations: list[float],
+    mbps: list[float],
+    buffer: float,
+    last: int,
+    bps: float,
+    latency: float,
+    cap: float,
+) -> float:
+    value, prev = 0.0, last
+    for q, row, seg in zip(plan, sizes, durations, strict=True):
+        buffer = min(buffer, cap - seg) if buffer > cap - seg > 0 else buffer
+        d = latency + row[q] / bps
+        stall = max(d - buffer, 0.0)
+        buffer = max(buffer - d, 0.0) + seg
+        value += mbps[q] - abs(mbps[q] - mbps[prev]) - 4.3 * stall
+        prev = q
+    return value
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_mpc_planner_matches_full_enumeration(seed: int) -> None:
+    rng = random.Random(seed)
+    levels = rng.randint(2, 5)
+    mbps = sorted(rng.uniform(0.2, 6.0) for _ in range(levels))
+    horizon = rng.randint(1, 4)
+    durations = [rng.choice([2.0, 4.0]) for _ in range(horizon)]
+    sizes = [[m * 1e6 * d * rng.uniform(0.7, 1.3) for m in mbps] for d in durations]
+    args = dict(
+        buffer=rng.uniform(0, 20),
+        last=rng.randrange(levels),
+        bps=rng.uniform(0.2e6, 8e6),
+        latency=rng.uniform(0, 0.2),
+        cap=rng.uniform(8, 30),
+    )
+    best = max(
+        _plan_value(p, sizes, durations, mbps, **args)  # type: ignore[arg-type]
+        for p in itertools.product(range(levels), repeat=horizon)
+    )
+    first = best_first_rendition(
+        sizes,
+        durations,
+        mbps,
+        args["buffer"],
+        int(args["last"]),
+        args["bps"],
+        args["latency"],
+        args["cap"],
+        levels - 1,
+    )
+    best_with_first = max(
+        _plan_value(p, sizes, durations, mbps, **args)  # type: ignore[arg-type]
+        for p in itertools.product(range(levels), repeat=horizon)
+        if p[0] == first
+    )
+    assert best_with_first == pytest.approx(best, abs=1e-9)

@@ -1,0 +1,43 @@
+"""Shared fixtures: the repo's ../shared data (skipped when absent) and small presentations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from abr.manifests import parse_sabre_video
+from abr.presentation import Presentation
+from simulator.synthetic_video import synthetic_video
+from streamlab.compiled import stale_compiled_modules
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    stale = stale_compiled_modules()
+    if stale:
+        raise pytest.UsageError(
+            f"stale mypyc build shadows {stale}: run make compile or make clean-compiled"
+        )
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} is absent (the dev data lives beside the repo)")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def video() -> Presentation:
+    """A 10-rendition, 60-segment x 4 s VBR video."""
+    return parse_sabre_video(synthetic_video(segments=60, seed=1), source="synthetic")
+
+
+@pytest.fixture(scope="session")
+def bbb(shared_dir: Path) -> Presentation:
+    import json
+
+    path = shared_dir / "videos" / "bbb.json"
+    return parse_sabre_video(json.loads(path.read_text()), source=str(path))

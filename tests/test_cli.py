@@ -1,0 +1,155 @@
+"""The command line as a user runs it: exit codes, one-line errors, the output contract."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simulator.synthetic_video import synthetic_video
+from traces import synthetic
+from traces.formats import sabre_json
+
+ROOT = Path(__file__).resolve().parents[1]
+CONTRACT = [
+    "trace_set",
+    "trace",
+    "abr",
+    "startup_s",
+    "rebuffer_ratio",
+    "rebuffer_s",
+    "stall_count",
+    "bitrate_kbps",
+    "switches",
+    "qoe_lin",
+    "qoe_log",
+    "qoe_hd",
+]
+
+
+def streamlab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "streamlab.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def lab_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("lab")
+    video = root / "video.json"
+    video.write_text(json.dumps(synthetic_video(segments=30, seed=3)))
+    set_dir = root / "mixed"
+    set_dir.mkdir()
+    for trace in (synthetic.constant(3_000, duration_s=300), synthetic.tunnel()):
+        (set_dir / f"{trace.name}.json").write_text(sabre_json.dump(trace))
+    bad_trace = root / "bad.json"
+    bad_trace.write_text('[{"duration_ms": 1000, "bandwidth_kbps": -5, "latency_ms": 20}]')
+    bad_video = root / "bad-video.json"
+    bad_video.write_text('{"segment_duration_ms": 4000, "bitrates_kbps": [300, 900]}')
+    return {"video": video, "set": set_dir, "bad_trace": bad_trace, "bad_video": bad_video}
+
+
+def test_simulate_json_has_the_contract_keys(lab_files: dict[str, Path], tmp_path: Path) -> None:
+    trace = next(lab_files["set"].iterdir())
+    log = tmp_path / "log.csv"
+    done = streamlab(
+        "simulate",
+        "--trace",
+        str(trace),
+        "--video",
+        str(lab_files["video"]),
+        "--abr",
+        "bola",
+        "--json",
+        "--log",
+        str(log),
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert list(result)[: len(CONTRACT)] == CONTRACT
+    assert result["trace_set"] == "mixed" and result["abr"] == "bola"
+    assert 0 <= result["rebuffer_ratio"] < 1
+    with log.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) >= 30 and {
+        "segment_index",
+        "bitrate_kbps",
+        "buffer_after_s",
+        "abandoned",
+    } <= set(rows[0])
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (["--trace", "{bad_trace}", "--video", "{video}"], "bad.json"),
+        (["--trace", "{missing}", "--video", "{video}"], "missing.json"),
+        (["--trace", "{trace}", "--video", "{bad_video}"], "bad-video.json"),
+        (["--trace", "{trace}", "--video", "{video}", "--abr", "nosuch"], "nosuch"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_naming_it(
+    lab_files: dict[str, Path], args: list[str], names: str
+) -> None:
+    values = {k: str(v) for k, v in lab_files.items()}
+    values["missing"] = str(lab_files["set"] / "missing.json")
+    values["trace"] = str(next(lab_files["set"].iterdir()))
+    done = streamlab("simulate", *(a.format(**values) for a in args))
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and names in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_compare_writes_csv_report_and_runs_a_plugin(
+    lab_files: dict[str, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "results"
+    done = streamlab(
+        "compare",
+        "--traces",
+        str(lab_files["set"]),
+        "--video",
+        str(lab_files["video"]),
+        "--abr",
+        "throughput,bola,cautious:Cautious",
+        "--out",
+        str(out),
+        "--jobs",
+        "2",
+        env={"PYTHONPATH": str(ROOT / "examples")},
+    )
+    assert done.returncode == 0, done.stderr
+    with (out / "results.csv").open() as handle:
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+    assert reader.fieldnames is not None and reader.fieldnames[: len(CONTRACT)] == CONTRACT
+    assert len(rows) == 2 * 3
+    assert {r["abr"] for r in rows} == {"throughput", "bola", "cautious:Cautious"}
+    assert (out / "report.html").is_file() and (out / "report.md").is_file()
+
+
+def test_compare_with_a_bad_trace_exits_2(lab_files: dict[str, Path], tmp_path: Path) -> None:
+    done = streamlab(
+        "compare",
+        "--traces",
+        str(lab_files["bad_trace"]),
+        "--video",
+        str(lab_files["video"]),
+        "--abr",
+        "bola",
+        "--out",
+        str(tmp_path / "r"),
+    )
+    assert done.returncode == 2
+    assert "bad.json" in done.stderr and "Traceback" not in done.stderr

@@ -1,0 +1,57 @@
+"""Per-set statistics of trace collections: the table `streamlab traces stats` prints."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from rich.table import Table
+
+from traces.trace import Trace
+
+COLUMNS = ("set", "count", "duration_s_mean", "bw_mean_kbps", "bw_p10_kbps", "bw_p90_kbps")
+
+
+def _weighted_percentile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    i = min(int(np.searchsorted(cumulative, q / 100.0 * cumulative[-1])), len(order) - 1)
+    return float(values[order][i])
+
+
+def trace_set_stats(traces: list[Trace]) -> pd.DataFrame:
+    """One row per set; bandwidth statistics weighted by time across all of the set's traces."""
+    by_set: dict[str, list[Trace]] = {}
+    for trace in traces:
+        by_set.setdefault(trace.set_name, []).append(trace)
+    rows = []
+    for name in sorted(by_set):
+        group = by_set[name]
+        kbps = np.concatenate([t.bandwidth_kbps for t in group])
+        weights = np.concatenate([t.durations_s for t in group])
+        rows.append(
+            {
+                "set": name,
+                "count": len(group),
+                "duration_s_mean": float(np.mean([t.total_duration_s for t in group])),
+                "bw_mean_kbps": float(np.average(kbps, weights=weights)),
+                "bw_p10_kbps": _weighted_percentile(kbps, weights, 10),
+                "bw_p90_kbps": _weighted_percentile(kbps, weights, 90),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def render_stats_table(df: pd.DataFrame) -> Table:
+    table = Table(title="trace sets")
+    for column in COLUMNS:
+        table.add_column(column, justify="left" if column == "set" else "right")
+    for row in df.itertuples(index=False):
+        table.add_row(
+            str(row.set),
+            str(row.count),
+            f"{row.duration_s_mean:.1f}",
+            f"{row.bw_mean_kbps:.0f}",
+            f"{row.bw_p10_kbps:.0f}",
+            f"{row.bw_p90_kbps:.0f}",
+        )
+    return table
