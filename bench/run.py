@@ -26,7 +26,8 @@ def main() -> int:
     steps: list[tuple[str, Callable[[], str]]] = []
     if SHARED.is_dir():
         steps += [
-            ("lab speed", lambda: lab.speed(SHARED)),
+            ("lab speed, compiled", lambda: lab.speed(SHARED, build=" (mypyc-compiled)")),
+            ("lab speed, interpreted", lambda: lab.speed_interpreted(SHARED)),
             ("robustmpc cost", lambda: lab.mpc_decision_cost(SHARED)),
             ("validation", lambda: lab.validation(SHARED)),
             ("memory", lambda: lab.memory(SHARED)),

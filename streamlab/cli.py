@@ -17,6 +17,8 @@ COMMAND_MODULES = (
     "streamlab.commands.compare",
     "streamlab.commands.traces",
     "streamlab.commands.demo",
+    "streamlab.commands.serve",
+    "streamlab.commands.ingest",
 )
 
 

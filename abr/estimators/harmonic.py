@@ -23,5 +23,11 @@ class SlidingHarmonicMean:
     def add_sample(self, transfer_s: float, throughput_kbps: float, latency_s: float) -> None:
         self._samples.append(max(throughput_kbps, 1e-9))
         self._latencies.append(latency_s)
-        self.throughput_kbps = len(self._samples) / sum(1.0 / s for s in self._samples)
-        self.latency_s = sum(self._latencies) / len(self._latencies)
+        inverse = 0.0
+        for sample in self._samples:
+            inverse += 1.0 / sample
+        self.throughput_kbps = len(self._samples) / inverse
+        latency = 0.0
+        for value in self._latencies:
+            latency += value
+        self.latency_s = latency / len(self._latencies)

@@ -22,6 +22,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--database-url", default="", help="SQLAlchemy URL (default: SQLite in the data dir)")
     p.add_argument("--demo-catalog", action="store_true",
                    help="seed demo titles generated with ffmpeg and a demo/demo user")
+    p.add_argument("--demo-seconds", type=int, default=30, help="length of each demo title (default 30)")
     p.add_argument("--preset", default="veryfast", help="x264 preset for the ladder (default veryfast)")
     p.add_argument("--segment-seconds", type=int, default=4, help="segment length, 2..6 (default 4)")
     p.add_argument("--max-height", type=int, default=2160, help="tallest rung to produce (default 2160)")
@@ -44,6 +45,8 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
         value = getattr(args, name)
         if not 0 <= value <= 65535:
             raise BackendError(f"--{name.replace('_', '-')} {value} is not a port number (0..65535)")
+    if not 2 <= args.demo_seconds <= 3600:
+        raise BackendError(f"--demo-seconds must be 2..3600, got {args.demo_seconds}")
     if args.workers < 1:
         raise BackendError(f"--workers must be at least 1, got {args.workers}")
     caps = dict(DEFAULT_DEVICE_CAPS)
@@ -54,7 +57,7 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
         caps[name.strip().lower()] = int(height)
     return ServeOptions(
         data_dir=args.data_dir, api_port=args.api_port, edge_port=args.edge_port, shield_port=args.shield_port,
-        workers=args.workers, demo_catalog=args.demo_catalog, database_url=args.database_url,
+        workers=args.workers, demo_catalog=args.demo_catalog, demo_seconds=args.demo_seconds, database_url=args.database_url,
         config_overrides={
             "x264_preset": args.preset, "segment_seconds": args.segment_seconds, "max_height": args.max_height,
             "hls_ts": args.hls_ts, "per_title_ladder": args.per_title,

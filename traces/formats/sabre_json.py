@@ -20,26 +20,42 @@ def parse(text: str, *, name: str = "", set_name: str = "", path: str | None = N
         raise TraceError(f"not JSON ({exc.msg})", path, exc.lineno) from exc
     if not isinstance(data, list) or not data:
         raise TraceError("expected a non-empty JSON list of pieces", path)
-    columns: dict[str, list[float]] = {key: [] for key in KEYS}
+    try:
+        # The fast path: a well-formed file converts in one go; validation is vectorised.
+        table = np.array([[p[key] for key in KEYS] for p in data], dtype=np.float64)
+    except (TypeError, KeyError, ValueError):
+        table = None
+    if table is None or not _valid(table):
+        _raise_first_problem(text, data, path)
+    assert table is not None
+    return Trace(
+        name=name,
+        set_name=set_name,
+        durations_s=table[:, 0] / 1000.0,
+        bandwidth_kbps=table[:, 1],
+        latency_s=table[:, 2] / 1000.0,
+        path=path,
+    )
+
+
+def _valid(table: np.ndarray) -> bool:
+    return bool(np.isfinite(table).all() and (table >= 0).all() and (table[:, 0] > 0).all())
+
+
+def _raise_first_problem(text: str, data: list[Any], path: str | None) -> None:
+    """Walk the pieces in order to name the first bad one and its line."""
     for i, piece in enumerate(data):
+        line = _line_of_piece(text, i)
         if not isinstance(piece, dict):
-            raise TraceError(f"piece {i} is not an object", path, _line_of_piece(text, i))
+            raise TraceError(f"piece {i} is not an object", path, line)
         for key in KEYS:
             value = piece.get(key)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 found = "missing" if value is None else repr(value)
-                raise TraceError(f"piece {i}: {key} is {found}", path, _line_of_piece(text, i))
+                raise TraceError(f"piece {i}: {key} is {found}", path, line)
             if value != value or value < 0 or (key == "duration_ms" and value == 0):
-                raise TraceError(f"piece {i}: bad {key} {value!r}", path, _line_of_piece(text, i))
-            columns[key].append(float(value))
-    return Trace(
-        name=name,
-        set_name=set_name,
-        durations_s=np.asarray(columns["duration_ms"]) / 1000.0,
-        bandwidth_kbps=np.asarray(columns["bandwidth_kbps"]),
-        latency_s=np.asarray(columns["latency_ms"]) / 1000.0,
-        path=path,
-    )
+                raise TraceError(f"piece {i}: bad {key} {value!r}", path, line)
+    raise TraceError("malformed pieces", path)
 
 
 def dump(trace: Trace) -> str:
