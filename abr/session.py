@@ -485,8 +485,7 @@ class Session:
             size_bits=ctx.sizes_bits[index][rendition],
             requested_at=now,
             buffer_before_s=level,
-            # Nothing to abandon to from the lowest rendition: no progress checks then.
-            next_check_at=now + self.config.abandon_check_after_s if rendition > 0 else math.inf,
+            next_check_at=self._first_check(now, rendition, level),
         )
         self._out.append(
             FetchSegment(
@@ -494,6 +493,17 @@ class Session:
             )
         )
         self._replaces = None
+
+    def _first_check(self, now: float, rendition: int, level: float) -> float:
+        """When to first look at a new download's progress.
+
+        Nothing to abandon to from the lowest rendition. Otherwise not before
+        `abandon_check_after_s`, and with a deep buffer later still: a quarter of it cannot run
+        out before the check, and most downloads will have finished by then.
+        """
+        if rendition == 0:
+            return math.inf
+        return now + max(self.config.abandon_check_after_s, 0.25 * level)
 
     def _check_progress(self, now: float, received_bits: float | None) -> None:
         """Offer a slow in-flight download to the abandonment rule, at its scheduled checks."""
