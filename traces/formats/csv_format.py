@@ -75,7 +75,7 @@ def parse(
 def dump(trace: Trace) -> str:
     lines = ["duration_s,bandwidth_kbps,latency_ms"]
     lines += [
-        f"{d!r},{b!r},{lat * 1000.0!r}"
+        f"{float(d)!r},{float(b)!r},{float(lat) * 1000.0!r}"
         for d, b, lat in zip(trace.durations_s, trace.bandwidth_kbps, trace.latency_s, strict=True)
     ]
     return "\n".join(lines) + "\n"

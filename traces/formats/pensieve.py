@@ -60,5 +60,6 @@ def parse(
 def dump(trace: Trace) -> str:
     starts = np.concatenate(([0.0], np.cumsum(trace.durations_s)[:-1]))
     return "".join(
-        f"{t!r}\t{b / 1000.0!r}\n" for t, b in zip(starts, trace.bandwidth_kbps, strict=True)
+        f"{float(t)!r}\t{float(b) / 1000.0!r}\n"
+        for t, b in zip(starts, trace.bandwidth_kbps, strict=True)
     )
