@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from mypy_extensions import mypyc_attr
+
 from abr.context import AbrContext, DownloadRecord, Progress
 from abr.rules.abandon import abandon_if_late
 
@@ -30,6 +32,8 @@ class Decision:
     delay_s: float = 0.0
 
 
+# Researchers subclass this in plain Python even when `make compile` has compiled it.
+@mypyc_attr(allow_interpreted_subclasses=True)
 class AbrAlgorithm:
     name: ClassVar[str] = "custom"
 
