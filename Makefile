@@ -23,8 +23,10 @@ system-deps:
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]' --config-settings editable_mode=compat
+	@echo "streamlab: installing the project into $(VENV) (log: $(VENV)/install.log)"
+	@{ $(PY) -m pip install --disable-pip-version-check --upgrade pip setuptools \
+		&& $(PY) -m pip install --disable-pip-version-check -e '.[dev]'; } > $(VENV)/install.log 2>&1 \
+		|| { tail -n 30 $(VENV)/install.log; exit 1; }
 	@touch $(STAMP)
 
 demo: bootstrap
@@ -44,11 +46,14 @@ compile: bootstrap
 	@$(VENV)/bin/mypyc $(HOT_PATH) >/dev/null
 	@# setuptools skips copying unchanged shims: mark them as built now for the staleness check.
 	@find abr simulator -name '*.so' -exec touch {} +
+	@# mypyc's shared runtime module sits at the repository root: put the root on the path.
+	@$(PY) -c "import pathlib, site; pathlib.Path(site.getsitepackages()[0], 'streamlab-compiled.pth').write_text(str(pathlib.Path.cwd()) + '\\n')"
 	@echo "compiled the hot path ($(words $(HOT_PATH)) modules); 'make clean-compiled' undoes it"
 
 clean-compiled:
-	rm -rf build
+	rm -rf build *__mypyc*.so
 	find abr simulator -name '*.so' -delete
+	rm -f $(VENV)/lib/python*/site-packages/streamlab-compiled.pth
 
 clean:
 	rm -rf $(VENV) demo-results .pytest_cache .mypy_cache .ruff_cache build
