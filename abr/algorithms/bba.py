@@ -8,10 +8,13 @@ when the buffer target is too small to hold them.
 
 from __future__ import annotations
 
+from mypy_extensions import mypyc_attr
+
 from abr.algorithm import AbrAlgorithm
 from abr.context import AbrContext
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # researchers subclass these
 class BbaAbr(AbrAlgorithm):
     name = "bba"
 

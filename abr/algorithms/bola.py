@@ -15,6 +15,8 @@ Two refinements Sabre's BOLA applies, off by default:
 
 from __future__ import annotations
 
+from mypy_extensions import mypyc_attr
+
 from abr.algorithm import AbrAlgorithm
 from abr.algorithms.bola_math import BolaScore
 from abr.context import AbrContext, Progress
@@ -22,6 +24,7 @@ from abr.context import AbrContext, Progress
 DASHJS_MIN_BUFFER_S = 10.0
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # researchers subclass these
 class BolaAbr(AbrAlgorithm):
     name = "bola"
 

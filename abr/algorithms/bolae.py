@@ -12,6 +12,8 @@ Constants as in the paper and dash.js: 10 s minimum buffer plus 2 s per renditio
 
 from __future__ import annotations
 
+from mypy_extensions import mypyc_attr
+
 from abr.algorithm import AbrAlgorithm, Decision
 from abr.algorithms.bola_math import BolaScore
 from abr.context import AbrContext, DownloadRecord, Progress
@@ -21,6 +23,7 @@ MIN_BUFFER_S = 10.0
 MIN_BUFFER_PER_LEVEL_S = 2.0
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # researchers subclass these
 class BolaEAbr(AbrAlgorithm):
     name = "bolae"
 

@@ -8,6 +8,8 @@ or half the buffer target when that is smaller. Abandonment follows the throughp
 
 from __future__ import annotations
 
+from mypy_extensions import mypyc_attr
+
 from abr.algorithm import AbrAlgorithm
 from abr.algorithms.bola import BolaAbr
 from abr.algorithms.throughput import ThroughputAbr
@@ -16,6 +18,7 @@ from abr.context import AbrContext, DownloadRecord, Progress
 SWITCH_BUFFER_S = 10.0
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # researchers subclass these
 class DynamicAbr(AbrAlgorithm):
     name = "dynamic"
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections import deque
 
+from mypy_extensions import mypyc_attr
+
 from abr.algorithm import AbrAlgorithm
 from abr.algorithms.mpc_plan import best_first_rendition
 from abr.context import AbrContext, DownloadRecord
 from abr.estimators.harmonic import SlidingHarmonicMean
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # researchers subclass these
 class RobustMpcAbr(AbrAlgorithm):
     name = "robustmpc"
 

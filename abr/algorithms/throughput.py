@@ -7,11 +7,14 @@ longer than `abandon_multiplier` segment durations, drop to what the measured ra
 
 from __future__ import annotations
 
+from mypy_extensions import mypyc_attr
+
 from abr.algorithm import AbrAlgorithm
 from abr.context import AbrContext, Progress
 from abr.rules.insufficient_buffer import InsufficientBufferRule
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # researchers subclass these
 class ThroughputAbr(AbrAlgorithm):
     name = "throughput"
 

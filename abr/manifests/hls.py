@@ -1,112 +1,328 @@
 """HLS (RFC 8216) VOD playlists -> Presentation, with the `m3u8` package. Text in, no fetching.
 
-Two steps, because a master playlist names media playlists the caller must fetch:
-`media_playlist_urls(master, base)` lists them; `parse_hls(master, base, {url: text})` builds
-the presentation. A media playlist passed as the "master" is a single-rendition presentation.
-Byte-range segments (EXT-X-BYTERANGE) carry their real sizes; other sizes are estimated
-from the declared bandwidth and flagged. Renditions whose segment counts differ by one at
-the end (the muxer's last, short segment) are truncated to the common count; larger
-differences are an error, since the renditions would not share a timeline.
+Two steps, because a master playlist names media playlists that the caller must fetch:
+
+    urls = media_playlist_urls(master_text, master_url)        # what to fetch
+    texts = {url: fetch(url) for url in urls}                   # the caller's I/O
+    presentation = parse_hls(master_text, master_url, texts)
+
+A media playlist passed as the "master" is a one-rendition presentation. Sizes come from
+EXT-X-BYTERANGE when present (exact), else are bandwidth x duration (flagged as estimates).
+VOD only: a playlist without #EXT-X-ENDLIST (and not PLAYLIST-TYPE:VOD) is refused.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
 import m3u8
 
+from abr.manifests._ladder import MAX_SEGMENTS, assemble, segment
 from abr.manifests.errors import ManifestError
+from abr.manifests.protection import HlsKey
 from abr.presentation import MediaTrack, Presentation, Rendition, SegmentRef
 
-
-def _load(text: str, url: str) -> Any:
-    if not text.lstrip().startswith("#EXTM3U"):
-        raise ManifestError(url, "not an HLS playlist (no #EXTM3U header)")
-    try:
-        return m3u8.loads(text, uri=url)
-    except Exception as exc:  # the parser raises assorted types on malformed input
-        raise ManifestError(url, f"malformed playlist: {exc}") from exc
+# RFC 6381 codec prefixes that are not video: a variant made only of these is audio-only.
+_AUDIO_CODECS = ("mp4a", "ac-3", "ec-3", "ac-4", "opus", "flac", "alac", "mp3", "dts")
+_TEXT_CODECS = ("wvtt", "stpp")
+_BYTERANGE = re.compile(r"^\s*(\d+)(?:@(\d+))?\s*$")
 
 
 def media_playlist_urls(master_text: str, base_url: str) -> list[str]:
-    """Absolute URLs of the variant media playlists (empty for a media playlist itself)."""
-    playlist = _load(master_text, base_url)
-    if not playlist.is_variant:
+    """Absolute URLs of the media playlists `parse_hls` needs, in master order, without repeats.
+
+    These are the video variants only: audio-only variants are left out when the master has video
+    ones (they would not share the video timeline), and EXT-X-MEDIA audio/subtitle playlists are
+    not needed to build the ladder; their URLs are on `Presentation.audio_tracks[i].url` and
+    `subtitle_tracks[i].url` for a player to fetch. Empty when `master_text` is itself a media
+    playlist. Raises ManifestError if the text is not a playlist.
+    """
+    master = _load(master_text, base_url)
+    if not master.is_variant:
         return []
-    return list(dict.fromkeys(urljoin(base_url, p.uri) for p in playlist.playlists))
+    return [url for _, url, _ in _variants(master, base_url)]
 
 
 def parse_hls(
     master_text: str, base_url: str, media_playlists: Mapping[str, str] | None = None
 ) -> Presentation:
+    """Build the presentation from a master playlist and its media playlists' text.
+
+    `media_playlists` maps each URL from `media_playlist_urls` (absolute, as returned there) to
+    the fetched text; segment URIs are resolved against that URL, so pass the URL after any
+    redirect if the server redirected. Not needed when `master_text` is a media playlist.
+
+    Renditions get ids "0", "1", ... in master order (a variant listed twice, e.g. once per
+    audio group, counts once, with its first attributes), then are sorted by bandwidth.
+
+    Segment counts: if renditions' counts differ by at most one (a muxer sometimes closes a rung
+    with an extra sliver of a segment), all are truncated to the smallest count and the timeline
+    is the EXTINF durations of a rendition with that count; a larger difference, or segment
+    boundaries more than half a second apart, raises ManifestError: no shared timeline.
+
+    Encryption (EXT-X-KEY) does not prevent parsing; `hls_segment_keys` returns the keys, since
+    `Presentation` has no field for them.
+    """
+    return _parse(master_text, base_url, media_playlists or {})[0]
+
+
+def hls_segment_keys(
+    master_text: str, base_url: str, media_playlists: Mapping[str, str] | None = None
+) -> dict[str, tuple[HlsKey | None, ...]]:
+    """Per rendition id, the key in force for each segment of `parse_hls`'s result (None: clear).
+
+    Same arguments and errors as `parse_hls`. Limitation: `m3u8` keeps only the last of several
+    EXT-X-KEY lines that apply together (one per KEYFORMAT), so only that one is reported.
+    """
+    presentation, keys = _parse(master_text, base_url, media_playlists or {})
+    n = presentation.segment_count
+    return {r.id: keys[r.id][:n] for r in presentation.renditions}
+
+
+@dataclass(frozen=True, slots=True)
+class _Media:
+    """One media playlist, read: what the rendition needs besides the master's attributes."""
+
+    durations: list[float]
+    refs: list[tuple[str, tuple[int, int] | None]]
+    init: SegmentRef | None
+    keys: list[HlsKey | None]
+
+
+def _parse(
+    master_text: str, base_url: str, media_playlists: Mapping[str, str]
+) -> tuple[Presentation, dict[str, tuple[HlsKey | None, ...]]]:
     master = _load(master_text, base_url)
     if not master.is_variant:
-        return _assemble([_rendition_from_media(master, base_url, "0", None, {})], base_url, (), ())
-    media_playlists = media_playlists or {}
-    parsed = []
-    for i, variant in enumerate(master.playlists):
-        url = urljoin(base_url, variant.uri)
+        media = _read_media(master, master_text, base_url)
+        rendition = _rendition("0", media, {}, base_url, None)
+        return assemble([(rendition, media.durations)], base_url), {"0": tuple(media.keys)}
+    variants = _variants(master, base_url)
+    if not variants:
+        raise ManifestError(base_url, "master playlist lists no variant streams")
+    uri_lines = _uri_lines(master_text)
+    parsed: list[tuple[Rendition, list[float]]] = []
+    keys: dict[str, tuple[HlsKey | None, ...]] = {}
+    for rid, (index, url, variant) in enumerate(variants):
+        line = uri_lines[index] if index < len(uri_lines) else None
         if url not in media_playlists:
-            raise ManifestError(base_url, f"media playlist {url} was not provided")
-        info = variant.stream_info
-        media = _load(media_playlists[url], url)
-        parsed.append(_rendition_from_media(media, url, str(i), info, _stream_attributes(info)))
+            raise ManifestError(base_url, f"media playlist {url} was not provided", line)
+        text = media_playlists[url]
+        media = _read_media(_load(text, url), text, url)
+        rendition = _rendition(str(rid), media, _attributes(variant.stream_info), url, line)
+        parsed.append((rendition, media.durations))
+        keys[str(rid)] = tuple(media.keys)
     audio, subtitles = _media_tracks(master, base_url)
-    return _assemble(parsed, base_url, audio, subtitles)
+    return assemble(parsed, base_url, audio, subtitles), keys
 
 
-def _stream_attributes(info: Any) -> dict[str, Any]:
+def _load(text: str, url: str) -> Any:
+    if not isinstance(text, str):
+        raise ManifestError(url, f"expected playlist text, got {type(text).__name__}")
+    text = text.removeprefix("\ufeff")  # a UTF-8 BOM some servers prepend
+    if not text.lstrip().startswith("#EXTM3U"):
+        raise ManifestError(url, "not an HLS playlist (no #EXTM3U header)")
+    try:
+        return m3u8.loads(text, uri=url)
+    except Exception as exc:  # m3u8 raises ValueError, IndexError, KeyError... on bad values
+        raise ManifestError(url, f"malformed playlist ({exc!r})", _failing_line(text)) from exc
+
+
+def _failing_line(text: str) -> int | None:
+    """The first line at which the text stops parsing: m3u8 does not say where it choked.
+
+    Bisection over prefixes (the parser reads line by line): O(log n) reparses, error path only.
+    """
+    lines = text.splitlines(keepends=True)
+    lo, hi = 0, len(lines)  # invariant: the first `lo` lines parse, the first `hi` do not
+    if lo == hi or _parses(text):
+        return None  # the failure is not tied to a line
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _parses("".join(lines[:mid])):
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+def _parses(text: str) -> bool:
+    try:
+        m3u8.loads(text)
+    except Exception:
+        return False
+    return True
+
+
+def _uri_lines(text: str) -> list[int]:
+    """1-based numbers of the URI lines: the i-th names the i-th segment (or variant)."""
+    text = text.removeprefix("\ufeff")
+    return [n for n, line in enumerate(text.splitlines(), 1) if line.strip() and line[0] != "#"]
+
+
+def _variants(master: Any, base_url: str) -> list[tuple[int, str, Any]]:
+    """(index in the master, absolute URL, m3u8 Playlist) of the variants that form the ladder."""
+    seen: set[str] = set()
+    chosen = []
+    for index, variant in enumerate(master.playlists):
+        url = urljoin(base_url, str(variant.uri))
+        if url not in seen:
+            seen.add(url)
+            chosen.append((index, url, variant))
+    # Audio-only variants (CODECS lists only audio, no RESOLUTION) are the low rung of muxed
+    # audio+video ladders per Apple's authoring spec, or ffmpeg's listing of its audio group;
+    # they do not share the video's timeline. Keep them only if there is nothing else.
+    video = [v for v in chosen if not _audio_only(v[2].stream_info)]
+    return video or chosen
+
+
+def _audio_only(info: Any) -> bool:
+    codecs = [c.strip().lower() for c in str(info.codecs or "").split(",") if c.strip()]
+    return (
+        not info.resolution and bool(codecs) and all(c.startswith(_AUDIO_CODECS) for c in codecs)
+    )
+
+
+def _attributes(info: Any) -> dict[str, Any]:
     width = height = None
     if info.resolution:
-        width, height = info.resolution
+        width, height = (int(x) for x in info.resolution)
     return {
         "bandwidth": info.bandwidth or info.average_bandwidth,
         "width": width,
         "height": height,
-        "codecs": info.codecs,
+        "codecs": info.codecs or None,
         "frame_rate": float(info.frame_rate) if info.frame_rate else None,
     }
 
 
-def _rendition_from_media(
-    media: Any, url: str, rid: str, info: Any, attributes: dict[str, Any]
-) -> tuple[dict[str, Any], list[float], list[tuple[str, tuple[int, int] | None]], Any]:
+def _read_media(media: Any, text: str, url: str) -> _Media:
     if media.is_variant:
         raise ManifestError(url, "expected a media playlist, got a master playlist")
-    if not media.is_endlist and (media.playlist_type or "").upper() != "VOD":
-        raise ManifestError(url, "live playlists are not supported (no #EXT-X-ENDLIST)")
-    if not media.segments:
+    if not media.is_endlist and str(media.playlist_type or "").upper() != "VOD":
+        raise ManifestError(
+            url, "live playlists are not supported (no #EXT-X-ENDLIST: live, or truncated)"
+        )
+    segments = list(media.segments)
+    if not segments:
         raise ManifestError(url, "media playlist has no segments")
+    if len(segments) > MAX_SEGMENTS:
+        raise ManifestError(url, f"{len(segments)} segments: more than the {MAX_SEGMENTS} allowed")
+    lines = _uri_lines(text)
+    sequence = int(media.media_sequence or 0)
     durations: list[float] = []
     refs: list[tuple[str, tuple[int, int] | None]] = []
-    next_offset = 0
-    for number, segment in enumerate(media.segments):
-        if segment.duration is None or segment.duration <= 0:
-            raise ManifestError(url, f"segment {number} has no positive #EXTINF duration")
-        durations.append(float(segment.duration))
+    keys: list[HlsKey | None] = []
+    init_key: tuple[object, object] | None = None
+    init: SegmentRef | None = None
+    for i, seg in enumerate(segments):
+        line = lines[i] if i < len(lines) else None
+        if seg.uri is None:
+            raise ManifestError(url, f"segment {i} has #EXTINF but no URI", line)
+        duration = float(seg.duration) if seg.duration is not None else math.nan
+        if not (math.isfinite(duration) and duration > 0):
+            raise ManifestError(url, f"segment {i} has no positive #EXTINF duration", line)
+        durations.append(duration)
+        seg_url = urljoin(url, str(seg.uri))
         byte_range = None
-        if segment.byterange:
-            length_text, _, offset_text = str(segment.byterange).partition("@")
-            offset = int(offset_text) if offset_text else next_offset
-            length = int(length_text)
-            byte_range = (offset, offset + length - 1)
-            next_offset = offset + length
-        refs.append((urljoin(url, segment.uri), byte_range))
-    init = None
-    first = media.segments[0]
-    if getattr(first, "init_section", None) is not None:
-        section = first.init_section
-        init_range = None
-        if section.byterange:
-            length_text, _, offset_text = str(section.byterange).partition("@")
-            offset = int(offset_text or 0)
-            init_range = (offset, offset + int(length_text) - 1)
-        init = SegmentRef(urljoin(url, section.uri), 0.0, True, init_range)
-    attributes = dict(attributes)
-    attributes["id"] = rid
-    return attributes, durations, refs, init
+        if seg.byterange:
+            # An offset-less range continues the previous segment's range in the same resource.
+            follows = None
+            if refs and refs[-1][0] == seg_url and refs[-1][1] is not None:
+                follows = refs[-1][1][1] + 1
+            byte_range = _byte_range(str(seg.byterange), follows, url, f"segment {i}", line)
+        refs.append((seg_url, byte_range))
+        keys.append(_key(seg.key, url, sequence + i, line))
+        section = seg.init_section
+        this_init = (section.uri, section.byterange) if section is not None else None
+        if i == 0:
+            init_key = this_init
+            if section is not None:
+                init_range = (
+                    _byte_range(str(section.byterange), 0, url, "EXT-X-MAP", line)
+                    if section.byterange
+                    else None
+                )
+                init = segment(urljoin(url, str(section.uri)), 0.0, 0, init_range)
+        elif this_init != init_key:
+            # Rendition.init is one segment; a new EXT-X-MAP mid-stream (after a discontinuity)
+            # would need one per segment.
+            raise ManifestError(url, f"EXT-X-MAP changes at segment {i}: not supported", line)
+    return _Media(durations, refs, init, keys)
+
+
+def _byte_range(
+    text: str, follows: int | None, url: str, what: str, line: int | None
+) -> tuple[int, int]:
+    """Parse "length[@offset]" into inclusive (first, last); `follows` is the implied offset."""
+    match = _BYTERANGE.match(text)
+    if not match or int(match.group(1)) <= 0:
+        raise ManifestError(url, f"{what}: bad BYTERANGE {text!r}", line)
+    length = int(match.group(1))
+    if match.group(2) is not None:
+        offset = int(match.group(2))
+    elif follows is not None:
+        offset = follows
+    else:
+        raise ManifestError(
+            url, f"{what}: BYTERANGE without offset does not follow a range of the same URI", line
+        )
+    return offset, offset + length - 1
+
+
+def _key(key: Any, url: str, sequence_number: int, line: int | None) -> HlsKey | None:
+    if key is None or str(key.method or "NONE").upper() == "NONE":
+        return None
+    method = str(key.method).upper()
+    iv: str | None = None
+    if key.iv:
+        digits = str(key.iv).lower().removeprefix("0x")
+        if not re.fullmatch(r"[0-9a-f]{1,32}", digits):
+            raise ManifestError(url, f"EXT-X-KEY: bad IV {key.iv!r}", line)
+        iv = "0x" + digits.zfill(32)
+    elif method == "AES-128":
+        iv = f"0x{sequence_number:032x}"  # RFC 8216 5.2: the media sequence number, big-endian
+    return HlsKey(
+        method=method,
+        uri=urljoin(url, str(key.uri)) if key.uri else None,
+        iv=iv,
+        key_format=str(key.keyformat) if key.keyformat else None,
+        key_format_versions=str(key.keyformatversions) if key.keyformatversions else None,
+    )
+
+
+def _rendition(
+    rid: str, media: _Media, attributes: Mapping[str, Any], url: str, line: int | None
+) -> Rendition:
+    bandwidth = attributes.get("bandwidth")
+    if not bandwidth:
+        if any(r is None for _, r in media.refs):
+            raise ManifestError(
+                url, "no BANDWIDTH and no byte ranges: the segment sizes are unknown", line
+            )
+        # RFC 8216's BANDWIDTH is the peak segment bit rate: compute that from the ranges.
+        bandwidth = max(
+            (r[1] - r[0] + 1) * 8 / d for (_, r), d in zip(media.refs, media.durations, strict=True) if r
+        )
+    bandwidth = math.ceil(bandwidth)
+    return Rendition(
+        id=rid,
+        bandwidth_bps=bandwidth,
+        segments=tuple(
+            segment(u, d, bandwidth, r)
+            for (u, r), d in zip(media.refs, media.durations, strict=True)
+        ),
+        width=attributes.get("width"),
+        height=attributes.get("height"),
+        codecs=attributes.get("codecs"),
+        frame_rate=attributes.get("frame_rate"),
+        init=media.init,
+    )
 
 
 def _media_tracks(
@@ -115,64 +331,29 @@ def _media_tracks(
     audio: list[MediaTrack] = []
     subtitles: list[MediaTrack] = []
     for media in master.media:
-        kind = (media.type or "").upper()
+        kind = str(media.type or "").upper()
+        if kind not in ("AUDIO", "SUBTITLES"):
+            continue  # CLOSED-CAPTIONS live inside the video; VIDEO groups are alternate angles
+        prefixes = _AUDIO_CODECS if kind == "AUDIO" else _TEXT_CODECS
         track = MediaTrack(
             kind="audio" if kind == "AUDIO" else "subtitles",
             id=f"{media.group_id}/{media.name}",
-            language=media.language,
-            name=media.name,
-            url=urljoin(base_url, media.uri) if media.uri else None,
-            is_default=(media.default or "").upper() == "YES",
+            language=media.language or None,
+            name=media.name or None,
+            url=urljoin(base_url, str(media.uri)) if media.uri else None,
+            codecs=_group_codecs(master, kind.lower(), str(media.group_id), prefixes),
+            is_default=str(media.default or "").upper() == "YES",
         )
-        if kind == "AUDIO":
-            audio.append(track)
-        elif kind == "SUBTITLES":
-            subtitles.append(track)
+        (audio if kind == "AUDIO" else subtitles).append(track)
     return tuple(audio), tuple(subtitles)
 
 
-def _assemble(
-    parsed: list[tuple[dict[str, Any], list[float], list[tuple[str, tuple[int, int] | None]], Any]],
-    source: str,
-    audio: tuple[MediaTrack, ...],
-    subtitles: tuple[MediaTrack, ...],
-) -> Presentation:
-    counts = {len(durations) for _, durations, _, _ in parsed}
-    common = min(counts)
-    if max(counts) - common > 1:
-        raise ManifestError(source, f"renditions disagree on the segment count: {sorted(counts)}")
-    timeline = parsed[0][1][:common]
-    renditions = []
-    for attributes, durations, refs, init in parsed:
-        bandwidth = attributes.get("bandwidth")
-        if not bandwidth:
-            # A lone media playlist declares no bandwidth: without sizes it cannot be estimated.
-            if any(r is None for _, r in refs):
-                raise ManifestError(
-                    source, "no BANDWIDTH and no byte ranges: segment sizes unknown"
-                )
-            total = sum(r[1] - r[0] + 1 for _, r in refs if r is not None)
-            bandwidth = round(total * 8 / sum(durations))
-        segments = tuple(
-            SegmentRef(
-                url,
-                (r[1] - r[0] + 1) * 8.0 if r else bandwidth * duration,
-                r is None,
-                r,
-            )
-            for (url, r), duration in zip(refs[:common], durations[:common], strict=True)
-        )
-        renditions.append(
-            Rendition(
-                id=attributes["id"],
-                bandwidth_bps=int(bandwidth),
-                segments=segments,
-                width=attributes.get("width"),
-                height=attributes.get("height"),
-                codecs=attributes.get("codecs"),
-                frame_rate=attributes.get("frame_rate"),
-                init=init,
-            )
-        )
-    renditions.sort(key=lambda r: r.bandwidth_bps)
-    return Presentation(tuple(renditions), tuple(timeline), audio, subtitles, source=source)
+def _group_codecs(master: Any, attribute: str, group: str, prefixes: tuple[str, ...]) -> str | None:
+    """EXT-X-MEDIA has no CODECS: take the matching entries of a variant that uses the group."""
+    for variant in master.playlists:
+        info = variant.stream_info
+        if str(getattr(info, attribute, None) or "") == group and info.codecs:
+            found = [c.strip() for c in str(info.codecs).split(",") if c.strip().startswith(prefixes)]
+            if found:
+                return ",".join(found)
+    return None

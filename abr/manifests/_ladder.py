@@ -1,0 +1,100 @@
+"""What the HLS and DASH parsers share once each rendition is read: one timeline for the ladder."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from abr.manifests.errors import ManifestError
+from abr.presentation import MediaTrack, Presentation, Rendition, SegmentRef
+
+# A bound on what a manifest may ask us to build: a hostile `r="999999999"` or a 1 ms template
+# over a 100 h title must fail fast instead of eating the memory. 200k segments is 55 h at 1 s.
+MAX_SEGMENTS = 200_000
+
+# Renditions must switch at the same media times for a shared timeline to mean anything. Muxers
+# round segment durations differently per rung (a frame here and there), so only gross
+# misalignment, e.g. GOPs that are not aligned across the ladder, is refused.
+ALIGN_TOLERANCE_S = 0.5
+
+
+def segment(
+    url: str | None, duration_s: float, bandwidth_bps: int, byte_range: tuple[int, int] | None
+) -> SegmentRef:
+    """A segment whose size is its byte range if known, else bandwidth x duration (flagged)."""
+    if byte_range is not None:
+        return SegmentRef(url, (byte_range[1] - byte_range[0] + 1) * 8.0, False, byte_range)
+    return SegmentRef(url, bandwidth_bps * duration_s, True, None)
+
+
+def with_segments(rendition: Rendition, segments: tuple[SegmentRef, ...]) -> Rendition:
+    # Spelled out rather than dataclasses.replace: Rendition may be a mypyc-compiled class.
+    return Rendition(
+        rendition.id,
+        rendition.bandwidth_bps,
+        segments,
+        rendition.width,
+        rendition.height,
+        rendition.codecs,
+        rendition.frame_rate,
+        rendition.init,
+    )
+
+
+def common_count(counts: Sequence[int], source: str) -> int:
+    """The segment count every rendition keeps: the smallest, if the others have at most one more.
+
+    Muxers sometimes close one rung's last GOP into an extra, very short segment; dropping that
+    sliver loses a fraction of a second at the very end. Any larger difference means the
+    renditions do not share a timeline, and that is an error.
+    """
+    low, high = min(counts), max(counts)
+    if high - low > 1:
+        raise ManifestError(
+            source, f"renditions disagree on the segment count ({low} to {high}): not one timeline"
+        )
+    return low
+
+
+def assemble(
+    parsed: Sequence[tuple[Rendition, Sequence[float]]],
+    source: str,
+    audio: Sequence[MediaTrack] = (),
+    subtitles: Sequence[MediaTrack] = (),
+) -> Presentation:
+    """Truncate to the common count, check alignment, sort by bandwidth, build the Presentation.
+
+    `parsed` pairs each rendition with its own segment durations. The timeline is taken from the
+    first rendition that has exactly the common count (so it does not include a dropped sliver).
+    """
+    count = common_count([len(d) for _, d in parsed], source)
+    reference, timeline = next((r, d) for r, d in parsed if len(d) == count)
+    reference_starts = _starts(timeline)
+    renditions = []
+    for rendition, durations in parsed:
+        for i, (mine, theirs) in enumerate(
+            zip(_starts(durations[:count]), reference_starts, strict=True)
+        ):
+            if abs(mine - theirs) > ALIGN_TOLERANCE_S:
+                raise ManifestError(
+                    source,
+                    f"rendition {rendition.id!r} is not aligned with {reference.id!r}: segment {i} "
+                    f"starts at {mine:.3f} s, not {theirs:.3f} s",
+                )
+        if len(rendition.segments) != count:
+            rendition = with_segments(rendition, rendition.segments[:count])
+        renditions.append(rendition)
+    renditions.sort(key=lambda r: r.bandwidth_bps)  # stable: equal bandwidths keep their order
+    try:
+        return Presentation(
+            tuple(renditions), tuple(timeline), tuple(audio), tuple(subtitles), source=source
+        )
+    except ValueError as exc:  # the model's own checks; keep "only ManifestError" true
+        raise ManifestError(source, str(exc).removeprefix(f"{source}: ")) from exc
+
+
+def _starts(durations: Sequence[float]) -> list[float]:
+    starts, t = [], 0.0
+    for d in durations:
+        starts.append(t)
+        t += d
+    return starts
