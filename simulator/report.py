@@ -1,21 +1,29 @@
 """The comparison report: a summary table, CDFs, the trade-off plot and median timelines.
 
-Written twice from the same parts: `report.md` (for a repository or a terminal) and a
-self-contained-looking `report.html` (figures as files beside it under `figures/`).
+Written twice from the same sections: `report.md` (for a repository or a terminal) and
+`report.html` (one page with its CSS inline). Both reference the figures as relative files
+under `figures/`, each saved as PNG (to view) and SVG (to zoom or put in a paper).
 """
 
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from simulator.plots import REBUFFER_TARGET, Timeline, cdf_plot, timeline_plot, tradeoff_scatter
+from simulator.plots import (
+    REBUFFER_TARGET,
+    Timeline,
+    cdf_plot,
+    first_seen,
+    timeline_plot,
+    tradeoff_scatter,
+)
 
 
 @dataclass(frozen=True)
@@ -28,70 +36,93 @@ class ReportPaths:
 @dataclass(frozen=True)
 class _Section:
     title: str
-    note: str
+    note: str  # "how to read this": one or two sentences
     figure: str | None = None  # file stem under figures/
     table: pd.DataFrame | None = None
 
 
+# summary_table's columns, which the CLI also prints: name -> (report heading, is a percentage).
+COLUMN_HEADINGS: dict[str, tuple[str, bool]] = {
+    "set": ("trace set", False),
+    "abr": ("algorithm", False),
+    "sessions": ("sessions", False),
+    "bitrate_kbps": ("mean bitrate (kbit/s)", False),
+    "rebuffer_%": ("mean rebuffer", True),
+    "rebuffer_p95_%": ("p95 rebuffer", True),
+    "over_0.5%_%": ("sessions > 0.5 % rebuffer", True),
+    "startup_s": ("mean start-up (s)", False),
+    "startup_p99_s": ("p99 start-up (s)", False),
+    "switches": ("mean switches", False),
+    "qoe_lin": ("mean QoE_lin", False),
+    "%_of_optimum": ("QoE_lin % of optimum", True),
+}
+
+
 def summary_table(results: pd.DataFrame) -> pd.DataFrame:
-    """One row per trace set x algorithm: the figures a researcher compares first."""
-    rows = []
-    algorithms = list(dict.fromkeys(results.abr))
-    for trace_set in sorted(results.trace_set.unique()):
-        for name in algorithms:
-            group = results[(results.trace_set == trace_set) & (results.abr == name)]
-            if group.empty:
-                continue
-            row = {
-                "set": trace_set,
-                "abr": name,
-                "sessions": len(group),
-                "bitrate_kbps": group.bitrate_kbps.mean(),
-                "rebuffer_%": group.rebuffer_ratio.mean() * 100.0,
-                "rebuffer_p95_%": float(np.percentile(group.rebuffer_ratio, 95)) * 100.0,
-                "over_0.5%_%": (group.rebuffer_ratio > REBUFFER_TARGET).mean() * 100.0,
-                "startup_s": group.startup_s.mean(),
-                "startup_p99_s": float(np.percentile(group.startup_s, 99)),
-                "switches": group.switches.mean(),
-                "qoe_lin": group.qoe_lin.mean(),
-            }
-            if "optimal_qoe_lin" in group:
-                row["%_of_optimum"] = group.qoe_lin.mean() / group.optimal_qoe_lin.mean() * 100.0
-            rows.append(row)
-    return pd.DataFrame(rows)
+    """One row per trace set x algorithm: the numbers a researcher compares first.
+
+    Sets are sorted by name; algorithms keep the order they first appear in `results` (the
+    order the user listed them). Percent columns are in percent (0.5, not 0.005).
+    Percentiles interpolate linearly, as numpy's default does.
+    """
+    columns = [c for c in COLUMN_HEADINGS if c != "%_of_optimum"]
+    with_optimum = "optimal_qoe_lin" in results.columns
+    if with_optimum:
+        columns.append("%_of_optimum")
+    rows = [
+        _summary_row(trace_set, name, group, with_optimum)
+        for trace_set in sorted(first_seen(results.trace_set))
+        for name in first_seen(results.abr)
+        if not (group := _cell(results, trace_set, name)).empty
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _cell(results: pd.DataFrame, trace_set: str, name: str) -> pd.DataFrame:
+    mask = (results.trace_set.astype(str) == trace_set) & (results.abr.astype(str) == name)
+    return results[mask]
+
+
+def _summary_row(
+    trace_set: str, name: str, group: pd.DataFrame, with_optimum: bool
+) -> dict[str, object]:
+    rebuffer = group.rebuffer_ratio.astype(float)
+    row: dict[str, object] = {
+        "set": trace_set,
+        "abr": name,
+        "sessions": len(group),
+        "bitrate_kbps": float(group.bitrate_kbps.mean()),
+        "rebuffer_%": float(rebuffer.mean()) * 100.0,
+        "rebuffer_p95_%": float(rebuffer.quantile(0.95)) * 100.0,
+        "over_0.5%_%": float((rebuffer > REBUFFER_TARGET).mean()) * 100.0,
+        "startup_s": float(group.startup_s.mean()),
+        "startup_p99_s": float(group.startup_s.astype(float).quantile(0.99)),
+        "switches": float(group.switches.mean()),
+        "qoe_lin": float(group.qoe_lin.mean()),
+    }
+    if with_optimum:
+        optimum = float(group.optimal_qoe_lin.mean())
+        row["%_of_optimum"] = float(group.qoe_lin.mean()) / optimum * 100.0 if optimum else math.nan
+    return row
 
 
 def median_sessions(results: pd.DataFrame) -> list[tuple[str, str, str]]:
-    """(abr, trace_set, trace) of each algorithm's median session by QoE_lin."""
+    """(abr, trace_set, trace) of each algorithm's median session by QoE_lin.
+
+    Pooled over all trace sets of the algorithm. With an even count it takes the lower
+    middle, so the pick is a real session; equal QoE_lin is broken by trace name (then set)
+    so the choice does not depend on row order.
+    """
     picks = []
-    for name in dict.fromkeys(results.abr):
-        group = results[results.abr == name].sort_values(["qoe_lin", "trace_set", "trace"])
-        row = group.iloc[(len(group) - 1) // 2]
-        picks.append((str(name), str(row.trace_set), str(row.trace)))
+    for name in first_seen(results.abr):
+        group = results[(results.abr.astype(str) == name) & results.qoe_lin.notna()]
+        if group.empty:
+            continue
+        group = group.assign(_trace=group.trace.astype(str), _set=group.trace_set.astype(str))
+        ordered = group.sort_values(["qoe_lin", "_trace", "_set"], kind="stable")
+        row = ordered.iloc[(len(ordered) - 1) // 2]
+        picks.append((name, str(row["_set"]), str(row["_trace"])))
     return picks
-
-
-def _save(fig: Figure, folder: Path, stem: str) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / f"{stem}.png", folder / f"{stem}.svg"]
-    fig.savefig(paths[0], dpi=110)
-    fig.savefig(paths[1])
-    return paths
-
-
-def _format(df: pd.DataFrame) -> pd.DataFrame:
-    out = df.copy()
-    for column in out.columns:
-        if out[column].dtype.kind == "f":
-            out[column] = out[column].map(lambda v: f"{v:.3g}" if abs(v) < 1000 else f"{v:.0f}")
-    return out
-
-
-def _markdown_table(df: pd.DataFrame) -> str:
-    df = _format(df)
-    lines = ["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * len(df.columns)]
-    lines += ["| " + " | ".join(map(str, row)) + " |" for row in df.itertuples(index=False)]
-    return "\n".join(lines)
 
 
 def write_report(
@@ -102,109 +133,208 @@ def write_report(
     title: str = "streamlab compare",
     command: str = "",
 ) -> ReportPaths:
+    """Write report.md, report.html and figures/*.png|svg under `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     figures_dir = out_dir / "figures"
+    figures_dir.mkdir(exist_ok=True)
+    sections = [_summary_section(results)]
     written: list[Path] = []
-    sections = [
-        _Section(
-            "Summary per trace set and algorithm",
-            "Means over sessions. rebuffer_% is stall time over play + stall time; over_0.5%_% "
-            "is the share of sessions that miss the 0.5 % target. QoE_lin is Pensieve's, per segment.",
-            table=summary_table(results),
-        )
-    ]
-    plots: list[tuple[str, str, str, Figure]] = [
-        (
-            "QoE_lin distribution",
-            "Each line is the share of sessions (y) at or below a QoE (x): further right is better.",
-            "cdf_qoe_lin",
-            cdf_plot(results, "qoe_lin", xlabel="QoE_lin per segment"),
-        ),
-        (
-            "Rebuffer ratio distribution",
-            "Further up-left is better; the dotted line is the 0.5 % target.",
-            "cdf_rebuffer",
-            cdf_plot(results, "rebuffer_ratio", xlabel="rebuffer ratio (%)", percent=True),
-        ),
-        (
-            "Bitrate against rebuffering",
-            "One point per algorithm and trace set: right is sharper, down is smoother.",
-            "tradeoff",
-            tradeoff_scatter(results),
-        ),
-    ]
-    for timeline in timelines:
-        stem = f"timeline_{_slug(timeline.abr)}"
-        plots.append(
-            (
-                f"Median session of {timeline.abr}",
-                "Top: the link and each download's measured throughput; middle: the bitrate "
-                "requested; bottom: the buffer, stalls shaded red.",
-                stem,
-                timeline_plot(timeline),
-            )
-        )
-    for heading, note, stem, fig in plots:
-        written += _save(fig, figures_dir, stem)
-        sections.append(_Section(heading, note, figure=stem))
-
-    sets = ", ".join(sorted(results.trace_set.unique()))
-    algorithms = ", ".join(dict.fromkeys(results.abr))
-    header = f"{len(results)} sessions; trace sets: {sets}; algorithms: {algorithms}."
+    for section, fig in _figure_sections(results, timelines):
+        assert section.figure is not None
+        written += _save(fig, figures_dir, section.figure)
+        sections.append(section)
+    header = _header(results)
     markdown = out_dir / "report.md"
-    markdown.write_text(_render_markdown(title, command, header, sections))
+    markdown.write_text(_render_markdown(title, command, header, sections), encoding="utf-8")
     page = out_dir / "report.html"
-    page.write_text(_render_html(title, command, header, sections))
+    page.write_text(_render_html(title, command, header, sections), encoding="utf-8")
     return ReportPaths(markdown, page, written)
 
 
+def _summary_section(results: pd.DataFrame) -> _Section:
+    note = (
+        "One row per trace set and algorithm, averaged over its sessions. Rebuffer is stall time "
+        "over play + stall time; '> 0.5 %' is the share of sessions that miss the 0.5 % target. "
+        "QoE_lin is Pensieve's linear QoE per segment (Mbit/s units): higher is better."
+    )
+    if "optimal_qoe_lin" in results.columns:
+        note += " '% of optimum' compares mean QoE_lin with the offline optimum on the same traces."
+    return _Section("Summary per trace set and algorithm", note, table=summary_table(results))
+
+
+def _figure_sections(
+    results: pd.DataFrame, timelines: Sequence[Timeline]
+) -> list[tuple[_Section, Figure]]:
+    sections = [
+        (
+            _Section(
+                "QoE_lin distribution",
+                "Each line is an algorithm: the share of sessions (y) with a QoE_lin at or "
+                "below x. Further right is better; a line left of another loses on most traces.",
+                "cdf_qoe_lin",
+            ),
+            cdf_plot(results, "qoe_lin", xlabel="QoE_lin per segment"),
+        ),
+        (
+            _Section(
+                "Rebuffer ratio distribution",
+                "The height where a line crosses the dotted 0.5 % target is the share of "
+                "sessions that meet it: higher and further left is better.",
+                "cdf_rebuffer_ratio",
+            ),
+            cdf_plot(results, "rebuffer_ratio", xlabel="rebuffer ratio (%)", percent=True),
+        ),
+        (
+            _Section(
+                "Bitrate against rebuffering",
+                "Big markers are the means per trace set (marker) and algorithm (colour); "
+                "faint ones are single sessions. Right is sharper video, down is fewer stalls.",
+                "tradeoff",
+            ),
+            tradeoff_scatter(results),
+        ),
+    ]
+    stems: set[str] = set()
+    for t in timelines:
+        stem = _unique(f"timeline_{_slug(t.abr)}", stems)
+        heading = f"Median session of {t.abr}: {t.trace_set} / {t.trace.name}"
+        note = (
+            "The session with this algorithm's median QoE_lin. Top: the link and each "
+            "download's measured throughput; middle: the bitrate requested; bottom: the "
+            "buffer. Red bands are stalls."
+        )
+        sections.append((_Section(heading, note, stem), timeline_plot(t)))
+    return sections
+
+
+def _unique(stem: str, taken: set[str]) -> str:
+    """A file stem not used yet: two timelines of one algorithm must not overwrite each other."""
+    candidate, n = stem, 2
+    while candidate in taken:
+        candidate, n = f"{stem}_{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
 def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in text)
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)
 
 
-def _render_markdown(title: str, command: str, header: str, sections: list[_Section]) -> str:
+def _save(fig: Figure, folder: Path, stem: str) -> list[Path]:
+    paths = [folder / f"{stem}.png", folder / f"{stem}.svg"]
+    fig.savefig(paths[0], dpi=110)
+    fig.savefig(paths[1])
+    return paths
+
+
+def _header(results: pd.DataFrame) -> list[tuple[str, str]]:
+    sets = sorted(first_seen(results.trace_set))
+    traces = results[["trace_set", "trace"]].drop_duplicates()
+    return [
+        ("sessions", f"{len(results)} ({len(traces)} traces)"),
+        ("trace sets", ", ".join(sets)),
+        ("algorithms", ", ".join(first_seen(results.abr))),
+    ]
+
+
+def format_number(value: object, percent: bool = False) -> str:
+    """2-3 significant digits, whole numbers from 1000 up, '%' on percentages."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "–"
+    if isinstance(value, int):
+        text = str(value)
+    elif abs(value) >= 1000:
+        text = f"{value:.0f}"
+    elif value != 0 and abs(value) < 0.001:
+        text = "<0.001" if value > 0 else ">-0.001"  # keeps tables free of 1e-05 notation
+    else:
+        text = f"{value:.3g}"
+    return f"{text} %" if percent else text
+
+
+def _display(table: pd.DataFrame) -> pd.DataFrame:
+    """The summary as shown in reports: readable headings, formatted cells (all strings)."""
+    out = pd.DataFrame(index=range(len(table)))
+    for column in table.columns:
+        heading, percent = COLUMN_HEADINGS.get(str(column), (str(column), False))
+        out[heading] = [format_number(v, percent) for v in table[column].tolist()]
+    return out
+
+
+def _markdown_table(table: pd.DataFrame) -> str:
+    shown = _display(table)
+    lines = [
+        "| " + " | ".join(map(str, shown.columns)) + " |",
+        "|" + "|".join(":--" if i < 2 else "--:" for i in range(len(shown.columns))) + "|",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in shown.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def _render_markdown(
+    title: str, command: str, header: list[tuple[str, str]], sections: list[_Section]
+) -> str:
     parts = [f"# {title}", ""]
     if command:
         parts += [f"`{command}`", ""]
-    parts += [header, ""]
+    parts += [f"- **{key}**: {value}" for key, value in header] + [""]
     for s in sections:
-        parts += [f"## {s.title}", "", s.note, ""]
+        parts += [f"## {s.title}", "", f"*How to read this:* {s.note}", ""]
         if s.table is not None:
             parts += [_markdown_table(s.table), ""]
         if s.figure:
-            parts += [f"![{s.title}](figures/{s.figure}.png)", ""]
+            parts += [
+                f"![{s.title}](figures/{s.figure}.png)",
+                "",
+                f"[SVG](figures/{s.figure}.svg)",
+                "",
+            ]
     return "\n".join(parts)
 
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em;
-       color: #222; }
-h1 { font-size: 1.6em; } h2 { font-size: 1.2em; margin-top: 2em; }
-code { background: #f3f3f3; padding: 0.1em 0.3em; }
-p.note { color: #555; }
-table { border-collapse: collapse; font-size: 0.9em; }
+       color: #222; line-height: 1.4; }
+h1 { font-size: 1.6em; margin-bottom: 0.3em; } h2 { font-size: 1.2em; margin-top: 2.2em; }
+code { background: #f3f3f3; padding: 0.15em 0.4em; border-radius: 3px; }
+dl.header { display: grid; grid-template-columns: max-content auto; gap: 0.2em 1em; }
+dl.header dt { font-weight: 600; } dl.header dd { margin: 0; }
+p.note { color: #555; font-size: 0.95em; }
+table { border-collapse: collapse; font-size: 0.9em; font-variant-numeric: tabular-nums; }
 th, td { border: 1px solid #ddd; padding: 0.3em 0.6em; text-align: right; }
-th { background: #f5f5f5; } td:first-child, td:nth-child(2) { text-align: left; }
+th { background: #f5f5f5; }
+td:first-child, td:nth-child(2), th:first-child, th:nth-child(2) { text-align: left; }
+tbody tr:nth-child(even) { background: #fafafa; }
 img { max-width: 100%; border: 1px solid #eee; }
 """
 
 
-def _render_html(title: str, command: str, header: str, sections: list[_Section]) -> str:
+def _render_html(
+    title: str, command: str, header: list[tuple[str, str]], sections: list[_Section]
+) -> str:
+    e = html.escape
     parts = [
-        "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
+        "<!doctype html>",
+        "<html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{e(title)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>{e(title)}</h1>",
     ]
     if command:
-        parts.append(f"<p><code>{html.escape(command)}</code></p>")
-    parts.append(f"<p>{html.escape(header)}</p>")
+        parts.append(f"<p><code>{e(command)}</code></p>")
+    parts.append("<dl class='header'>")
+    parts += [f"<dt>{e(key)}</dt><dd>{e(value)}</dd>" for key, value in header]
+    parts.append("</dl>")
     for s in sections:
-        parts.append(f"<h2>{html.escape(s.title)}</h2><p class='note'>{html.escape(s.note)}</p>")
+        parts.append(f"<h2>{e(s.title)}</h2>")
+        parts.append(f"<p class='note'><b>How to read this:</b> {e(s.note)}</p>")
         if s.table is not None:
-            parts.append(_format(s.table).to_html(index=False, border=0))
+            parts.append(_display(s.table).to_html(index=False, border=0, classes="summary"))
         if s.figure:
             parts.append(
-                f"<img src='figures/{s.figure}.png' alt='{html.escape(s.title)}'>"
-                f"<p><a href='figures/{s.figure}.svg'>SVG</a></p>"
+                f"<p><img src='figures/{s.figure}.png' alt='{e(s.title, quote=True)}'><br>"
+                f"<a href='figures/{s.figure}.svg'>SVG</a></p>"
             )
     parts.append("</body></html>")
     return "\n".join(parts)

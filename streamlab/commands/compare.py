@@ -7,6 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -116,7 +117,11 @@ def timeline_for(
         trace=trace,
         downloads=result.metrics.downloads,
         bitrates_kbps=list(lab.presentation.bitrates_kbps),
-        summary={str(k): float(v) for k, v in row.iloc[0].items() if isinstance(v, int | float)},
+        summary={
+            str(k): float(v)
+            for k, v in row.iloc[0].items()
+            if isinstance(v, int | float | np.number)
+        },
     )
 
 
