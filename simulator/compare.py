@@ -18,6 +18,7 @@ from typing import Any
 from abr.presentation import Presentation
 from abr.registry import PROFILES, Profile
 from simulator.algorithms import AlgorithmFactory, resolve
+from simulator.optimal import optimal_qoe_lin
 from simulator.run import SimulationResult, simulate
 from simulator.video import load_video
 from traces.load import load_trace
@@ -38,7 +39,14 @@ RESULT_COLUMNS = (
     "qoe_log",
     "qoe_hd",
 )
-EXTRA_COLUMNS = ("switch_magnitude_kbps", "segments", "abandoned", "played_s", "wall_s", "profile")
+EXTRA_COLUMNS = (
+    "switch_magnitude_kbps",
+    "segments",
+    "abandoned",
+    "played_s",
+    "wall_s",
+    "profile",
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,7 @@ class LabSetup:
     profile_name: str = "default"
     noise: float = 0.0
     seed: int = 0
+    optimal: bool = False  # add optimal_qoe_lin, the offline optimum for the trace
 
     @property
     def profile(self) -> Profile:
@@ -78,12 +87,18 @@ class Lab:
         )
 
     def rows_for(self, trace: Trace) -> list[dict[str, Any]]:
+        optimum = None
+        if self.setup.optimal:
+            target = self.setup.profile.session.target_s(max(self.presentation.segment_durations_s))
+            optimum = optimal_qoe_lin(trace, self.presentation, target).qoe_lin
         rows = []
         for spec in self.setup.abr_specs:
             summary = self.run(trace, spec).summary
             row: dict[str, Any] = {"trace_set": trace.set_name, "trace": trace.name, "abr": spec}
             row.update(summary.as_dict())
             row["profile"] = self.setup.profile_name
+            if optimum is not None:
+                row["optimal_qoe_lin"] = optimum
             rows.append(row)
         return rows
 
@@ -132,6 +147,8 @@ def run_to_csv(
     """Run everything, appending rows to `csv_path` as they arrive; returns all rows."""
     Lab(setup)  # fail fast in this process on a bad video or algorithm spec
     columns = list(RESULT_COLUMNS) + list(EXTRA_COLUMNS)
+    if setup.optimal:
+        columns.append("optimal_qoe_lin")
     rows: list[dict[str, Any]] = []
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     with csv_path.open("w", newline="") as handle:

@@ -36,6 +36,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--out", type=Path, default=Path("results"), help="output folder")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument("--no-report", action="store_true", help="write the CSV only")
+    p.add_argument(
+        "--optimal",
+        action="store_true",
+        help="add optimal_qoe_lin: the offline optimum per trace (dynamic programme)",
+    )
     p.set_defaults(func=run)
 
 
@@ -47,7 +52,9 @@ def parse_abr_list(text: str) -> tuple[str, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    setup = LabSetup(args.video, parse_abr_list(args.abr), args.profile, args.noise, args.seed)
+    setup = LabSetup(
+        args.video, parse_abr_list(args.abr), args.profile, args.noise, args.seed, args.optimal
+    )
     try:
         paths = [str(p) for p in iter_trace_files(args.traces)]
     except TraceError as exc:
