@@ -40,7 +40,12 @@ class AbrAlgorithm:
     def start(self, ctx: AbrContext) -> None:
         """The presentation and buffer target are known: derive parameters here."""
 
-    def choose(self, ctx: AbrContext) -> int | Decision:
+    def choose(self, ctx: AbrContext) -> int | Decision | None:
+        """The rendition for segment `ctx.segment_index`.
+
+        None defers the decision (an external policy, such as a reinforcement-learning agent,
+        has not answered yet): the session requests nothing and asks again on the next event.
+        """
         raise NotImplementedError(f"{type(self).__name__} must implement choose()")
 
     def on_download(self, ctx: AbrContext, record: DownloadRecord) -> None:

@@ -119,6 +119,8 @@ class Session:
             QualityCapChanged: self._on_cap,
         }
         self._out: list[Command] = []
+        # The algorithm's `choose` returned None: nothing is requested until the next event.
+        self.awaiting_decision = False
         self._clock = 0.0
         self._started_at = 0.0
         self._position = 0.0
@@ -457,6 +459,10 @@ class Session:
                 rendition = 0
             else:
                 decision = self.algorithm.choose(ctx)
+                if decision is None:
+                    self.awaiting_decision = True  # an external policy will decide; then Tick
+                    return
+                self.awaiting_decision = False
                 if type(decision) is not int:
                     assert isinstance(decision, Decision)
                     if decision.delay_s > EPS and self.phase is Phase.PLAYING:

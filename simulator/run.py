@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from abr.algorithm import AbrAlgorithm
-from abr.commands import AbortRequest, FetchSegment
+from abr.commands import AbortRequest, Command, FetchSegment
 from abr.config import SessionConfig
 from abr.events import BytesReceived, ManifestLoaded, SegmentDone, Tick
 from abr.presentation import Presentation
@@ -32,6 +32,94 @@ class SimulationResult:
     link_name: str
 
 
+class Simulation:
+    """One session in progress. `run()` drives it to the end, or until the algorithm defers a
+    decision (its `choose` returned None): then `deferred` is True, and `run()` again after
+    the decision is known resumes it (the Gymnasium environment works this way)."""
+
+    def __init__(
+        self,
+        trace: Trace,
+        presentation: Presentation,
+        algorithm: AbrAlgorithm,
+        config: SessionConfig | None = None,
+        *,
+        noise: float = 0.0,
+        seed: int = 0,
+    ) -> None:
+        self.trace = trace
+        self.presentation = presentation
+        self.link = TraceLink(trace, noise=noise, seed=seed)
+        self.session = Session(algorithm, config)
+        self.now = 0.0
+        self.deferred = False
+        # The download in flight: (request id, first byte at, done at, size in bits).
+        self._flight: tuple[int, float, float, float] | None = None
+        self._budget = MAX_EVENTS_PER_SEGMENT * presentation.segment_count + 1000
+        self._commands: list[Command] = self.session.handle(ManifestLoaded(0.0, presentation))
+
+    @property
+    def finished(self) -> bool:
+        return self.session.phase is Phase.ENDED or self.session.phase is Phase.FAILED
+
+    def run(self) -> None:
+        session, link = self.session, self.link
+        handle, next_wakeup = session.handle, session.next_wakeup
+        now, flight, commands, budget = self.now, self._flight, self._commands, self._budget
+        if self.deferred:
+            self.deferred = False
+            commands = handle(Tick(now))  # the decision is in: ask again
+        finished = (Phase.ENDED, Phase.FAILED)
+        while True:
+            for command in commands:
+                kind = type(command)
+                if kind is FetchSegment:
+                    assert isinstance(command, FetchSegment)
+                    first_byte = now + link.latency_at(now)
+                    size = command.segment.size_bits
+                    flight = (
+                        command.request_id,
+                        first_byte,
+                        link.transfer_end(first_byte, size),
+                        size,
+                    )
+                elif kind is AbortRequest:
+                    flight = None
+            if session.phase in finished:
+                break
+            budget -= 1
+            if budget < 0:
+                raise SimulationError(
+                    f"{self.trace.name}: session did not finish (stuck at t={now:.3f} s)"
+                )
+            wake = next_wakeup()
+            if flight is not None and (wake is None or flight[2] <= wake):
+                request_id, first_byte, now, size = flight
+                flight = None
+                commands = handle(SegmentDone(now, request_id, size / 8.0, first_byte))
+            elif wake is None:
+                if session.awaiting_decision:
+                    self.deferred = True
+                    break
+                raise SimulationError(
+                    f"{self.trace.name}: session waits for nothing at t={now:.3f} s"
+                )
+            elif flight is not None:
+                now = wake
+                request_id, first_byte, _, _ = flight
+                received = link.bits_between(first_byte, now)
+                seen = first_byte if now >= first_byte else None
+                commands = handle(BytesReceived(now, request_id, received / 8.0, seen))
+            else:
+                now = wake
+                commands = handle(Tick(now))
+        self.now, self._flight, self._commands, self._budget = now, flight, [], budget
+
+    def result(self) -> SimulationResult:
+        metrics = self.session.metrics()
+        return SimulationResult(summarize(metrics, self.presentation), metrics, self.trace.name)
+
+
 def simulate(
     trace: Trace,
     presentation: Presentation,
@@ -41,46 +129,10 @@ def simulate(
     noise: float = 0.0,
     seed: int = 0,
 ) -> SimulationResult:
-    link = TraceLink(trace, noise=noise, seed=seed)
-    session = Session(algorithm, config)
-    now = 0.0
-    commands = session.handle(ManifestLoaded(now, presentation))
-    # The download in flight: (request id, first byte at, done at, size in bits).
-    flight: tuple[int, float, float, float] | None = None
-    budget = MAX_EVENTS_PER_SEGMENT * presentation.segment_count + 1000
-    handle = session.handle
-    next_wakeup = session.next_wakeup
-    finished = (Phase.ENDED, Phase.FAILED)
-    while True:
-        for command in commands:
-            kind = type(command)
-            if kind is FetchSegment:
-                assert isinstance(command, FetchSegment)
-                first_byte = now + link.latency_at(now)
-                size = command.segment.size_bits
-                flight = (command.request_id, first_byte, link.transfer_end(first_byte, size), size)
-            elif kind is AbortRequest:
-                flight = None
-        if session.phase in finished:
-            break
-        budget -= 1
-        if budget < 0:
-            raise SimulationError(f"{trace.name}: session did not finish (stuck at t={now:.3f} s)")
-        wake = next_wakeup()
-        if flight is not None and (wake is None or flight[2] <= wake):
-            request_id, first_byte, now, size = flight
-            flight = None
-            commands = handle(SegmentDone(now, request_id, size / 8.0, first_byte))
-        elif wake is None:
-            raise SimulationError(f"{trace.name}: session waits for nothing at t={now:.3f} s")
-        elif flight is not None:
-            now = wake
-            request_id, first_byte, _, _ = flight
-            received = link.bits_between(first_byte, now)
-            seen = first_byte if now >= first_byte else None
-            commands = handle(BytesReceived(now, request_id, received / 8.0, seen))
-        else:
-            now = wake
-            commands = handle(Tick(now))
-    metrics = session.metrics()
-    return SimulationResult(summarize(metrics, presentation), metrics, trace.name)
+    simulation = Simulation(trace, presentation, algorithm, config, noise=noise, seed=seed)
+    simulation.run()
+    if simulation.deferred:
+        raise SimulationError(
+            f"{trace.name}: the algorithm deferred a decision (choose returned None)"
+        )
+    return simulation.result()

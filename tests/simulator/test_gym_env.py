@@ -1,0 +1,57 @@
+"""The Gymnasium environment passes Gymnasium's own checker and its rewards add up to QoE_lin."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from abr.presentation import Presentation
+from simulator.gym_env import ENV_ID, StreamingEnv
+from traces import synthetic
+
+
+def test_passes_gymnasium_env_checker() -> None:
+    check_env(gym.make(ENV_ID).unwrapped)
+
+
+def test_an_episode_is_a_session_and_rewards_sum_to_its_qoe(video: Presentation) -> None:
+    env = StreamingEnv(traces=[synthetic.markov(4000, 600, 0.1, 0.3, seed=2)], video=video)
+    observation, _ = env.reset(seed=0)
+    assert env.observation_space.contains(observation)
+    total, steps, terminated, info = 0.0, 0, False, {}
+    while not terminated:
+        action = 3  # a fixed policy
+        observation, reward, terminated, truncated, info = env.step(action)
+        total += reward
+        steps += 1
+        assert not truncated
+    assert steps == video.segment_count
+    assert total / steps == pytest.approx(info["summary"]["qoe_lin"], abs=1e-9)
+
+
+def test_greedy_beats_random_on_an_ample_link(video: Presentation) -> None:
+    def episode(policy: str) -> float:
+        env = StreamingEnv(traces=[synthetic.constant(50_000)], video=video)
+        env.reset(seed=1)
+        rng = np.random.default_rng(1)
+        total, done = 0.0, False
+        while not done:
+            action = (
+                env.action_space.n - 1
+                if policy == "greedy"
+                else int(rng.integers(env.action_space.n))
+            )
+            _, reward, done, _, _ = env.step(action)
+            total += reward
+        return total
+
+    assert episode("greedy") > episode("random")
+
+
+def test_bad_actions_are_refused(video: Presentation) -> None:
+    env = StreamingEnv(video=video)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="not a rendition index"):
+        env.step(99)
