@@ -4,11 +4,21 @@ from __future__ import annotations
 
 
 class TraceError(ValueError):
+    """`str()` is one line, `path:line: reason`, dropping whichever location part is unknown."""
+
     def __init__(self, reason: str, path: str | None = None, line: int | None = None) -> None:
-        self.reason = reason
+        # Reasons quote user input; keep the message on one line whatever the input held.
+        self.reason = " ".join(reason.split())
         self.path = path
         self.line = line
-        where = path or "trace"
-        if line is not None:
-            where = f"{where}:{line}"
-        super().__init__(f"{where}: {reason}")
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        where = [str(part) for part in (self.path, self.line) if part is not None]
+        if self.path is None and self.line is not None:
+            where = [f"line {self.line}"]
+        return ": ".join([":".join(where), self.reason]) if where else self.reason
+
+    def __reduce__(self) -> tuple[type[TraceError], tuple[str, str | None, int | None]]:
+        # Worker processes (simulator.compare) send errors back pickled; keep the fields.
+        return (type(self), (self.reason, self.path, self.line))

@@ -6,16 +6,9 @@ import numpy as np
 import pandas as pd
 from rich.table import Table
 
-from traces.trace import Trace
+from traces.trace import Trace, weighted_percentile
 
 COLUMNS = ("set", "count", "duration_s_mean", "bw_mean_kbps", "bw_p10_kbps", "bw_p90_kbps")
-
-
-def _weighted_percentile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    order = np.argsort(values, kind="stable")
-    cumulative = np.cumsum(weights[order])
-    i = min(int(np.searchsorted(cumulative, q / 100.0 * cumulative[-1])), len(order) - 1)
-    return float(values[order][i])
 
 
 def trace_set_stats(traces: list[Trace]) -> pd.DataFrame:
@@ -34,17 +27,20 @@ def trace_set_stats(traces: list[Trace]) -> pd.DataFrame:
                 "count": len(group),
                 "duration_s_mean": float(np.mean([t.total_duration_s for t in group])),
                 "bw_mean_kbps": float(np.average(kbps, weights=weights)),
-                "bw_p10_kbps": _weighted_percentile(kbps, weights, 10),
-                "bw_p90_kbps": _weighted_percentile(kbps, weights, 90),
+                "bw_p10_kbps": weighted_percentile(kbps, weights, 10),
+                "bw_p90_kbps": weighted_percentile(kbps, weights, 90),
             }
         )
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
 def render_stats_table(df: pd.DataFrame) -> Table:
+    """Short headers fit 80 columns; narrower terminals fold cells rather than cut them."""
     table = Table(title="trace sets")
-    for column in COLUMNS:
-        table.add_column(column, justify="left" if column == "set" else "right")
+    longest = max((len(str(name)) for name in df["set"]), default=3)
+    table.add_column("set", overflow="fold", min_width=longest)
+    for header in ("traces", "mean s", "mean kbps", "p10 kbps", "p90 kbps"):
+        table.add_column(header, justify="right", overflow="fold")
     for row in df.itertuples(index=False):
         table.add_row(
             str(row.set),

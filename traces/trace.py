@@ -8,10 +8,21 @@ import numpy as np
 
 from traces.errors import TraceError
 
+# What each array holds, for error messages: (name in messages, unit).
+_FIELDS = {
+    "durations_s": ("duration", "s"),
+    "bandwidth_kbps": ("bandwidth", "kbps"),
+    "latency_s": ("latency", "s"),
+}
+
 
 @dataclass(frozen=True, eq=False)
 class Trace:
-    """`durations_s[i]` seconds of `bandwidth_kbps[i]`, with requests paying `latency_s[i]`."""
+    """`durations_s[i]` seconds of `bandwidth_kbps[i]`, with requests paying `latency_s[i]`.
+
+    The arrays are read-only float64 copies, so a trace stays what it was validated as.
+    Equality compares the name, set and arrays, not where the trace was loaded from.
+    """
 
     name: str
     set_name: str
@@ -21,27 +32,22 @@ class Trace:
     path: str | None = None
 
     def __post_init__(self) -> None:
-        arrays = {
-            "durations_s": self.durations_s,
-            "bandwidth_kbps": self.bandwidth_kbps,
-            "latency_s": self.latency_s,
-        }
-        for key, values in arrays.items():
-            object.__setattr__(self, key, np.asarray(values, dtype=np.float64))
-        n = len(self.durations_s)
-        if n == 0:
-            raise TraceError("no samples", self.path)
-        if len(self.bandwidth_kbps) != n or len(self.latency_s) != n:
-            raise TraceError("durations, bandwidth and latency differ in length", self.path)
-        for key in arrays:
-            values = getattr(self, key)
-            bad = ~np.isfinite(values) | (values < 0)
-            if bad.any():
-                i = int(np.argmax(bad))
-                raise TraceError(f"piece {i}: {key} is {values[i]!r}", self.path)
-        if (self.durations_s <= 0).any():
-            i = int(np.argmax(self.durations_s <= 0))
-            raise TraceError(f"piece {i}: duration is zero", self.path)
+        for key in _FIELDS:
+            values = np.array(getattr(self, key), dtype=np.float64)
+            if values.ndim != 1:
+                raise TraceError(f"{key} must be one-dimensional, not {values.shape}", self.path)
+            values.flags.writeable = False
+            object.__setattr__(self, key, values)
+        lengths = {key: len(getattr(self, key)) for key in _FIELDS}
+        if len(set(lengths.values())) > 1:
+            found = ", ".join(f"{key} {n}" for key, n in lengths.items())
+            raise TraceError(f"arrays differ in length ({found})", self.path)
+        if lengths["durations_s"] == 0:
+            raise TraceError("no pieces", self.path)
+        problem = find_problem(self.durations_s, self.bandwidth_kbps, self.latency_s)
+        if problem is not None:
+            raise TraceError(f"piece {problem[0]}: {problem[1]}", self.path)
+        # A link that never delivers would stall a simulation forever.
         if not (self.bandwidth_kbps > 0).any():
             raise TraceError("bandwidth is zero throughout", self.path)
 
@@ -56,7 +62,7 @@ class Trace:
             and np.array_equal(self.latency_s, other.latency_s)
         )
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # arrays are not hashable
 
     @property
     def total_duration_s(self) -> float:
@@ -64,13 +70,45 @@ class Trace:
 
     @property
     def mean_bandwidth_kbps(self) -> float:
-        """Time-weighted mean."""
+        """Time-weighted mean: the average rate over the trace's duration."""
         return float(np.average(self.bandwidth_kbps, weights=self.durations_s))
 
     def percentile_bandwidth_kbps(self, q: float) -> float:
-        """Time-weighted percentile (q in 0..100): the rate the link is below q % of the time."""
-        order = np.argsort(self.bandwidth_kbps, kind="stable")
-        cumulative = np.cumsum(self.durations_s[order])
-        cut = q / 100.0 * cumulative[-1]
-        i = min(int(np.searchsorted(cumulative, cut, side="left")), len(order) - 1)
-        return float(self.bandwidth_kbps[order][i])
+        """Time-weighted percentile (q in 0..100): the link is below this rate q % of the time."""
+        return weighted_percentile(self.bandwidth_kbps, self.durations_s, q)
+
+
+def find_problem(
+    durations_s: np.ndarray, bandwidth_kbps: np.ndarray, latency_s: np.ndarray
+) -> tuple[int, str] | None:
+    """The first piece that is not a valid trace piece, and why; parsers add the line."""
+    first: tuple[int, str] | None = None
+    for (label, unit), values in zip(
+        _FIELDS.values(), (durations_s, bandwidth_kbps, latency_s), strict=True
+    ):
+        bad = ~np.isfinite(values) | (values < 0)
+        if label == "duration":
+            bad |= values == 0
+        if bad.any():
+            i = int(np.argmax(bad))
+            if first is None or i < first[0]:
+                first = (i, _describe(label, float(values[i]), unit))
+    return first
+
+
+def weighted_percentile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The smallest value whose share of the total weight at or below it reaches q %."""
+    if not 0 <= q <= 100:
+        raise ValueError(f"percentile must be within 0..100, not {q}")
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    i = int(np.searchsorted(cumulative, q / 100.0 * cumulative[-1], side="left"))
+    return float(values[order][min(i, len(order) - 1)])
+
+
+def _describe(label: str, value: float, unit: str) -> str:
+    if not np.isfinite(value):
+        return f"{label} is {value}"
+    if value < 0:
+        return f"negative {label} {value:g} {unit}"
+    return f"{label} is zero"

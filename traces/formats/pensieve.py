@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from traces.errors import TraceError
-from traces.trace import Trace
+from traces.trace import Trace, find_problem
 
 DEFAULT_LATENCY_S = 0.08
 
@@ -22,44 +22,49 @@ def parse(
     path: str | None = None,
     default_latency_s: float = DEFAULT_LATENCY_S,
 ) -> Trace:
-    times: list[float] = []
-    rates: list[float] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        fields = line.split()
-        if not fields:
-            continue
+    rows = [(n, line.split()) for n, line in enumerate(text.splitlines(), start=1)]
+    rows = [(n, fields) for n, fields in rows if fields]
+    if not rows:
+        raise TraceError("empty trace", path, 1)
+    lines = np.array([n for n, _ in rows])
+    for n, fields in rows:
         if len(fields) != 2:
-            raise TraceError(
-                f"expected 'time_s bandwidth_Mbps', got {line.strip()!r}", path, number
-            )
-        try:
-            t, mbps = float(fields[0]), float(fields[1])
-        except ValueError:
-            raise TraceError(f"not numbers: {line.strip()!r}", path, number) from None
-        if not (np.isfinite(t) and np.isfinite(mbps)) or mbps < 0:
-            raise TraceError(f"bad bandwidth {fields[1]!r}", path, number)
-        if times and t <= times[-1]:
-            raise TraceError(f"time {t} does not increase (previous {times[-1]})", path, number)
-        times.append(t)
-        rates.append(mbps * 1000.0)
-    if not times:
-        raise TraceError("empty trace", path)
-    gaps = np.diff(np.asarray(times))
+            raise TraceError(f"expected 'time_s bandwidth_Mbps', got {' '.join(fields)!r}", path, n)
+    try:
+        table = np.array([fields for _, fields in rows], dtype=np.float64)
+    except ValueError:
+        raise _number_error(rows, path) from None
+    times, kbps = table[:, 0], table[:, 1] * 1000.0
+    if not np.isfinite(times).all():
+        i = int(np.argmax(~np.isfinite(times)))
+        raise TraceError(f"time is {times[i]}", path, int(lines[i]))
+    gaps = np.diff(times)
+    if (gaps <= 0).any():
+        i = int(np.argmax(gaps <= 0)) + 1
+        raise TraceError(
+            f"time {times[i]:g} does not increase (previous {times[i - 1]:g})", path, int(lines[i])
+        )
     last = float(np.median(gaps)) if len(gaps) else 1.0
     durations = np.append(gaps, last)
-    return Trace(
-        name=name,
-        set_name=set_name,
-        durations_s=durations,
-        bandwidth_kbps=np.asarray(rates),
-        latency_s=np.full(len(durations), default_latency_s),
-        path=path,
-    )
+    latency = np.full(len(durations), default_latency_s)
+    problem = find_problem(durations, kbps, latency)
+    if problem is not None:
+        raise TraceError(problem[1], path, int(lines[problem[0]]))
+    return Trace(name, set_name, durations, kbps, latency, path)
 
 
 def dump(trace: Trace) -> str:
-    starts = np.concatenate(([0.0], np.cumsum(trace.durations_s)[:-1]))
-    return "".join(
-        f"{float(t)!r}\t{float(b) / 1000.0!r}\n"
-        for t, b in zip(starts, trace.bandwidth_kbps, strict=True)
-    )
+    """Times from 0; `repr` floats so that parsing gives the same numbers back."""
+    starts = np.concatenate(([0.0], np.cumsum(trace.durations_s)[:-1])).tolist()
+    mbps = (trace.bandwidth_kbps / 1000.0).tolist()
+    return "".join(f"{t!r}\t{b!r}\n" for t, b in zip(starts, mbps, strict=True))
+
+
+def _number_error(rows: list[tuple[int, list[str]]], path: str | None) -> TraceError:
+    for n, fields in rows:
+        for field in fields:
+            try:
+                float(field)
+            except ValueError:
+                return TraceError(f"not a number: {field!r}", path, n)
+    return TraceError("not numbers", path)
