@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from abr.config import SessionConfig
 from abr.presentation import Presentation
 from abr.registry import PROFILES, Profile
 from simulator.algorithms import AlgorithmFactory, resolve
@@ -75,25 +76,26 @@ class Lab:
             spec: resolve(spec, setup.profile) for spec in setup.abr_specs
         }
 
-    def run(self, trace: Trace, spec: str) -> SimulationResult:
+    def run(self, trace: Trace, spec: str, config: SessionConfig | None = None) -> SimulationResult:
         setup = self.setup
         return simulate(
             trace,
             self.presentation,
             self.factories[spec](),
-            setup.profile.session,
+            config or setup.profile.session,
             noise=setup.noise,
             seed=setup.seed,
         )
 
-    def rows_for(self, trace: Trace) -> list[dict[str, Any]]:
+    def rows_for(self, trace: Trace, config: SessionConfig | None = None) -> list[dict[str, Any]]:
+        config = config or self.setup.profile.session
         optimum = None
         if self.setup.optimal:
-            target = self.setup.profile.session.target_s(max(self.presentation.segment_durations_s))
+            target = config.target_s(max(self.presentation.segment_durations_s))
             optimum = optimal_qoe_lin(trace, self.presentation, target).qoe_lin
         rows = []
         for spec in self.setup.abr_specs:
-            summary = self.run(trace, spec).summary
+            summary = self.run(trace, spec, config).summary
             row: dict[str, Any] = {"trace_set": trace.set_name, "trace": trace.name, "abr": spec}
             row.update(summary.as_dict())
             row["profile"] = self.setup.profile_name

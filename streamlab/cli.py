@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "streamlab.commands.compare",
     "streamlab.commands.traces",
     "streamlab.commands.demo",
+    "streamlab.commands.sweep",
     "streamlab.commands.serve",
     "streamlab.commands.ingest",
 )
