@@ -39,6 +39,7 @@ class Timeline:
     downloads: list[DownloadRecord]
     bitrates_kbps: list[float]  # per rendition, indexed by DownloadRecord.rendition_index
     summary: dict[str, float]  # the session's results row (bitrate_kbps, rebuffer_ratio, ...)
+    why: str = "median"  # why the report shows it: "median" or "worst"
 
 
 def first_seen(values: Iterable[object]) -> list[str]:

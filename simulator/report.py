@@ -54,6 +54,7 @@ COLUMN_HEADINGS: dict[str, tuple[str, bool]] = {
     "startup_p99_s": ("p99 start-up (s)", False),
     "switches": ("mean switches", False),
     "qoe_lin": ("mean QoE_lin", False),
+    "gap_to_optimum": ("QoE_lin below optimum", False),
     "%_of_optimum": ("QoE_lin % of optimum", True),
 }
 
@@ -65,10 +66,11 @@ def summary_table(results: pd.DataFrame) -> pd.DataFrame:
     order the user listed them). Percent columns are in percent (0.5, not 0.005).
     Percentiles interpolate linearly, as numpy's default does.
     """
-    columns = [c for c in COLUMN_HEADINGS if c != "%_of_optimum"]
+    optimum_columns = ("gap_to_optimum", "%_of_optimum")
+    columns = [c for c in COLUMN_HEADINGS if c not in optimum_columns]
     with_optimum = "optimal_qoe_lin" in results.columns
     if with_optimum:
-        columns.append("%_of_optimum")
+        columns.extend(optimum_columns)
     rows = [
         _summary_row(trace_set, name, group, with_optimum)
         for trace_set in sorted(first_seen(results.trace_set))
@@ -102,7 +104,10 @@ def _summary_row(
     }
     if with_optimum:
         optimum = float(group.optimal_qoe_lin.mean())
-        row["%_of_optimum"] = float(group.qoe_lin.mean()) / optimum * 100.0 if optimum else math.nan
+        # A share of a negative optimum means nothing (3G optima can be below zero): show the
+        # gap in QoE_lin always, and the share only where the optimum is positive.
+        row["gap_to_optimum"] = optimum - float(group.qoe_lin.mean())
+        row["%_of_optimum"] = float(group.qoe_lin.mean()) / optimum * 100.0 if optimum > 0 else math.nan
     return row
 
 
@@ -197,11 +202,16 @@ def _figure_sections(
     stems: set[str] = set()
     for t in timelines:
         stem = _unique(f"timeline_{_slug(t.abr)}", stems)
-        heading = f"Median session of {t.abr}: {t.trace_set} / {t.trace.name}"
+        which = "Median" if t.why == "median" else "Worst"
+        heading = f"{which} session of {t.abr}: {t.trace_set} / {t.trace.name}"
+        chosen = (
+            "The session with this algorithm's median QoE_lin."
+            if t.why == "median"
+            else "One of this algorithm's five lowest-QoE_lin sessions: where to look first."
+        )
         note = (
-            "The session with this algorithm's median QoE_lin. Top: the link and each "
-            "download's measured throughput; middle: the bitrate requested; bottom: the "
-            "buffer. Red bands are stalls."
+            f"{chosen} Top: the link and each download's measured throughput; middle: the "
+            "bitrate requested; bottom: the buffer. Red bands are stalls."
         )
         sections.append((_Section(heading, note, stem), timeline_plot(t)))
     return sections

@@ -125,6 +125,9 @@ def run_task(task: SweepTask) -> list[dict[str, Any]]:
         for row in lab.rows_for(load_trace(path), config=config):
             row["video"] = Path(task.video).name
             row["params"] = task.params_json
+            # Where to find the inputs again: `streamlab report` replays the worst sessions.
+            row["video_path"] = task.video
+            row["trace_path"] = path
             row.update(params)
             rows.append(row)
     return rows

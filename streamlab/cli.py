@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "streamlab.commands.traces",
     "streamlab.commands.demo",
     "streamlab.commands.sweep",
+    "streamlab.commands.report",
     "streamlab.commands.serve",
     "streamlab.commands.ingest",
 )

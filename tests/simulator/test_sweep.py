@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -54,9 +55,12 @@ def test_a_local_cluster_gives_the_in_process_results(
     tasks = plan.tasks(paths, chunk=2)
     expected = pd.DataFrame([row for rows in in_process(tasks) for row in rows])
     writer = PartWriter(tmp_path)
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         for rows in on_dask(client, tasks):
             writer.write(rows)
     got = read_results(tmp_path)
@@ -94,3 +98,30 @@ def test_unknown_parameters_are_refused_before_work(lab: tuple[str, list[str]]) 
     video, _ = lab
     with pytest.raises(SweepError, match="nosuch"):
         SweepPlan((video,), ("bola",), {"nosuch": (1,)}).validate()
+
+
+def test_report_turns_a_sweep_into_a_page_with_the_worst_sessions(
+    lab: tuple[str, list[str]], tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    video, paths = lab
+    plan = SweepPlan((video,), ("bola",), {"buffer_target_s": (8.0, 16.0)}, optimal=True)
+    writer = PartWriter(tmp_path)
+    for rows in in_process(plan.tasks(paths)):
+        writer.write(rows)
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-m", "streamlab.cli", "report", str(tmp_path), "--worst", "2"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "report.html").read_text()
+    assert len(re.findall(r"<h2[^>]*>Worst session of bola buffer_target_s=8.0", page)) == 2
+    assert "below optimum" in page
+    for image in (tmp_path / "figures").glob("*.png"):
+        assert image.stat().st_size > 1000
