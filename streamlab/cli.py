@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "streamlab.commands.demo",
     "streamlab.commands.sweep",
     "streamlab.commands.report",
+    "streamlab.commands.play",
     "streamlab.commands.serve",
     "streamlab.commands.ingest",
 )

@@ -1,0 +1,236 @@
+"""The playback engine: drives `abr.session` with real HTTP (httpx) and hands media to a sink.
+
+The same session logic as the simulator decides every request; this driver carries the
+commands out over the network and feeds back what happened, stamped with a monotonic clock:
+- FetchSegment: a download task streams the segment (after its init segment, once per
+  rendition), reporting progress so the session can abandon a late download;
+- AbortRequest: the task is cancelled and its bytes dropped;
+- HTTP errors, time-outs and truncated bodies become SegmentFailed with the reason and URL,
+  and the session retries with back-off (switching down) or gives up with SessionFailed.
+Finished segments go to a `MediaSink` in order: libmpv in the player, a counter in
+`--no-decode` runs, where the session's own playout clock stands in for the decoder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import httpx
+
+from abr.algorithm import AbrAlgorithm
+from abr.commands import (
+    AbortRequest,
+    Command,
+    FetchSegment,
+    FlushBuffer,
+    SessionFailed,
+)
+from abr.config import SessionConfig
+from abr.events import BytesReceived, ManifestLoaded, SegmentDone, SegmentFailed, Tick
+from abr.presentation import Presentation, SegmentRef
+from abr.qoe import QoeSummary, summarize
+from abr.session import Phase, Session, SessionMetrics
+from player.manifest_loader import load_presentation
+
+PROGRESS_INTERVAL_S = 0.1  # how often a download reports its progress to the session
+RETRYABLE_STATUS = {408, 425, 429}
+
+
+class MediaSink(Protocol):
+    """Where downloaded media goes, in playback order."""
+
+    def init_segment(self, rendition: int, data: bytes) -> None: ...
+
+    def media_segment(self, index: int, rendition: int, data: bytes) -> None: ...
+
+    def flush(self, position_s: float) -> None: ...
+
+
+@dataclass
+class CountingSink:
+    """A sink that decodes nothing: it counts what arrived (`--no-decode` runs, tests)."""
+
+    segments: list[tuple[int, int, int]] = field(default_factory=list)  # (index, rendition, bytes)
+    inits: dict[int, int] = field(default_factory=dict)  # rendition -> bytes
+    flushes: list[float] = field(default_factory=list)
+
+    def init_segment(self, rendition: int, data: bytes) -> None:
+        self.inits[rendition] = len(data)
+
+    def media_segment(self, index: int, rendition: int, data: bytes) -> None:
+        self.segments.append((index, rendition, len(data)))
+
+    def flush(self, position_s: float) -> None:
+        self.flushes.append(position_s)
+
+
+@dataclass
+class PlaybackResult:
+    presentation: Presentation
+    metrics: SessionMetrics
+    summary: QoeSummary
+    failure: str | None
+
+
+class _Download:
+    def __init__(self, command: FetchSegment, task: asyncio.Task[None]) -> None:
+        self.command = command
+        self.task = task
+        self.body = b""
+
+
+class PlaybackEngine:
+    def __init__(
+        self,
+        url: str,
+        algorithm: AbrAlgorithm,
+        sink: MediaSink,
+        client: httpx.AsyncClient,
+        config: SessionConfig | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.url = url
+        self.sink = sink
+        self.client = client
+        self.session = Session(algorithm, config)
+        self._clock = clock
+        self._origin = clock()
+        self._events: asyncio.Queue[BytesReceived | SegmentDone | SegmentFailed] = asyncio.Queue()
+        self._downloads: dict[int, _Download] = {}
+        self._inits: dict[str, bytes] = {}
+        self._failure: str | None = None
+
+    def now(self) -> float:
+        return self._clock() - self._origin
+
+    async def run(self, stop_after_s: float | None = None) -> PlaybackResult:
+        presentation = await load_presentation(self.client, self.url)
+        self._origin = self._clock()  # the session starts once the manifest is known
+        commands = self.session.handle(ManifestLoaded(0.0, presentation))
+        try:
+            while True:
+                self._execute(commands)
+                if self.session.phase in (Phase.ENDED, Phase.FAILED):
+                    break
+                if stop_after_s is not None and self.now() >= stop_after_s:
+                    commands = self.session.handle(Tick(self.now()))
+                    break
+                commands = await self._next_event(stop_after_s)
+        finally:
+            for download in self._downloads.values():
+                download.task.cancel()
+        metrics = self.session.metrics()
+        return PlaybackResult(
+            presentation, metrics, summarize(metrics, presentation), self._failure
+        )
+
+    async def _next_event(self, stop_after_s: float | None) -> list[Command]:
+        wake = self.session.next_wakeup()
+        if stop_after_s is not None:
+            wake = stop_after_s if wake is None else min(wake, stop_after_s)
+        timeout = None if wake is None else max(wake - self.now(), 0.0)
+        try:
+            event = await asyncio.wait_for(self._events.get(), timeout)
+        except TimeoutError:
+            return self.session.handle(Tick(self.now()))
+        # Stamped again on arrival: the session must see time move forward only.
+        event.now = max(event.now, self.now())
+        if isinstance(event, SegmentDone):
+            download = self._downloads.pop(event.request_id, None)
+            if download is None:
+                return []  # aborted meanwhile
+            command = download.command
+            self.sink.media_segment(command.segment_index, command.rendition_index, download.body)
+        elif (
+            isinstance(event, SegmentFailed) and self._downloads.pop(event.request_id, None) is None
+        ):
+            return []
+        return self.session.handle(event)
+
+    def _execute(self, commands: list[Command]) -> None:
+        for command in commands:
+            if isinstance(command, FetchSegment):
+                task = asyncio.create_task(self._download(command))
+                self._downloads[command.request_id] = _Download(command, task)
+            elif isinstance(command, AbortRequest):
+                download = self._downloads.pop(command.request_id, None)
+                if download is not None:
+                    download.task.cancel()
+            elif isinstance(command, FlushBuffer):
+                self.sink.flush(command.position_s)
+            elif isinstance(command, SessionFailed):
+                self._failure = command.reason
+
+    async def _download(self, command: FetchSegment) -> None:
+        rid = command.request_id
+        segment = command.segment
+        try:
+            if command.init is not None and command.init.url not in self._inits:
+                data = await self._get_all(command.init)
+                self._inits[str(command.init.url)] = data
+                self.sink.init_segment(command.rendition_index, data)
+            await self._stream(rid, segment)
+        except httpx.TimeoutException:
+            self._fail(rid, f"time-out fetching {segment.url}", True)
+        except httpx.HTTPError as exc:
+            self._fail(rid, f"{exc.__class__.__name__} fetching {segment.url}: {exc}", True)
+        except _HttpStatus as exc:
+            self._fail(rid, str(exc), exc.retryable)
+
+    async def _get_all(self, ref: SegmentRef) -> bytes:
+        response = await self.client.get(str(ref.url), headers=_range_header(ref))
+        _check_status(response, str(ref.url))
+        return response.content
+
+    async def _stream(self, rid: int, segment: SegmentRef) -> None:
+        url = str(segment.url)
+        async with self.client.stream("GET", url, headers=_range_header(segment)) as response:
+            _check_status(response, url)
+            expected = response.headers.get("content-length")
+            first_byte: float | None = None
+            chunks: list[bytes] = []
+            received = 0
+            reported = -1.0
+            async for chunk in response.aiter_bytes():
+                now = self.now()
+                if first_byte is None:
+                    first_byte = now
+                chunks.append(chunk)
+                received += len(chunk)
+                if now - reported >= PROGRESS_INTERVAL_S:
+                    reported = now
+                    self._events.put_nowait(BytesReceived(now, rid, float(received), first_byte))
+        if expected is not None and received != int(expected):
+            raise _HttpStatus(f"truncated {url}: {received} of {expected} bytes", True)
+        download = self._downloads.get(rid)
+        if download is None:
+            return
+        download.body = b"".join(chunks)
+        now = self.now()
+        self._events.put_nowait(SegmentDone(now, rid, float(received), first_byte or now))
+
+    def _fail(self, rid: int, reason: str, retryable: bool) -> None:
+        self._events.put_nowait(SegmentFailed(self.now(), rid, reason, retryable))
+
+
+class _HttpStatus(Exception):
+    def __init__(self, message: str, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+def _check_status(response: httpx.Response, url: str) -> None:
+    code = response.status_code
+    if code >= 400:
+        raise _HttpStatus(f"HTTP {code} for {url}", code >= 500 or code in RETRYABLE_STATUS)
+
+
+def _range_header(ref: SegmentRef) -> dict[str, str]:
+    if ref.byte_range is None:
+        return {}
+    first, last = ref.byte_range
+    return {"Range": f"bytes={first}-{last}"}

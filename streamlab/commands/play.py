@@ -1,0 +1,61 @@
+"""`streamlab play URL --headless --no-decode`: the engine over real HTTP, QoE as JSON.
+
+The decoding player (libmpv, Qt UI) is issue 4's next step; until then this runs the same
+engine with a sink that counts bytes, on the session's real-time playout clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+
+import httpx
+
+from abr.manifests import ManifestError
+from abr.registry import PROFILES
+from player.engine import CountingSink, PlaybackEngine
+from simulator.algorithms import AlgorithmSpecError, resolve
+from streamlab.errors import UsageError
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser("play", help="play an HLS or DASH URL")
+    p.add_argument("url")
+    p.add_argument("--abr", default="streamlab", help="algorithm name or package.module:Class")
+    p.add_argument("--headless", action="store_true", help="no window")
+    p.add_argument("--no-decode", action="store_true", help="count bytes instead of decoding")
+    p.add_argument("--stop-after", type=float, default=None, metavar="SECONDS")
+    p.add_argument("--json", action="store_true", help="print the session's QoE as JSON")
+    p.set_defaults(func=run)
+
+
+async def _play(args: argparse.Namespace) -> dict[str, object]:
+    profile = PROFILES["default"]
+    algorithm = resolve(args.abr, profile)()
+    sink = CountingSink()
+    timeout = httpx.Timeout(10.0, connect=5.0)
+    async with httpx.AsyncClient(timeout=timeout, follow_redirects=True) as client:
+        engine = PlaybackEngine(args.url, algorithm, sink, client, profile.session)
+        result = await engine.run(stop_after_s=args.stop_after)
+    row: dict[str, object] = {"url": args.url, "abr": args.abr}
+    row.update(result.summary.as_dict())
+    row["ttff_s"] = result.summary.startup_s  # no decoder: first frame = playback start
+    row["decoded"] = False
+    row["renditions_played"] = sorted({q for _, q in result.metrics.buffered})
+    row["error"] = result.failure
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+
+
+def run(args: argparse.Namespace) -> int:
+    if not (args.headless and args.no_decode):
+        raise UsageError(
+            "only --headless --no-decode playback exists yet (the decoding player is in progress)"
+        )
+    try:
+        row = asyncio.run(_play(args))
+    except (ManifestError, AlgorithmSpecError) as exc:
+        raise UsageError(str(exc)) from exc
+    print(json.dumps(row) if args.json else "\n".join(f"{k}: {v}" for k, v in row.items()))
+    return 0 if row["error"] is None else 1

@@ -1,0 +1,84 @@
+"""ffmpeg-made ladders for the player tests (HLS MPEG-TS, HLS fMP4, DASH CMAF), once per session."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+LADDER = ((240, "300k"), (360, "600k"), (480, "1000k"))
+SOURCE = "testsrc2=size=854x480:rate=24:duration=8"
+
+
+def _encode(out: Path, muxer_args: list[str]) -> None:
+    split = "".join(f"[s{i}]" for i in range(len(LADDER)))
+    scales = ";".join(f"[s{i}]scale=-2:{h}[v{i}]" for i, (h, _) in enumerate(LADDER))
+    args = ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", SOURCE]
+    args += ["-filter_complex", f"[0:v]split={len(LADDER)}{split};{scales}"]
+    for i, (_, rate) in enumerate(LADDER):
+        args += ["-map", f"[v{i}]", f"-b:v:{i}", rate]
+    # GOP-aligned 2 s segments at 24 fps, parameter sets in every keyframe.
+    args += ["-c:v", "libx264", "-preset", "ultrafast", "-g", "48", "-keyint_min", "48"]
+    args += ["-sc_threshold", "0", "-x264-params", "repeat-headers=1"]
+    subprocess.run(args + muxer_args, cwd=out, check=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def ladder(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed (make test installs it)")
+    root = tmp_path_factory.mktemp("ladder")
+    streams = " ".join(f"v:{i}" for i in range(len(LADDER)))
+    hls_common = ["-f", "hls", "-hls_time", "2", "-hls_playlist_type", "vod"]
+    hls_common += ["-master_pl_name", "master.m3u8", "-var_stream_map", streams]
+    (root / "hls-ts").mkdir()
+    _encode(
+        root / "hls-ts", [*hls_common, "-hls_segment_filename", "v%v/seg%03d.ts", "v%v/index.m3u8"]
+    )
+    (root / "hls-fmp4").mkdir()
+    _encode(
+        root / "hls-fmp4",
+        [*hls_common, "-hls_segment_type", "fmp4", "-hls_flags", "single_file", "v%v/index.m3u8"],
+    )
+    (root / "dash").mkdir()
+    _encode(
+        root / "dash",
+        [
+            "-f",
+            "dash",
+            "-seg_duration",
+            "2",
+            "-use_template",
+            "1",
+            "-use_timeline",
+            "0",
+            "-init_seg_name",
+            "init-$RepresentationID$.m4s",
+            "-media_seg_name",
+            "chunk-$RepresentationID$-$Number%05d$.m4s",
+            "manifest.mpd",
+        ],
+    )
+    (root / "dash-timeline").mkdir()
+    _encode(
+        root / "dash-timeline",
+        [
+            "-f",
+            "dash",
+            "-seg_duration",
+            "2",
+            "-use_template",
+            "1",
+            "-use_timeline",
+            "1",
+            "manifest.mpd",
+        ],
+    )
+    return {
+        "hls_ts": root / "hls-ts" / "master.m3u8",
+        "hls_fmp4": root / "hls-fmp4" / "master.m3u8",
+        "dash": root / "dash" / "manifest.mpd",
+        "dash_timeline": root / "dash-timeline" / "manifest.mpd",
+    }
