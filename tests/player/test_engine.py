@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -20,7 +21,7 @@ from player.engine import CountingSink, PlaybackEngine, PlaybackResult
 class FaultyHandler(SimpleHTTPRequestHandler):
     """Serves files; `faults` maps a path suffix to a list of statuses to answer first."""
 
-    faults: dict[str, list[int]] = {}
+    faults: ClassVar[dict[str, list[int]]] = {}
 
     def do_GET(self) -> None:
         for suffix, statuses in self.faults.items():
