@@ -49,6 +49,8 @@ class MediaSink(Protocol):
 
     def flush(self, position_s: float) -> None: ...
 
+    def end_of_stream(self) -> None: ...
+
 
 @dataclass
 class CountingSink:
@@ -57,6 +59,7 @@ class CountingSink:
     segments: list[tuple[int, int, int]] = field(default_factory=list)  # (index, rendition, bytes)
     inits: dict[int, int] = field(default_factory=dict)  # rendition -> bytes
     flushes: list[float] = field(default_factory=list)
+    ended: bool = False
 
     def init_segment(self, rendition: int, data: bytes) -> None:
         self.inits[rendition] = len(data)
@@ -66,6 +69,9 @@ class CountingSink:
 
     def flush(self, position_s: float) -> None:
         self.flushes.append(position_s)
+
+    def end_of_stream(self) -> None:
+        self.ended = True
 
 
 @dataclass
@@ -145,6 +151,8 @@ class PlaybackEngine:
                 return []  # aborted meanwhile
             command = download.command
             self.sink.media_segment(command.segment_index, command.rendition_index, download.body)
+            if command.segment_index == self.session.context.segment_count - 1:
+                self.sink.end_of_stream()
         elif (
             isinstance(event, SegmentFailed) and self._downloads.pop(event.request_id, None) is None
         ):

@@ -1,7 +1,7 @@
-"""`streamlab play URL --headless --no-decode`: the engine over real HTTP, QoE as JSON.
+"""`streamlab play URL --headless [--no-decode]`: the engine over real HTTP, QoE as JSON.
 
-The decoding player (libmpv, Qt UI) is issue 4's next step; until then this runs the same
-engine with a sink that counts bytes, on the session's real-time playout clock.
+Headless, libmpv decodes with no window (`vo=null`); `--no-decode` counts bytes instead and
+the session's real-time playout clock stands in for the decoder. The Qt UI is in progress.
 """
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ import argparse
 import asyncio
 import json
 import math
+import time
 
 import httpx
 
 from abr.manifests import ManifestError
 from abr.registry import PROFILES
 from player.engine import CountingSink, PlaybackEngine
+from player.mpv_sink import MpvSink
 from simulator.algorithms import AlgorithmSpecError, resolve
 from streamlab.errors import UsageError
 
@@ -34,25 +36,33 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 async def _play(args: argparse.Namespace) -> dict[str, object]:
     profile = PROFILES["default"]
     algorithm = resolve(args.abr, profile)()
-    sink = CountingSink()
+    sink: CountingSink | MpvSink = CountingSink() if args.no_decode else MpvSink()
     timeout = httpx.Timeout(10.0, connect=5.0)
-    async with httpx.AsyncClient(timeout=timeout, follow_redirects=True) as client:
-        engine = PlaybackEngine(args.url, algorithm, sink, client, profile.session)
-        result = await engine.run(stop_after_s=args.stop_after)
+    started = time.monotonic()
+    try:
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=True) as client:
+            engine = PlaybackEngine(args.url, algorithm, sink, client, profile.session)
+            result = await engine.run(stop_after_s=args.stop_after)
+        ttff = result.summary.startup_s  # without a decoder: playback start
+        if isinstance(sink, MpvSink):
+            if args.stop_after is None:
+                sink.wait_until_played(timeout_s=30.0)
+            ttff = math.nan if sink.first_frame_at is None else sink.first_frame_at - started
+    finally:
+        if isinstance(sink, MpvSink):
+            sink.close()
     row: dict[str, object] = {"url": args.url, "abr": args.abr}
     row.update(result.summary.as_dict())
-    row["ttff_s"] = result.summary.startup_s  # no decoder: first frame = playback start
-    row["decoded"] = False
+    row["ttff_s"] = ttff  # from the start of the command: manifest, first segment, decode
+    row["decoded"] = not args.no_decode
     row["renditions_played"] = sorted({q for _, q in result.metrics.buffered})
     row["error"] = result.failure
     return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
 
 
 def run(args: argparse.Namespace) -> int:
-    if not (args.headless and args.no_decode):
-        raise UsageError(
-            "only --headless --no-decode playback exists yet (the decoding player is in progress)"
-        )
+    if not args.headless:
+        raise UsageError("the windowed player is in progress: use --headless")
     try:
         row = asyncio.run(_play(args))
     except (ManifestError, AlgorithmSpecError) as exc:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -82,3 +87,31 @@ def ladder(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "dash": root / "dash" / "manifest.mpd",
         "dash_timeline": root / "dash-timeline" / "manifest.mpd",
     }
+
+
+class FaultyHandler(SimpleHTTPRequestHandler):
+    """Serves files; `faults` maps a path suffix to a list of statuses to answer first."""
+
+    faults: ClassVar[dict[str, list[int]]] = {}
+
+    def do_GET(self) -> None:
+        for suffix, statuses in self.faults.items():
+            if self.path.endswith(suffix) and statuses:
+                self.send_error(statuses.pop(0))
+                return
+        super().do_GET()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def server(ladder: dict[str, Path]) -> Iterator[tuple[str, type[FaultyHandler]]]:
+    root = ladder["dash"].parent.parent
+    handler = type("Handler", (FaultyHandler,), {"faults": {}})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", handler
+    httpd.shutdown()
+    httpd.server_close()

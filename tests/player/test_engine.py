@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import ClassVar
+from typing import Any
 
 import httpx
 import pytest
@@ -17,33 +12,7 @@ from abr.config import SessionConfig
 from abr.registry import create
 from player.engine import CountingSink, PlaybackEngine, PlaybackResult
 
-
-class FaultyHandler(SimpleHTTPRequestHandler):
-    """Serves files; `faults` maps a path suffix to a list of statuses to answer first."""
-
-    faults: ClassVar[dict[str, list[int]]] = {}
-
-    def do_GET(self) -> None:
-        for suffix, statuses in self.faults.items():
-            if self.path.endswith(suffix) and statuses:
-                self.send_error(statuses.pop(0))
-                return
-        super().do_GET()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture()
-def server(ladder: dict[str, Path]) -> Iterator[tuple[str, type[FaultyHandler]]]:
-    root = ladder["dash"].parent.parent
-    handler = type("Handler", (FaultyHandler,), {"faults": {}})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", handler
-    httpd.shutdown()
-    httpd.server_close()
+Server = tuple[str, Any]  # base URL, and the handler class whose `faults` a test may set
 
 
 def play(
@@ -60,9 +29,7 @@ def play(
 
 
 @pytest.mark.parametrize("manifest", ["dash/manifest.mpd", "hls-ts/master.m3u8"])
-def test_plays_a_whole_title_in_order(
-    server: tuple[str, type[FaultyHandler]], manifest: str
-) -> None:
+def test_plays_a_whole_title_in_order(server: Server, manifest: str) -> None:
     base, _ = server
     result, sink = play(f"{base}/{manifest}")
     assert result.failure is None
@@ -75,7 +42,7 @@ def test_plays_a_whole_title_in_order(
         assert set(sink.inits) == {q for _, q, _ in sink.segments}  # one init per rung used
 
 
-def test_a_failing_segment_is_retried(server: tuple[str, type[FaultyHandler]]) -> None:
+def test_a_failing_segment_is_retried(server: Server) -> None:
     base, handler = server
     handler.faults["chunk-0-00002.m4s"] = [503, 503]
     handler.faults["chunk-1-00002.m4s"] = [503, 503]
@@ -87,7 +54,7 @@ def test_a_failing_segment_is_retried(server: tuple[str, type[FaultyHandler]]) -
 
 
 def test_a_missing_segment_fails_the_session_with_its_url(
-    server: tuple[str, type[FaultyHandler]],
+    server: Server,
 ) -> None:
     base, handler = server
     for rung in range(3):

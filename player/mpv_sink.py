@@ -1,0 +1,120 @@
+"""Feed downloaded segments to libmpv through a non-seekable custom stream protocol.
+
+mpv only demuxes, decodes and renders: the engine (and so `abr.session`) decides what to
+fetch. Segments are queued in playback order and read by mpv's stream thread. A seekable
+stream would invite mpv to seek around in data we have not fetched, so the stream has no
+`seek`. For fragmented MP4 only the first init segment of a stream is sent: the renditions
+share track IDs and timescales and carry their parameter sets in every keyframe, so media
+segments of any rendition follow it directly. MPEG-TS needs no init at all. A seek outside
+the buffer (`flush`) ends the stream and opens a new one at the new position; mpv keeps
+media time (`rebase-start-time=no`), so `time-pos` stays comparable across streams.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+
+import mpv
+
+END = None  # queued after the last segment
+
+
+class _QueueStream:
+    """What libmpv reads: blocks until the engine has queued more media, b'' at the end."""
+
+    def __init__(self, chunks: queue.Queue[bytes | None]) -> None:
+        self._chunks = chunks
+        self._pending = b""
+        self._ended = False
+
+    def read(self, size: int) -> bytes:
+        while not self._pending:
+            if self._ended:
+                return b""
+            item = self._chunks.get()
+            if item is END:
+                self._ended = True
+                return b""
+            self._pending = item
+        out, self._pending = self._pending[:size], self._pending[size:]
+        return out
+
+    def cancel(self) -> None:
+        self._chunks.put(END)
+
+
+class MpvSink:
+    """A `MediaSink` that plays through libmpv. `vo="null"` decodes without a window."""
+
+    def __init__(self, vo: str = "null", ao: str = "null") -> None:
+        self._chunks: queue.Queue[bytes | None] = queue.Queue()
+        self._inits: dict[int, bytes] = {}
+        self._sent_init = False
+        self._started = False
+        self._streams = 0
+        self._first_frame = threading.Event()
+        self.first_frame_at: float | None = None  # time.monotonic() of the first decoded frame
+        self.position_s: float | None = None
+        self._player = mpv.MPV(
+            vo=vo,
+            ao=ao,
+            # Keep mpv's own read-ahead small: the engine owns the buffer, not mpv.
+            cache="no",
+            demuxer_readahead_secs=1,
+            demuxer_max_bytes="4MiB",
+            rebase_start_time="no",
+        )
+        self._player.register_stream_protocol("streamlab", self._open)
+        self._player.observe_property("time-pos", self._on_time)
+
+    def _on_time(self, _name: str, value: float | None) -> None:
+        # Called on mpv's event thread: only plain assignments here.
+        if value is None:
+            return
+        self.position_s = float(value)
+        if self.first_frame_at is None:
+            self.first_frame_at = time.monotonic()
+            self._first_frame.set()
+
+    def _open(self, uri: str) -> _QueueStream:
+        return _QueueStream(self._chunks)
+
+    def init_segment(self, rendition: int, data: bytes) -> None:
+        self._inits[rendition] = data
+
+    def media_segment(self, index: int, rendition: int, data: bytes) -> None:
+        if not self._sent_init and rendition in self._inits:
+            self._sent_init = True
+            self._chunks.put(self._inits[rendition])
+        self._chunks.put(data)
+        if not self._started:
+            self._started = True
+            self._streams += 1
+            self._player.play(f"streamlab://stream/{self._streams}")
+
+    def flush(self, position_s: float) -> None:
+        """End the current stream; the next segment opens a new one (a seek)."""
+        self._chunks.put(END)
+        self._chunks = queue.Queue()
+        self._sent_init = False
+        self._started = False
+        self.position_s = position_s
+
+    def end_of_stream(self) -> None:
+        self._chunks.put(END)
+
+    def wait_until_played(self, timeout_s: float) -> bool:
+        """Block until mpv has played everything queued (or the time-out); True if it did."""
+        if not self._started:
+            return True
+        try:
+            self._player.wait_for_playback(timeout=timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
+    def close(self) -> None:
+        self._chunks.put(END)
+        self._player.terminate()
