@@ -149,3 +149,64 @@ def speed_interpreted(shared: Path) -> str:
             check=True,
         )
     return done.stdout
+
+
+def sweep_speed(shared: Path) -> str:
+    """Dask LocalCluster on all cores vs the in-process runner, on the same grid."""
+    from distributed import Client, LocalCluster
+
+    from simulator.sweep import PartWriter, SweepPlan, in_process, on_dask
+
+    paths = [str(p) for p in _dev_paths(shared)]
+    plan = SweepPlan((str(shared / "videos" / "bbb.json"),), ("bola", "throughput"), {})
+    tasks = plan.tasks(paths, chunk=16)
+    sessions = sum(len(t.trace_paths) for t in tasks)
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        writer = PartWriter(Path(tmp) / "in-process")
+        for rows in in_process(tasks):
+            writer.write(rows)
+        local = time.perf_counter() - start
+        with (
+            LocalCluster(
+                n_workers=os.cpu_count() or 1, threads_per_worker=1, dashboard_address=":0"
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            start = time.perf_counter()
+            writer = PartWriter(Path(tmp) / "dask")
+            for rows in on_dask(client, tasks):
+                writer.write(rows)
+            distributed = time.perf_counter() - start
+    return (
+        "## Sweep on Dask vs in-process\n\n"
+        f"{sessions} sessions (all dev traces x bola, throughput), Parquet parts per task.\n\n"
+        "| runner | seconds | sessions/s | ratio |\n|---|---|---|---|\n"
+        f"| in-process, 1 core | {local:.1f} | {sessions / local:.0f} | 1.0x |\n"
+        f"| Dask LocalCluster, {os.cpu_count()} workers | {distributed:.1f} | "
+        f"{sessions / distributed:.0f} | {local / distributed:.2f}x |\n"
+    )
+
+
+def optimum_cost(shared: Path, per_set: int = 5) -> str:
+    """Time of the offline-optimum DP per trace, and its distance to the anchors' optimum."""
+    from simulator.optimal import optimal_qoe_lin
+
+    video = load_video(shared / "videos" / "bbb.json")
+    anchors = pd.read_csv(shared / "anchors" / "optimum-dev.csv")
+    lines = ["| set | traces | s/trace | mean abs diff vs anchors |", "|---|---|---|---|"]
+    for name, group in anchors.groupby("set"):
+        sample = group.head(per_set)
+        diffs, start = [], time.perf_counter()
+        for row in sample.itertuples():
+            ours = optimal_qoe_lin(
+                load_trace(shared / "traces" / str(name) / row.trace), video, 25.0
+            )
+            diffs.append(abs(ours.qoe_lin - row.q0low_qoe_lin))
+        elapsed = (time.perf_counter() - start) / len(sample)
+        lines.append(f"| {name} | {len(sample)} | {elapsed:.2f} | {sum(diffs) / len(diffs):.4f} |")
+    return (
+        "## Offline optimum (1 s grid) vs the anchors' independent DP (250 ms grid)\n\n"
+        + "\n".join(lines)
+        + "\n"
+    )

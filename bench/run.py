@@ -31,6 +31,8 @@ def main() -> int:
             ("robustmpc cost", lambda: lab.mpc_decision_cost(SHARED)),
             ("validation", lambda: lab.validation(SHARED)),
             ("memory", lambda: lab.memory(SHARED)),
+            ("sweep", lambda: lab.sweep_speed(SHARED)),
+            ("optimum", lambda: lab.optimum_cost(SHARED)),
         ]
     else:
         sections.append(f"_{SHARED} is absent: the lab benchmarks need the dev traces._\n")
