@@ -1,8 +1,24 @@
-"""Manifest parsers: text in (the caller fetched it), `abr.presentation.Presentation` out."""
+"""Manifest parsers: text in (the caller fetched it), `abr.presentation.Presentation` out.
 
-from abr.manifests.dash import parse_dash
+Sans-I/O: nothing here opens a file or a socket. HLS needs two steps (the master names the
+media playlists to fetch): `media_playlist_urls`, then `parse_hls`. Every failure is a
+`ManifestError` (a ValueError) whose message starts with the source it came from.
+"""
+
+from abr.manifests.dash import dash_content_protection, parse_dash
 from abr.manifests.errors import ManifestError
-from abr.manifests.hls import media_playlist_urls, parse_hls
+from abr.manifests.hls import hls_segment_keys, media_playlist_urls, parse_hls
+from abr.manifests.protection import ContentProtection, HlsKey
 from abr.manifests.sabre_video import parse_sabre_video
 
-__all__ = ["ManifestError", "media_playlist_urls", "parse_dash", "parse_hls", "parse_sabre_video"]
+__all__ = [
+    "ContentProtection",
+    "HlsKey",
+    "ManifestError",
+    "dash_content_protection",
+    "hls_segment_keys",
+    "media_playlist_urls",
+    "parse_dash",
+    "parse_hls",
+    "parse_sabre_video",
+]

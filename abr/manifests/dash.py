@@ -1,280 +1,320 @@
 """DASH (ISO/IEC 23009-1) static MPDs -> Presentation, with the `mpegdash` package. Text in only.
 
-Supported addressing: SegmentTemplate with $Number$ (duration-based) or a SegmentTimeline
-($Time$ or $Number$), inherited from Period/AdaptationSet/Representation, and SegmentList
-(mediaRange gives real sizes). Single-file SegmentBase needs the sidx box, i.e. a fetch, and
-is refused with a clear error, as are dynamic (live) and multi-period MPDs.
+`mpegdash.MPEGDASHParser.parse(s)` treats a string without "<MPD" as a URL to `urlopen` or a path
+to `open`, which a sans-I/O parser must never do; so the text goes through `minidom.parseString`
+and the `mpegdash` node classes directly.
+
+Supported: one Period; video AdaptationSets (every video Representation joins one ladder);
+SegmentTemplate with @duration ($Number$) or a SegmentTimeline ($Number$ or $Time$), format tags
+such as $Number%05d$, $RepresentationID$, $Bandwidth$; SegmentList (mediaRange gives exact sizes);
+attributes inherited from AdaptationSet and Period; BaseURL at every level. Audio and text
+AdaptationSets become `audio_tracks` / `subtitle_tracks`. Refused with a ManifestError: dynamic
+(live) MPDs, several Periods, and SegmentBase (one file indexed by its sidx box, which would have
+to be fetched first).
 """
 
 from __future__ import annotations
 
-import math
-import re
 from typing import Any
 from urllib.parse import urljoin
 from xml.dom import minidom
-from xml.parsers.expat import ExpatError
+from xml.parsers.expat import ErrorString, ExpatError
 
 from mpegdash.nodes import MPEGDASH
-from mpegdash.utils import parse_child_nodes
 
-from abr.manifests.errors import ManifestError
-from abr.presentation import MediaTrack, Presentation, Rendition, SegmentRef
-
-_DURATION = re.compile(
-    r"^P(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?"
-    r"(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+from abr.manifests._dash_addressing import (
+    Addressed,
+    Inherited,
+    Where,
+    from_list,
+    from_template,
+    iso_duration_s,
 )
-_TEMPLATE = re.compile(r"\$(RepresentationID|Number|Bandwidth|Time)(?:%0(\d+)d)?\$")
+from abr.manifests._ladder import assemble, segment
+from abr.manifests.errors import ManifestError
+from abr.manifests.protection import ContentProtection
+from abr.presentation import MediaTrack, Presentation, Rendition
 
-
-def iso_duration_s(text: str, source: str) -> float:
-    match = _DURATION.match(text.strip())
-    if not match or text.strip() in ("P", "PT"):
-        raise ManifestError(source, f"bad ISO 8601 duration {text!r}")
-    parts = {k: float(v) if v else 0.0 for k, v in match.groupdict().items()}
-    return parts["d"] * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
+_AUDIO_CODECS = ("mp4a", "ac-3", "ec-3", "ac-4", "opus", "flac", "alac", "mp3", "dts")
+_TEXT_CODECS = ("wvtt", "stpp", "ttml")
+_TRICK_MODE = "http://dashif.org/guidelines/trickmode"
+_ROLE = "urn:mpeg:dash:role:2011"
 
 
 def parse_dash(mpd_text: str, base_url: str) -> Presentation:
-    if "<MPD" not in mpd_text:
-        raise ManifestError(base_url, "not a DASH MPD (no <MPD> element)")
+    """Build the presentation of a static MPD; `base_url` is the MPD's own URL.
+
+    Segment counts may differ by one between Representations (the last one is then dropped from
+    the longer ones); see `abr.manifests._ladder.common_count`.
+    """
+    return _parse(mpd_text, base_url)[0]
+
+
+def dash_content_protection(
+    mpd_text: str, base_url: str
+) -> dict[str, tuple[ContentProtection, ...]]:
+    """Per video rendition id, the ContentProtection descriptors that apply (empty: clear).
+
+    `Presentation` has no field for them; a player needs them for EME/CENC. Same errors as
+    `parse_dash`.
+    """
+    return _parse(mpd_text, base_url)[1]
+
+
+def _parse(
+    mpd_text: str, source: str
+) -> tuple[Presentation, dict[str, tuple[ContentProtection, ...]]]:
+    root = _root(mpd_text, source)
+    mpd: Any = MPEGDASH()
     try:
-        mpd: Any = parse_child_nodes(minidom.parseString(mpd_text), "MPD", MPEGDASH)[0]
-    except ExpatError as exc:
-        raise ManifestError(base_url, f"malformed XML at line {exc.lineno}: {exc}") from exc
-    except Exception as exc:  # mpegdash raises assorted types on bad attribute values
-        raise ManifestError(base_url, f"malformed MPD: {exc}") from exc
+        mpd.parse(root)
+    except Exception as exc:  # mpegdash converts attributes with int()/float(): ValueError...
+        raise ManifestError(source, f"malformed MPD: bad attribute value ({exc})") from exc
     if (mpd.type or "static") != "static":
-        raise ManifestError(base_url, "live (dynamic) MPDs are not supported")
-    if not mpd.periods:
-        raise ManifestError(base_url, "MPD has no Period")
-    if len(mpd.periods) > 1:
-        raise ManifestError(base_url, "multi-period MPDs are not supported")
-    period = mpd.periods[0]
-    total_s = None
-    for text in (period.duration, mpd.media_presentation_duration):
-        if text:
-            total_s = iso_duration_s(text, base_url)
-            break
-    base = _join(base_url, mpd.base_urls)
-    base = _join(base, period.base_urls)
+        raise ManifestError(source, "live (dynamic) MPDs are not supported")
+    periods = mpd.periods or []
+    if len(periods) != 1:
+        raise ManifestError(source, f"expected one Period, found {len(periods)}")
+    period = periods[0]
+    period_element = _children(root, "Period")[0]
+    total_s = _period_duration(mpd, period, source)
+    base = _join(_join(source, mpd.base_urls), period.base_urls)
+
     videos: list[tuple[Rendition, list[float]]] = []
+    protection: dict[str, tuple[ContentProtection, ...]] = {}
     audio: list[MediaTrack] = []
     subtitles: list[MediaTrack] = []
-    for number, aset in enumerate(period.adaptation_sets or []):
+    set_elements = _children(period_element, "AdaptationSet")
+    for index, (aset, aset_element) in enumerate(
+        zip(period.adaptation_sets or [], set_elements, strict=True)
+    ):
         kind = _kind(aset)
         set_base = _join(base, aset.base_urls)
-        if kind == "video":
-            for rep in aset.representations or []:
-                videos.append(_rendition(rep, aset, period, set_base, total_s, base_url))
-        elif kind in ("audio", "text"):
-            track = MediaTrack(
-                kind="audio" if kind == "audio" else "subtitles",
-                id=str(aset.id if aset.id is not None else number),
-                language=aset.lang,
-                name=aset.label,
-                url=_join(set_base, (aset.representations or [None])[0].base_urls)
-                if aset.representations
-                else None,
-                codecs=aset.codecs,
-            )
+        reps = aset.representations or []
+        if kind == "video" and not _is_trick_mode(aset):
+            rep_elements = _children(aset_element, "Representation")
+            for number, (rep, rep_element) in enumerate(zip(reps, rep_elements, strict=True)):
+                rid = str(rep.id) if rep.id else f"{index}.{number}"
+                if rid in protection:  # one entry per video rendition so far
+                    raise ManifestError(source, f"two video Representations with id {rid!r}")
+                where = Where(source, f"Representation {rid!r}")
+                videos.append(_rendition(rep, rid, aset, period, set_base, total_s, where))
+                descriptors = _protection(aset_element, source) + _protection(rep_element, source)
+                protection[rid] = descriptors
+        elif kind in ("audio", "text") and reps:
+            track = _track(kind, index, aset, aset_element, period, set_base)
             (audio if kind == "audio" else subtitles).append(track)
     if not videos:
-        raise ManifestError(base_url, "no video AdaptationSet with Representations")
-    counts = {len(durations) for _, durations in videos}
-    common = min(counts)
-    if max(counts) - common > 1:
-        raise ManifestError(base_url, f"renditions disagree on the segment count: {sorted(counts)}")
-    renditions = tuple(
-        sorted(
-            (_truncate(r, common) for r, _ in videos),
-            key=lambda r: r.bandwidth_bps,
-        )
-    )
-    timeline = tuple(videos[0][1][:common])
-    return Presentation(renditions, timeline, tuple(audio), tuple(subtitles), source=base_url)
+        raise ManifestError(source, "no video AdaptationSet with Representations")
+    return assemble(videos, source, audio, subtitles), protection
 
 
-def _truncate(rendition: Rendition, count: int) -> Rendition:
-    if len(rendition.segments) == count:
-        return rendition
-    return Rendition(
-        rendition.id,
-        rendition.bandwidth_bps,
-        rendition.segments[:count],
-        rendition.width,
-        rendition.height,
-        rendition.codecs,
-        rendition.frame_rate,
-        rendition.init,
-    )
+def _root(text: str, source: str) -> Any:
+    if not isinstance(text, str):
+        raise ManifestError(source, f"expected MPD text, got {type(text).__name__}")
+    if "<MPD" not in text and ":MPD" not in text:
+        raise ManifestError(source, "not a DASH MPD (no <MPD> element)")
+    if "<!ENTITY" in text:  # no MPD needs a DTD; entity expansion is a classic XML bomb
+        raise ManifestError(source, "DTD entity declarations are not allowed in an MPD")
+    try:
+        document = minidom.parseString(text)
+    except ExpatError as exc:
+        reason = f"malformed XML: {ErrorString(exc.code)} (column {exc.offset})"
+        raise ManifestError(source, reason, exc.lineno) from exc
+    except Exception as exc:  # e.g. a str with characters expat cannot encode
+        raise ManifestError(source, f"malformed XML ({exc!r})") from exc
+    root = document.documentElement
+    if root is None or (root.localName or root.nodeName) != "MPD":
+        name = root.nodeName if root is not None else "nothing"
+        raise ManifestError(source, f"the root element is <{name}>, not <MPD>")
+    return root
+
+
+def _children(element: Any, name: str) -> list[Any]:
+    """Child elements named `name`, matched the way mpegdash matches them (so lists line up)."""
+    return [
+        node
+        for node in element.childNodes
+        if node.nodeType == node.ELEMENT_NODE and name in (node.localName, node.nodeName)
+    ]
+
+
+def _text(element: Any) -> str:
+    return "".join(n.data for n in element.childNodes if n.nodeType == n.TEXT_NODE).strip()
+
+
+def _period_duration(mpd: Any, period: Any, source: str) -> float | None:
+    if period.duration:
+        total = iso_duration_s(period.duration, source)
+    elif mpd.media_presentation_duration:
+        total = iso_duration_s(mpd.media_presentation_duration, source)
+        if period.start:
+            total -= iso_duration_s(period.start, source)
+    else:
+        return None
+    if total <= 0:
+        raise ManifestError(source, f"the period lasts {total:g} s")
+    return total
+
+
+def _join(base: str, base_urls: Any) -> str:
+    """Resolve one level's first BaseURL against the level above (alternates are ignored)."""
+    if base_urls and base_urls[0].base_url_value:
+        return urljoin(base, str(base_urls[0].base_url_value).strip())
+    return base
 
 
 def _kind(aset: Any) -> str:
-    hints = [aset.content_type, aset.mime_type] + [
-        r.mime_type for r in (aset.representations or [])
-    ]
-    for hint in hints:
-        if hint:
-            for kind in ("video", "audio", "text"):
-                if hint.startswith(kind):
-                    return kind
-            if "vtt" in hint or "ttml" in hint:
-                return "text"
-    if any(r.width for r in (aset.representations or [])) or aset.width:
+    """ "video", "audio", "text" or "other", from contentType, then mimeType, then codecs."""
+    reps = aset.representations or []
+    content_type = str(aset.content_type or "").lower()
+    if content_type:
+        return content_type if content_type in ("video", "audio", "text") else "other"
+    for mime in [aset.mime_type] + [r.mime_type for r in reps]:
+        mime = str(mime or "").lower()
+        if "ttml" in mime or "vtt" in mime or mime.startswith("text/"):
+            return "text"
+        for kind in ("video", "audio"):
+            if mime.startswith(kind + "/"):
+                return kind
+        if mime.startswith("image/"):
+            return "other"  # thumbnail tiles have a width and height, but are not video
+    for codecs in [aset.codecs] + [r.codecs for r in reps]:
+        codecs = str(codecs or "").lower()
+        if codecs.startswith(_TEXT_CODECS):
+            return "text"
+        if codecs.startswith(_AUDIO_CODECS):
+            return "audio"
+        if codecs:
+            return "video"
+    if aset.width or aset.height or any(r.width or r.height for r in reps):
         return "video"
     return "other"
 
 
-def _join(base: str, base_urls: Any) -> str:
-    if base_urls:
-        return urljoin(base, str(base_urls[0].base_url_value))
-    return base
-
-
-def _first(*candidates: Any) -> Any:
-    for candidate in candidates:
-        if candidate:
-            return candidate[0]
-    return None
-
-
-def _fill(template: str, rep: Any, number: int, time: int) -> str:
-    def replace(match: re.Match[str]) -> str:
-        name, width = match.group(1), match.group(2)
-        value: Any = {
-            "RepresentationID": rep.id,
-            "Number": number,
-            "Bandwidth": rep.bandwidth,
-            "Time": time,
-        }[name]
-        return f"{value:0{width}d}" if width else str(value)
-
-    return _TEMPLATE.sub(replace, template).replace("$$", "$")
+def _is_trick_mode(aset: Any) -> bool:
+    # I-frame-only sets for fast-forward thumbnails are not a rung of the ladder.
+    properties = (aset.essential_properties or []) + (aset.supplemental_properties or [])
+    return any(p.scheme_id_uri == _TRICK_MODE for p in properties)
 
 
 def _rendition(
-    rep: Any, aset: Any, period: Any, base: str, total_s: float | None, source: str
+    rep: Any,
+    rid: str,
+    aset: Any,
+    period: Any,
+    base: str,
+    total_s: float | None,
+    where: Where,
 ) -> tuple[Rendition, list[float]]:
-    if not rep.bandwidth:
-        raise ManifestError(source, f"Representation {rep.id!r} has no bandwidth")
-    rep_base = _join(base, rep.base_urls)
-    template = _first(rep.segment_templates, aset.segment_templates, period.segment_templates)
-    listing = _first(rep.segment_lists, aset.segment_lists, period.segment_lists)
-    refs: list[tuple[str, tuple[int, int] | None]]
-    init: SegmentRef | None = None
-    if template is not None:
-        durations, numbers, times = _template_timeline(template, total_s, source, rep.id)
-        if not template.media:
-            raise ManifestError(source, f"Representation {rep.id!r}: SegmentTemplate has no media")
-        refs = [
-            (urljoin(rep_base, _fill(template.media, rep, n, t)), None)
-            for n, t in zip(numbers, times, strict=True)
-        ]
-        if template.initialization:
-            init = SegmentRef(
-                urljoin(rep_base, _fill(template.initialization, rep, 0, 0)), 0.0, True
-            )
-    elif listing is not None:
-        durations, refs = _list_timeline(listing, rep_base, total_s, source, rep.id)
-        if listing.initializations:
-            init = SegmentRef(
-                urljoin(rep_base, listing.initializations[0].source_url or ""), 0.0, True
-            )
-    else:
-        raise ManifestError(
-            source, f"Representation {rep.id!r}: only SegmentTemplate and SegmentList are supported"
-        )
+    if not rep.bandwidth or rep.bandwidth <= 0:
+        raise where.error("no positive @bandwidth")
     bandwidth = int(rep.bandwidth)
+    rep_base = _join(base, rep.base_urls)
+    addressed = _addressing(rep, rid, bandwidth, aset, period, rep_base, total_s, where)
     segments = tuple(
-        SegmentRef(url, (r[1] - r[0] + 1) * 8.0 if r else bandwidth * d, r is None, r)
-        for (url, r), d in zip(refs, durations, strict=True)
+        segment(url, d, bandwidth, r)
+        for (url, r), d in zip(addressed.refs, addressed.durations, strict=True)
     )
-    frame_rate = _frame_rate(rep.frame_rate or aset.frame_rate)
+    init = None
+    if addressed.init is not None:
+        init = segment(addressed.init[0], 0.0, 0, addressed.init[1])
     rendition = Rendition(
-        id=str(rep.id),
+        id=rid,
         bandwidth_bps=bandwidth,
         segments=segments,
-        width=rep.width or aset.width,
-        height=rep.height or aset.height,
+        width=_dimension(rep.width or aset.width),
+        height=_dimension(rep.height or aset.height),
         codecs=rep.codecs or aset.codecs,
-        frame_rate=frame_rate,
+        frame_rate=_frame_rate(rep.frame_rate or aset.frame_rate),
         init=init,
     )
-    return rendition, durations
+    return rendition, addressed.durations
+
+
+def _addressing(
+    rep: Any,
+    rid: str,
+    bandwidth: int,
+    aset: Any,
+    period: Any,
+    base: str,
+    total_s: float | None,
+    where: Where,
+) -> Addressed:
+    """The innermost level that says how segments are addressed decides the scheme; the same
+    element at outer levels supplies the attributes it leaves out."""
+    levels = (rep, aset, period)
+    for level in levels:
+        if level.segment_templates:
+            nodes = [x.segment_templates[0] for x in levels if x.segment_templates]
+            return from_template(Inherited(nodes), rid, bandwidth, base, total_s, where)
+        if level.segment_lists:
+            nodes = [x.segment_lists[0] for x in levels if x.segment_lists]
+            return from_list(Inherited(nodes), base, total_s, where)
+        if level.segment_bases:
+            raise where.error(
+                "SegmentBase (a single file indexed by its sidx box) is not supported: "
+                "it needs SegmentTemplate or SegmentList"
+            )
+    raise where.error("no SegmentTemplate or SegmentList says where the segments are")
+
+
+def _dimension(value: int | None) -> int | None:
+    return value if value is not None and value > 0 else None
 
 
 def _frame_rate(text: str | None) -> float | None:
     if not text:
         return None
-    num, _, den = text.partition("/")
+    num, _, den = str(text).partition("/")
     try:
-        return float(num) / float(den or 1)
+        rate = float(num) / float(den or 1)
     except (ValueError, ZeroDivisionError):
-        return None
+        return None  # a cosmetic attribute: not worth refusing the MPD over
+    return rate if rate > 0 else None
 
 
-def _template_timeline(
-    template: Any, total_s: float | None, source: str, rid: str
-) -> tuple[list[float], list[int], list[int]]:
-    timescale = template.timescale or 1
-    start_number = template.start_number if template.start_number is not None else 1
-    if template.segment_timelines:
-        durations: list[float] = []
-        times: list[int] = []
-        t = 0
-        entries = template.segment_timelines[0].Ss or []
-        for i, s in enumerate(entries):
-            if s.t is not None:
-                t = s.t
-            if not s.d or s.d <= 0:
-                raise ManifestError(
-                    source, f"Representation {rid!r}: S element {i} has no duration"
-                )
-            repeat = s.r or 0
-            if repeat < 0:
-                if total_s is None:
-                    raise ManifestError(source, f"Representation {rid!r}: r=-1 needs a duration")
-                repeat = max(math.ceil((total_s * timescale - t) / s.d) - 1, 0)
-            for _ in range(repeat + 1):
-                times.append(t)
-                durations.append(s.d / timescale)
-                t += s.d
-        if not durations:
-            raise ManifestError(source, f"Representation {rid!r}: empty SegmentTimeline")
-        numbers = list(range(start_number, start_number + len(durations)))
-        return durations, numbers, times
-    if not template.duration or total_s is None:
-        raise ManifestError(
-            source, f"Representation {rid!r}: SegmentTemplate needs a duration and the MPD a length"
+def _track(kind: str, index: int, aset: Any, element: Any, period: Any, base: str) -> MediaTrack:
+    rep = aset.representations[0]
+    labels = _children(element, "Label")
+    addressed = any(
+        x.segment_templates or x.segment_lists or x.segment_bases for x in (rep, aset, period)
+    )
+    # A URL only for a single-file track (a sidecar .vtt, say): segmented tracks have no one URL.
+    url = (
+        _join(base, rep.base_urls) if (rep.base_urls or aset.base_urls) and not addressed else None
+    )
+    return MediaTrack(
+        kind="audio" if kind == "audio" else "subtitles",
+        id=str(aset.id) if aset.id is not None else f"{kind}{index}",
+        language=aset.lang or None,
+        name=aset.label or (_text(labels[0]) if labels else None) or None,
+        url=url,
+        codecs=aset.codecs or rep.codecs or None,
+        is_default=any(r.scheme_id_uri == _ROLE and r.value == "main" for r in (aset.roles or [])),
+    )
+
+
+def _protection(element: Any, source: str) -> tuple[ContentProtection, ...]:
+    """ContentProtection children, read from the DOM: mpegdash only sees the "cenc:" prefix and
+    does not read ClearKey's Laurl."""
+    found = []
+    for node in _children(element, "ContentProtection"):
+        attributes = {a.localName or a.name: a.value for a in node.attributes.values()}
+        pssh = [_text(n) for n in node.getElementsByTagNameNS("*", "pssh")]
+        laurl = [
+            _text(n)
+            for n in node.getElementsByTagNameNS("*", "*")
+            if (n.localName or "").lower() == "laurl" and _text(n)
+        ]
+        found.append(
+            ContentProtection(
+                scheme_id_uri=attributes.get("schemeIdUri", ""),
+                value=attributes.get("value"),
+                default_kid=attributes.get("default_KID"),
+                pssh=pssh[0] if pssh and pssh[0] else None,
+                license_url=urljoin(source, laurl[0]) if laurl else None,
+            )
         )
-    seg_s = template.duration / timescale
-    count = max(math.ceil(total_s / seg_s - 1e-9), 1)
-    durations = [seg_s] * count
-    durations[-1] = max(total_s - seg_s * (count - 1), 1e-3)
-    numbers = list(range(start_number, start_number + count))
-    times = [(n - start_number) * template.duration for n in numbers]
-    return durations, numbers, times
-
-
-def _list_timeline(
-    listing: Any, base: str, total_s: float | None, source: str, rid: str
-) -> tuple[list[float], list[tuple[str, tuple[int, int] | None]]]:
-    urls = listing.segment_urls or []
-    if not urls or not listing.duration:
-        raise ManifestError(
-            source, f"Representation {rid!r}: SegmentList needs SegmentURLs and a duration"
-        )
-    seg_s = listing.duration / (listing.timescale or 1)
-    refs: list[tuple[str, tuple[int, int] | None]] = []
-    for u in urls:
-        byte_range = None
-        if u.media_range:
-            first, _, last = u.media_range.partition("-")
-            byte_range = (int(first), int(last))
-        refs.append((urljoin(base, u.media or ""), byte_range))
-    durations = [seg_s] * len(refs)
-    if total_s is not None:
-        durations[-1] = max(total_s - seg_s * (len(refs) - 1), 1e-3)
-    return durations, refs
+    return tuple(found)

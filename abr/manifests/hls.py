@@ -22,7 +22,7 @@ from urllib.parse import urljoin
 
 import m3u8
 
-from abr.manifests._ladder import MAX_SEGMENTS, assemble, segment
+from abr.manifests._ladder import MAX_SEGMENT_S, MAX_SEGMENTS, Resolver, assemble, segment
 from abr.manifests.errors import ManifestError
 from abr.manifests.protection import HlsKey
 from abr.presentation import MediaTrack, Presentation, Rendition, SegmentRef
@@ -114,7 +114,8 @@ def _parse(
             raise ManifestError(base_url, f"media playlist {url} was not provided", line)
         text = media_playlists[url]
         media = _read_media(_load(text, url), text, url)
-        rendition = _rendition(str(rid), media, _attributes(variant.stream_info), url, line)
+        # Attribute errors point at the variant's line in the master, hence base_url here.
+        rendition = _rendition(str(rid), media, _attributes(variant.stream_info), base_url, line)
         parsed.append((rendition, media.durations))
         keys[str(rid)] = tuple(media.keys)
     audio, subtitles = _media_tracks(master, base_url)
@@ -130,14 +131,32 @@ def _load(text: str, url: str) -> Any:
     try:
         return m3u8.loads(text, uri=url)
     except Exception as exc:  # m3u8 raises ValueError, IndexError, KeyError... on bad values
-        raise ManifestError(url, f"malformed playlist ({exc!r})", _failing_line(text)) from exc
+        # A KeyError is m3u8 looking up a required attribute (BANDWIDTH) that is not there.
+        problem = f"missing attribute {exc.args[0]!r}" if isinstance(exc, KeyError) else repr(exc)
+        raise ManifestError(
+            url, f"malformed playlist ({problem})", _failing_line(text, exc)
+        ) from exc
 
 
-def _failing_line(text: str) -> int | None:
-    """The first line at which the text stops parsing: m3u8 does not say where it choked.
+def _failing_line(text: str, exc: BaseException) -> int | None:
+    """The line m3u8 choked on: m3u8 does not say, so look in its parser's frame.
 
-    Bisection over prefixes (the parser reads line by line): O(log n) reparses, error path only.
+    m3u8.parser.parse() walks `for lineno, line in enumerate(lines, 1)` over the stripped text;
+    its `lineno` at the time of the exception is the line. If a future m3u8 renames that, fall
+    back to bisecting over prefixes (O(log n) reparses; this is the error path only).
     """
+    tb = exc.__traceback__
+    lineno = None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_name == "parse" and code.co_filename.replace("\\", "/").endswith(
+            "m3u8/parser.py"
+        ):
+            found = tb.tb_frame.f_locals.get("lineno")
+            lineno = found if isinstance(found, int) else lineno
+        tb = tb.tb_next
+    if lineno is not None:
+        return lineno + text[: len(text) - len(text.lstrip())].count("\n")
     lines = text.splitlines(keepends=True)
     lo, hi = 0, len(lines)  # invariant: the first `lo` lines parse, the first `hi` do not
     if lo == hi or _parses(text):
@@ -183,21 +202,23 @@ def _variants(master: Any, base_url: str) -> list[tuple[int, str, Any]]:
 
 def _audio_only(info: Any) -> bool:
     codecs = [c.strip().lower() for c in str(info.codecs or "").split(",") if c.strip()]
-    return (
-        not info.resolution and bool(codecs) and all(c.startswith(_AUDIO_CODECS) for c in codecs)
-    )
+    return not info.resolution and bool(codecs) and all(c.startswith(_AUDIO_CODECS) for c in codecs)
 
 
 def _attributes(info: Any) -> dict[str, Any]:
     width = height = None
     if info.resolution:
-        width, height = (int(x) for x in info.resolution)
+        width, height = (int(x) if int(x) > 0 else None for x in info.resolution)
+    frame_rate = float(info.frame_rate) if info.frame_rate else None
     return {
-        "bandwidth": info.bandwidth or info.average_bandwidth,
+        "bandwidth": info.bandwidth if info.bandwidth is not None else info.average_bandwidth,
         "width": width,
         "height": height,
         "codecs": info.codecs or None,
-        "frame_rate": float(info.frame_rate) if info.frame_rate else None,
+        # Cosmetic: a nonsensical FRAME-RATE is dropped rather than failing the playlist.
+        "frame_rate": frame_rate
+        if frame_rate and math.isfinite(frame_rate) and frame_rate > 0
+        else None,
     }
 
 
@@ -214,7 +235,10 @@ def _read_media(media: Any, text: str, url: str) -> _Media:
     if len(segments) > MAX_SEGMENTS:
         raise ManifestError(url, f"{len(segments)} segments: more than the {MAX_SEGMENTS} allowed")
     lines = _uri_lines(text)
+    resolve = Resolver(url)
     sequence = int(media.media_sequence or 0)
+    if sequence < 0:
+        raise ManifestError(url, f"negative EXT-X-MEDIA-SEQUENCE {sequence}")
     durations: list[float] = []
     refs: list[tuple[str, tuple[int, int] | None]] = []
     keys: list[HlsKey | None] = []
@@ -225,10 +249,10 @@ def _read_media(media: Any, text: str, url: str) -> _Media:
         if seg.uri is None:
             raise ManifestError(url, f"segment {i} has #EXTINF but no URI", line)
         duration = float(seg.duration) if seg.duration is not None else math.nan
-        if not (math.isfinite(duration) and duration > 0):
-            raise ManifestError(url, f"segment {i} has no positive #EXTINF duration", line)
+        if not 0 < duration <= MAX_SEGMENT_S:  # NaN fails too
+            raise ManifestError(url, f"segment {i}: bad #EXTINF duration {seg.duration!r}", line)
         durations.append(duration)
-        seg_url = urljoin(url, str(seg.uri))
+        seg_url = resolve(str(seg.uri))
         byte_range = None
         if seg.byterange:
             # An offset-less range continues the previous segment's range in the same resource.
@@ -286,7 +310,8 @@ def _key(key: Any, url: str, sequence_number: int, line: int | None) -> HlsKey |
             raise ManifestError(url, f"EXT-X-KEY: bad IV {key.iv!r}", line)
         iv = "0x" + digits.zfill(32)
     elif method == "AES-128":
-        iv = f"0x{sequence_number:032x}"  # RFC 8216 5.2: the media sequence number, big-endian
+        # RFC 8216 5.2: the media sequence number as a 128-bit big-endian integer.
+        iv = f"0x{sequence_number % (1 << 128):032x}"
     return HlsKey(
         method=method,
         uri=urljoin(url, str(key.uri)) if key.uri else None,
@@ -300,6 +325,8 @@ def _rendition(
     rid: str, media: _Media, attributes: Mapping[str, Any], url: str, line: int | None
 ) -> Rendition:
     bandwidth = attributes.get("bandwidth")
+    if bandwidth is not None and bandwidth <= 0:
+        raise ManifestError(url, f"BANDWIDTH {bandwidth} is not positive", line)
     if not bandwidth:
         if any(r is None for _, r in media.refs):
             raise ManifestError(
@@ -307,7 +334,9 @@ def _rendition(
             )
         # RFC 8216's BANDWIDTH is the peak segment bit rate: compute that from the ranges.
         bandwidth = max(
-            (r[1] - r[0] + 1) * 8 / d for (_, r), d in zip(media.refs, media.durations, strict=True) if r
+            (r[1] - r[0] + 1) * 8 / d
+            for (_, r), d in zip(media.refs, media.durations, strict=True)
+            if r
         )
     bandwidth = math.ceil(bandwidth)
     return Rendition(
@@ -353,7 +382,9 @@ def _group_codecs(master: Any, attribute: str, group: str, prefixes: tuple[str, 
     for variant in master.playlists:
         info = variant.stream_info
         if str(getattr(info, attribute, None) or "") == group and info.codecs:
-            found = [c.strip() for c in str(info.codecs).split(",") if c.strip().startswith(prefixes)]
+            found = [
+                c.strip() for c in str(info.codecs).split(",") if c.strip().startswith(prefixes)
+            ]
             if found:
                 return ",".join(found)
     return None
