@@ -18,7 +18,7 @@ def load_video(path: str | Path) -> Presentation:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ManifestError(str(path), f"line {exc.lineno}: not JSON ({exc.msg})") from exc
+        raise ManifestError(str(path), f"not JSON ({exc.msg})", line=exc.lineno) from exc
     if not isinstance(data, dict):
         raise ManifestError(str(path), "expected a JSON object with segment_sizes_bits")
     return parse_sabre_video(data, source=str(path))
