@@ -45,7 +45,9 @@ def create_user(sessions: sessionmaker[Session], username: str, password: str) -
     with sessions.begin() as s:
         user = s.scalar(select(User).where(User.username == username))
         if user is None:
-            user = User(username=username, password_hash=hash_password(password), created_at=time.time())
+            user = User(
+                username=username, password_hash=hash_password(password), created_at=time.time()
+            )
             s.add(user)
             s.flush()
         else:
@@ -68,15 +70,24 @@ def authenticate(sessions: sessionmaker[Session], username: str, password: str) 
 _DUMMY_HASH = _HASHER.hash("streamlab-dummy-password")
 
 
-def issue_token(secret: str, principal: Principal, ttl_seconds: int, now: float | None = None) -> str:
+def issue_token(
+    secret: str, principal: Principal, ttl_seconds: int, now: float | None = None
+) -> str:
     iat = int(now if now is not None else time.time())
-    claims = {"sub": str(principal.user_id), "name": principal.username, "iat": iat, "exp": iat + ttl_seconds}
+    claims = {
+        "sub": str(principal.user_id),
+        "name": principal.username,
+        "iat": iat,
+        "exp": iat + ttl_seconds,
+    }
     return jwt.encode(claims, secret, algorithm=_ALGORITHM)
 
 
 def decode_token(secret: str, token: str) -> Principal:
     try:
-        claims = jwt.decode(token, secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub"]})
+        claims = jwt.decode(
+            token, secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub"]}
+        )
     except jwt.ExpiredSignatureError as exc:
         raise AuthError("access token expired") from exc
     except jwt.InvalidTokenError as exc:

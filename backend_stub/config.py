@@ -38,6 +38,7 @@ class BackendConfig:
     max_height: int = 2160
     per_title_ladder: bool = False
     hls_ts: bool = False  # also package HLS with MPEG-TS segments
+    encrypt: bool = False  # CENC for CMAF, AES-128 for HLS-TS, one key per title
     visibility_timeout_seconds: float = 60.0
     max_attempts: int = 3
     device_caps: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_DEVICE_CAPS))
@@ -51,7 +52,9 @@ class BackendConfig:
         if not self.store_url:
             self.store_url = f"file://{self.data_dir / 'store'}"
         if not 2 <= self.segment_seconds <= 6:
-            raise ConfigError(f"segment_seconds must be 2..6 (GOP-aligned), got {self.segment_seconds}")
+            raise ConfigError(
+                f"segment_seconds must be 2..6 (GOP-aligned), got {self.segment_seconds}"
+            )
         if self.default_device_type not in self.device_caps:
             raise ConfigError(
                 f"default_device_type {self.default_device_type!r} is not one of {sorted(self.device_caps)}"

@@ -52,13 +52,21 @@ class SourceInfo:
     height: int
     fps: float
     has_audio: bool
+    # One entry per audio stream, in stream order: its language tag or "und".
+    audio_languages: tuple[str, ...] = ()
 
 
 def probe(path: Path) -> SourceInfo:
     proc = subprocess.run(
         [
-            require_tool("ffprobe"), "-v", "error", "-print_format", "json",
-            "-show_format", "-show_streams", str(path),
+            require_tool("ffprobe"),
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+            str(path),
         ],
         capture_output=True,
         text=True,
@@ -72,7 +80,15 @@ def probe(path: Path) -> SourceInfo:
     duration = float(data.get("format", {}).get("duration") or video.get("duration") or 0)
     if duration <= 0:
         raise TranscodeError(f"{path.name}: cannot tell its duration")
-    num, _, den = str(video.get("avg_frame_rate") or video.get("r_frame_rate") or "25/1").partition("/")
+    num, _, den = str(video.get("avg_frame_rate") or video.get("r_frame_rate") or "25/1").partition(
+        "/"
+    )
     fps = float(num) / float(den or 1) if float(den or 1) else 25.0
-    has_audio = any(s.get("codec_type") == "audio" for s in data.get("streams", []))
-    return SourceInfo(duration, int(video["width"]), int(video["height"]), fps or 25.0, has_audio)
+    languages = tuple(
+        str((st.get("tags") or {}).get("language") or "und")
+        for st in data.get("streams", [])
+        if st.get("codec_type") == "audio"
+    )
+    return SourceInfo(
+        duration, int(video["width"]), int(video["height"]), fps or 25.0, bool(languages), languages
+    )

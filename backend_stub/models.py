@@ -59,6 +59,10 @@ class Video(Base):
     # What packaging produced: rungs, packagings, thumbnails; filled by the worker.
     media: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # One content key per title (hex), kept server-side; handed out only by the license
+    # and HLS key endpoints to a user holding a playback session for this title.
+    drm_key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    drm_key: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
 

@@ -11,13 +11,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, cast
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend_stub.models import TranscodingJob, Video
 
 Clock = Callable[[], float]
+
+
+def _rowcount(result: Result[Any]) -> int:
+    # An UPDATE through Session.execute returns a CursorResult; the static type says Result.
+    return cast("CursorResult[Any]", result).rowcount
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,7 @@ class JobQueue:
                         updated_at=now,
                     )
                 )
-                if res.rowcount == 1:
+                if _rowcount(res) == 1:
                     job = s.get(TranscodingJob, job_id)
                     assert job is not None
                     s.execute(
@@ -106,7 +113,9 @@ class JobQueue:
             msg = f"worker lease expired on attempt {job.attempts} of {job.max_attempts} (worker died?)"
             job.status, job.error, job.updated_at, job.lease_owner = "FAILED", msg, now, None
             s.execute(
-                update(Video).where(Video.id == job.video_id).values(status="FAILED", error=msg, updated_at=now)
+                update(Video)
+                .where(Video.id == job.video_id)
+                .values(status="FAILED", error=msg, updated_at=now)
             )
 
     def extend(self, job: LeasedJob, visibility_timeout: float) -> bool:
@@ -123,7 +132,7 @@ class JobQueue:
                 )
                 .values(lease_expires_at=now + visibility_timeout, updated_at=now)
             )
-            return res.rowcount == 1
+            return _rowcount(res) == 1
 
     def complete(self, job: LeasedJob) -> bool:
         now = self._clock()
@@ -131,11 +140,21 @@ class JobQueue:
             res = s.execute(
                 update(TranscodingJob)
                 .where(TranscodingJob.id == job.job_id, TranscodingJob.lease_owner == job.worker_id)
-                .values(status="DONE", lease_owner=None, lease_expires_at=None, error=None, updated_at=now)
+                .values(
+                    status="DONE",
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    error=None,
+                    updated_at=now,
+                )
             )
-            if res.rowcount != 1:
+            if _rowcount(res) != 1:
                 return False
-            s.execute(update(Video).where(Video.id == job.video_id).values(status="READY", error=None, updated_at=now))
+            s.execute(
+                update(Video)
+                .where(Video.id == job.video_id)
+                .values(status="READY", error=None, updated_at=now)
+            )
             return True
 
     def fail(self, job: LeasedJob, error: str, retry: bool) -> None:
@@ -148,10 +167,18 @@ class JobQueue:
             row.error, row.updated_at, row.lease_owner = error, now, None
             if retry and row.attempts < row.max_attempts:
                 row.status, row.lease_expires_at = "PENDING", None
-                s.execute(update(Video).where(Video.id == job.video_id).values(status="PENDING", error=error, updated_at=now))
+                s.execute(
+                    update(Video)
+                    .where(Video.id == job.video_id)
+                    .values(status="PENDING", error=error, updated_at=now)
+                )
             else:
                 row.status = "FAILED"
-                s.execute(update(Video).where(Video.id == job.video_id).values(status="FAILED", error=error, updated_at=now))
+                s.execute(
+                    update(Video)
+                    .where(Video.id == job.video_id)
+                    .values(status="FAILED", error=error, updated_at=now)
+                )
 
     def release(self, job: LeasedJob) -> None:
         """Give the job back without counting it as failed (worker shutting down)."""
@@ -168,4 +195,8 @@ class JobQueue:
                     updated_at=now,
                 )
             )
-            s.execute(update(Video).where(Video.id == job.video_id).values(status="PENDING", updated_at=now))
+            s.execute(
+                update(Video)
+                .where(Video.id == job.video_id)
+                .values(status="PENDING", updated_at=now)
+            )

@@ -30,14 +30,29 @@ class DemoTitle:
 
 # Different motion complexity, so per-title ladders and ABR have something to tell apart.
 DEMO_TITLES: tuple[DemoTitle, ...] = (
-    DemoTitle("Test Pattern Chase", "testsrc2=size=1280x720:rate=30", 440, "action", ("motion", "pattern")),
-    DemoTitle("Colour Bars at Rest", "smptehdbars=size=1280x720:rate=30", 1000, "documentary", ("static", "bars")),
-    DemoTitle("Game of Life", "life=s=1280x720:mold=10:r=30:ratio=0.1:death_color=#C83232:life_color=#00ff00",
-              660, "action", ("noise", "motion")),
+    DemoTitle(
+        "Test Pattern Chase", "testsrc2=size=1280x720:rate=30", 440, "action", ("motion", "pattern")
+    ),
+    DemoTitle(
+        "Colour Bars at Rest",
+        "smptehdbars=size=1280x720:rate=30",
+        1000,
+        "documentary",
+        ("static", "bars"),
+    ),
+    DemoTitle(
+        "Game of Life",
+        "life=s=1280x720:mold=10:r=30:ratio=0.1:death_color=#C83232:life_color=#00ff00",
+        660,
+        "action",
+        ("noise", "motion"),
+    ),
 )
 
 
-def seed_demo(config: BackendConfig, sessions: sessionmaker[Session], seconds: int = 30) -> list[str]:
+def seed_demo(
+    config: BackendConfig, sessions: sessionmaker[Session], seconds: int = 30
+) -> list[str]:
     """Create the demo user and queue the demo titles not already in the catalog."""
     create_user(sessions, *DEMO_USER)
     store = open_store(config.store_url)
@@ -51,18 +66,59 @@ def seed_demo(config: BackendConfig, sessions: sessionmaker[Session], seconds: i
                 continue
         src = src_dir / f"{demo.title.lower().replace(' ', '-')}.mp4"
         if not src.exists():
-            run([require_tool("ffmpeg"), "-v", "error", "-y", "-f", "lavfi", "-i", demo.lavfi,
-                 "-f", "lavfi", "-i", f"sine=frequency={demo.tone_hz}:sample_rate=48000",
-                 "-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-crf", "16",
-                 "-pix_fmt", "yuv420p", "-c:a", "aac", str(src)], f"generating demo title {demo.title!r}")
+            run(
+                [
+                    require_tool("ffmpeg"),
+                    "-v",
+                    "error",
+                    "-y",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    demo.lavfi,
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    f"sine=frequency={demo.tone_hz}:sample_rate=48000",
+                    "-t",
+                    str(seconds),
+                    "-c:v",
+                    "libx264",
+                    "-preset",
+                    "ultrafast",
+                    "-crf",
+                    "16",
+                    "-pix_fmt",
+                    "yuv420p",
+                    "-c:a",
+                    "aac",
+                    str(src),
+                ],
+                f"generating demo title {demo.title!r}",
+            )
         video_id = secrets.token_hex(6)
         source_key = f"raw/{video_id}/source.mp4"
         store.put_file(source_key, src)
         now = time.time()
         with sessions.begin() as s:
-            s.add(Video(id=video_id, title=demo.title, status="PENDING", source_key=source_key, owner_id=None,
-                        genre=demo.genre, tags=list(demo.tags), intro_start=2.0, intro_end=8.0, options={},
-                        media={}, created_at=now, updated_at=now))
+            s.add(
+                Video(
+                    id=video_id,
+                    title=demo.title,
+                    status="PENDING",
+                    source_key=source_key,
+                    owner_id=None,
+                    genre=demo.genre,
+                    tags=list(demo.tags),
+                    intro_start=2.0,
+                    intro_end=8.0,
+                    # Per-title ladders, so the three complexities get visibly different bits.
+                    options={"per_title": True},
+                    media={},
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
         queue.enqueue(video_id, config.max_attempts)
         queued.append(video_id)
     return queued

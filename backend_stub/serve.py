@@ -40,6 +40,7 @@ class ServeOptions:
     shield_port: int = 8082
     workers: int = 2
     demo_catalog: bool = False
+    demo_seconds: int = 30
     database_url: str = ""
     config_overrides: dict[str, Any] = field(default_factory=dict)
 
@@ -52,7 +53,9 @@ class ServeInfo:
     origin: str
 
     def to_json(self) -> str:
-        return json.dumps({"api": self.api, "edge": self.edge, "shield": self.shield, "origin": self.origin})
+        return json.dumps(
+            {"api": self.api, "edge": self.edge, "shield": self.shield, "origin": self.origin}
+        )
 
 
 def free_port() -> int:
@@ -61,8 +64,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _port(value: int) -> int:
-    return value if value else free_port()
+def _port(value: int, option: str) -> int:
+    """0 → a free port; an explicit port must be free now, or start-up fails up front with
+    the option's name instead of a child dying with 'address in use' in its log."""
+    if not value:
+        return free_port()
+    with socket.socket() as sock:
+        try:
+            sock.bind((HOST, value))
+        except OSError as exc:
+            raise BackendError(
+                f"{option} {value}: port {HOST}:{value} is not free ({exc.strerror})"
+            ) from exc
+    return value
 
 
 def wait_http(url: str, timeout: float, alive: Callable[[], bool]) -> None:
@@ -85,8 +99,13 @@ def _python_child(args: list[str], log: Path) -> subprocess.Popen[bytes]:
     try:
         # Own process group: a Ctrl-C in the terminal reaches serve, which then stops the
         # children in order, instead of every child racing to exit at once.
-        return subprocess.Popen([sys.executable, *args], stdin=subprocess.DEVNULL, stdout=fh, stderr=fh,
-                                start_new_session=True)
+        return subprocess.Popen(
+            [sys.executable, *args],
+            stdin=subprocess.DEVNULL,
+            stdout=fh,
+            stderr=fh,
+            start_new_session=True,
+        )
     finally:
         fh.close()
 
@@ -97,28 +116,42 @@ class Stack:
         data = Path(opts.data_dir).resolve()
         data.mkdir(parents=True, exist_ok=True)
         self.data_dir = data
-        self.api_port = _port(opts.api_port)
-        self.edge_port = _port(opts.edge_port)
-        self.shield_port = _port(opts.shield_port)
+        self.api_port = _port(opts.api_port, "--api-port")
+        self.edge_port = _port(opts.edge_port, "--edge-port")
+        self.shield_port = _port(opts.shield_port, "--shield-port")
         jwt_secret, url_secret = load_or_create_secrets(data)
         self.config = BackendConfig(
-            data_dir=data, database_url=opts.database_url, jwt_secret=jwt_secret, url_signing_secret=url_secret,
-            edge_url=f"http://{HOST}:{self.edge_port}", **opts.config_overrides,
+            data_dir=data,
+            database_url=opts.database_url,
+            jwt_secret=jwt_secret,
+            url_signing_secret=url_secret,
+            edge_url=f"http://{HOST}:{self.edge_port}",
+            **opts.config_overrides,
         )
         self.logs = data / "logs"
         self.origin: subprocess.Popen[bytes] | None = None
         self.workers: dict[str, subprocess.Popen[bytes]] = {}
-        self.shield = NginxProcess("shield", TierPaths(data / "shield"),
-                                   shield_conf(TierPaths(data / "shield"), self.shield_port, self.api_port))
-        self.edge = NginxProcess("edge", TierPaths(data / "edge"),
-                                 edge_conf(TierPaths(data / "edge"), self.edge_port, self.shield_port, self.api_port))
+        self.shield = NginxProcess(
+            "shield",
+            TierPaths(data / "shield"),
+            shield_conf(TierPaths(data / "shield"), self.shield_port, self.api_port),
+        )
+        self.edge = NginxProcess(
+            "edge",
+            TierPaths(data / "edge"),
+            edge_conf(TierPaths(data / "edge"), self.edge_port, self.shield_port, self.api_port),
+        )
         self._worker_seq = 0
 
     @property
     def info(self) -> ServeInfo:
         origin = f"http://{HOST}:{self.api_port}"
-        return ServeInfo(api=origin, edge=f"http://{HOST}:{self.edge_port}",
-                         shield=f"http://{HOST}:{self.shield_port}", origin=origin)
+        return ServeInfo(
+            api=origin,
+            edge=f"http://{HOST}:{self.edge_port}",
+            shield=f"http://{HOST}:{self.shield_port}",
+            origin=origin,
+        )
 
     def start(self) -> ServeInfo:
         self.logs.mkdir(exist_ok=True)
@@ -127,13 +160,24 @@ class Stack:
         if self.opts.demo_catalog:
             from backend_stub.seed import seed_demo
 
-            seed_demo(self.config, sessions)
+            seed_demo(self.config, sessions, self.opts.demo_seconds)
         sessions.kw["bind"].dispose()
         self.origin = _python_child(
-            ["-m", "backend_stub.api.app", "--config", str(config_path), "--port", str(self.api_port)],
+            [
+                "-m",
+                "backend_stub.api.app",
+                "--config",
+                str(config_path),
+                "--port",
+                str(self.api_port),
+            ],
             self.logs / "origin.log",
         )
-        wait_http(f"{self.info.origin}/healthz", 30, lambda: self.origin is not None and self.origin.poll() is None)
+        wait_http(
+            f"{self.info.origin}/healthz",
+            30,
+            lambda: self.origin is not None and self.origin.poll() is None,
+        )
         self.shield.start()
         wait_http(f"{self.info.shield}/healthz", 10, self.shield.alive)
         self.edge.start()
@@ -148,7 +192,14 @@ class Stack:
         self._worker_seq += 1
         wid = f"w{self._worker_seq}-{os.getpid()}"
         self.workers[wid] = _python_child(
-            ["-m", "backend_stub.worker", "--config", str(self.data_dir / "backend.json"), "--id", wid],
+            [
+                "-m",
+                "backend_stub.worker",
+                "--config",
+                str(self.data_dir / "backend.json"),
+                "--id",
+                wid,
+            ],
             self.logs / "worker.log",
         )
 
@@ -159,7 +210,9 @@ class Stack:
                 del self.workers[wid]
                 self._spawn_worker()
         if self.origin is not None and self.origin.poll() is not None:
-            return f"origin exited with code {self.origin.returncode} (see {self.logs / 'origin.log'})"
+            return (
+                f"origin exited with code {self.origin.returncode} (see {self.logs / 'origin.log'})"
+            )
         for tier in (self.edge, self.shield):
             if not tier.alive():
                 return f"{tier.name} nginx exited (see {tier.paths.error_log})"
@@ -186,7 +239,9 @@ class Stack:
 def serve(opts: ServeOptions, on_ready: Callable[[ServeInfo], None]) -> int:
     """Run until SIGINT/SIGTERM; 0 on a clean stop, 1 when a part died."""
     stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     stack = Stack(opts)
     try:
         on_ready(stack.start())

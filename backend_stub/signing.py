@@ -27,7 +27,9 @@ class Verdict:
 
 
 def _mac(secret: str, video_id: str, expires_at: int) -> str:
-    digest = hmac.new(secret.encode(), f"media/{video_id}/|{expires_at}".encode(), hashlib.sha256).digest()
+    digest = hmac.new(
+        secret.encode(), f"media/{video_id}/|{expires_at}".encode(), hashlib.sha256
+    ).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
@@ -35,7 +37,9 @@ def make_token(secret: str, video_id: str, expires_at: int) -> str:
     return f"{expires_at}.{_mac(secret, video_id, expires_at)}"
 
 
-def signed_path(secret: str, video_id: str, filename: str, ttl_seconds: int, now: float | None = None) -> str:
+def signed_path(
+    secret: str, video_id: str, filename: str, ttl_seconds: int, now: float | None = None
+) -> str:
     expires_at = int((now if now is not None else time.time()) + ttl_seconds)
     return f"/t/{make_token(secret, video_id, expires_at)}/media/{video_id}/{filename}"
 

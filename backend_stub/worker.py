@@ -8,6 +8,7 @@ expires and another worker picks it up.
 from __future__ import annotations
 
 import argparse
+import secrets
 import shutil
 import signal
 import sys
@@ -23,7 +24,7 @@ from backend_stub.errors import BackendError, TranscodeError
 from backend_stub.models import Video
 from backend_stub.queue import JobQueue, LeasedJob
 from backend_stub.store import open_store
-from backend_stub.transcode import TranscodeOptions, transcode
+from backend_stub.transcode import TranscodeOptions, hls_key_uri, transcode
 
 
 class Shutdown(Exception):
@@ -46,6 +47,10 @@ class Worker:
             max_height=int(o.get("max_height", c.max_height)),
             per_title=bool(o.get("per_title", c.per_title_ladder)),
             hls_ts=bool(o.get("hls_ts", c.hls_ts)),
+            content_key=(video.drm_key_id, video.drm_key)
+            if video.drm_key_id and video.drm_key
+            else None,
+            hls_key_uri=hls_key_uri(video.id),
         )
 
     def run_once(self) -> bool:
@@ -85,13 +90,26 @@ class Worker:
             video = s.get(Video, job.video_id)
             if video is None:
                 raise TranscodeError(f"job {job.job_id}: video {job.video_id} does not exist")
+            if (
+                bool((video.options or {}).get("encrypt", self.config.encrypt))
+                and not video.drm_key
+            ):
+                # Made once and kept: a re-run job re-encrypts with the same key, so
+                # segments already cached at the edge stay decryptable.
+                video.drm_key_id, video.drm_key = secrets.token_hex(16), secrets.token_hex(16)
+                s.commit()
             opts = self.options_for(video)
             source_key = video.source_key
         source = self.store.local_path(source_key)
         if source is None or not source.is_file():
             raise TranscodeError(f"source object {source_key!r} is missing from the store")
         shutil.rmtree(work, ignore_errors=True)
-        media = transcode(source, work, opts)
+        subtitles = []
+        for key in self.store.list(f"raw/{job.video_id}/subtitles"):
+            path = self.store.local_path(key)
+            if path is not None:
+                subtitles.append((Path(key).stem, path))
+        media = transcode(source, work, opts, subtitles)
         if lost.is_set() or not self.queue.extend(job, self.config.visibility_timeout_seconds):
             return  # another worker owns the job now; its output wins
         self.store.put_tree(f"media/{job.video_id}", work)
@@ -99,7 +117,11 @@ class Worker:
             s.execute(
                 update(Video)
                 .where(Video.id == job.video_id)
-                .values(media=media.to_dict(), duration_seconds=media.duration_seconds, updated_at=time.time())
+                .values(
+                    media=media.to_dict(),
+                    duration_seconds=media.duration_seconds,
+                    updated_at=time.time(),
+                )
             )
         self.queue.complete(job)
 

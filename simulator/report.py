@@ -107,7 +107,9 @@ def _summary_row(
         # A share of a negative optimum means nothing (3G optima can be below zero): show the
         # gap in QoE_lin always, and the share only where the optimum is positive.
         row["gap_to_optimum"] = optimum - float(group.qoe_lin.mean())
-        row["%_of_optimum"] = float(group.qoe_lin.mean()) / optimum * 100.0 if optimum > 0 else math.nan
+        row["%_of_optimum"] = (
+            float(group.qoe_lin.mean()) / optimum * 100.0 if optimum > 0 else math.nan
+        )
     return row
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from backend_stub.api import auth_routes, catalog, media, playback, uploads
+from backend_stub.api import auth_routes, catalog, drm, media, playback, uploads
 from backend_stub.api.state import AppState
 from backend_stub.config import BackendConfig
 from backend_stub.db import session_factory
@@ -20,9 +20,12 @@ def create_app(config: BackendConfig) -> FastAPI:
     sessions = session_factory(config.database_url)
     app = FastAPI(title="streamlab origin", version="1")
     app.state.backend = AppState(
-        config=config, sessions=sessions, store=open_store(config.store_url), queue=JobQueue(sessions)
+        config=config,
+        sessions=sessions,
+        store=open_store(config.store_url),
+        queue=JobQueue(sessions),
     )
-    for module in (auth_routes, catalog, playback, uploads, media):
+    for module in (auth_routes, catalog, playback, uploads, media, drm):
         app.include_router(module.router)
 
     @app.get("/healthz")
@@ -42,8 +45,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", required=True, type=int)
     args = parser.parse_args(argv)
     app = create_app(BackendConfig.load(args.config))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
-                backlog=2048, timeout_keep_alive=30)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        backlog=2048,
+        timeout_keep_alive=30,
+    )
     return 0
 
 

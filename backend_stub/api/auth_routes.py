@@ -20,7 +20,9 @@ class LoginRequest(BaseModel):
 def login(body: LoginRequest, state: StateDep) -> dict[str, object]:
     principal = authenticate(state.sessions, body.username, body.password)
     if principal is None:
-        raise HTTPException(401, "wrong username or password", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, "wrong username or password", headers={"WWW-Authenticate": "Bearer"}
+        )
     ttl = state.config.jwt_ttl_seconds
     return {
         "access_token": issue_token(state.config.jwt_secret, principal, ttl),

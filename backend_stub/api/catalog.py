@@ -9,8 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Request
 from sqlalchemy import select
 
+from backend_stub.api.drm import b64url as drm_b64url
 from backend_stub.api.state import AppState, StateDep, UserDep
-from backend_stub.models import PlaybackSession, Video
+from backend_stub.models import PlaybackProgress, PlaybackSession, Video
+from backend_stub.recommend import Item, recommend
 from backend_stub.signing import signed_path
 
 router = APIRouter()
@@ -35,11 +37,16 @@ def video_summary(state: AppState, request: Request, v: Video) -> dict[str, Any]
         "duration_seconds": v.duration_seconds,
         "genre": v.genre,
         "tags": list(v.tags or []),
-        "poster_url": media_url(state, request, v.id, poster) if poster and v.status == "READY" else None,
-        "renditions": [{"height": r["height"], "width": r["width"], "bitrate_kbps": r["bitrate_kbps"]}
-                       for r in media.get("rungs", [])],
+        "poster_url": media_url(state, request, v.id, poster)
+        if poster and v.status == "READY"
+        else None,
+        "renditions": [
+            {"height": r["height"], "width": r["width"], "bitrate_kbps": r["bitrate_kbps"]}
+            for r in media.get("rungs", [])
+        ],
         "intro": {"start_seconds": v.intro_start, "end_seconds": v.intro_end}
-        if v.intro_start is not None and v.intro_end is not None else None,
+        if v.intro_start is not None and v.intro_end is not None
+        else None,
     }
 
 
@@ -73,13 +80,17 @@ def manifest(
     caps = state.config.device_caps
     device = (x_device_type or state.config.default_device_type).strip().lower()
     if device not in caps:
-        raise HTTPException(400, f"unknown X-Device-Type {x_device_type!r}; expected one of {sorted(caps)}")
+        raise HTTPException(
+            400, f"unknown X-Device-Type {x_device_type!r}; expected one of {sorted(caps)}"
+        )
     with state.sessions() as s:
         v = s.get(Video, video_id)
     if v is None:
         raise HTTPException(404, f"no video {video_id!r}")
     if v.status != "READY":
-        raise HTTPException(409, f"video {video_id} is {v.status}, not READY" + (f": {v.error}" if v.error else ""))
+        raise HTTPException(
+            409, f"video {video_id} is {v.status}, not READY" + (f": {v.error}" if v.error else "")
+        )
     media = v.media or {}
     rungs = media.get("rungs", [])
     cap = caps[device]
@@ -89,10 +100,16 @@ def manifest(
     now = time.time()
     session_id = secrets.token_urlsafe(16)
     with state.sessions.begin() as s:
-        s.add(PlaybackSession(
-            id=session_id, user_id=user.user_id, video_id=v.id, device_type=device,
-            created_at=now, expires_at=now + state.config.signed_url_ttl_seconds,
-        ))
+        s.add(
+            PlaybackSession(
+                id=session_id,
+                user_id=user.user_id,
+                video_id=v.id,
+                device_type=device,
+                created_at=now,
+                expires_at=now + state.config.signed_url_ttl_seconds,
+            )
+        )
 
     def url(name: str) -> str:
         return media_url(state, request, v.id, name)
@@ -107,17 +124,53 @@ def manifest(
         "max_height": top,
         "master_playlist_url": url(f"master{suffix}.m3u8"),
         "dash_manifest_url": url(f"manifest{suffix}.mpd"),
-        "renditions": [{"height": r["height"], "width": r["width"], "bitrate_kbps": r["bitrate_kbps"]}
-                       for r in allowed],
-        "subtitles": [
-            {"language": sub["language"], "url": url(sub["path"])} for sub in media.get("subtitles", [])
+        "renditions": [
+            {"height": r["height"], "width": r["width"], "bitrate_kbps": r["bitrate_kbps"]}
+            for r in allowed
         ],
-        "audio_tracks": [{"language": "und", "name": "main", "default": True}] if media.get("has_audio") else [],
+        "subtitles": [
+            {"language": sub["language"], "url": url(sub["path"])}
+            for sub in media.get("subtitles", [])
+        ],
+        "audio_tracks": [
+            {"language": t["language"], "name": t["name"], "default": t["default"]}
+            for t in media.get("audio_tracks", [])
+        ],
         "intro": {"start_seconds": v.intro_start, "end_seconds": v.intro_end}
-        if v.intro_start is not None and v.intro_end is not None else None,
+        if v.intro_start is not None and v.intro_end is not None
+        else None,
         "poster_url": url(media["poster"]) if media.get("poster") else None,
         "thumbnails_url": url(media["thumbnails_vtt"]) if media.get("thumbnails_vtt") else None,
     }
     if "hls-ts" in media.get("packagings", []):
         result["hls_ts_playlist_url"] = url(f"ts/master{suffix}.m3u8")
+    encryption = media.get("encryption") or {}
+    if encryption and v.drm_key_id:
+        api = state.config.edge_url or str(request.base_url).rstrip("/")
+        result["drm"] = {
+            "encryption": encryption,  # {"cmaf": "cenc", "hls-ts": "aes-128"}
+            "key_system": "org.w3.clearkey",
+            "license_url": f"{api}/api/v1/license/clearkey",
+            "key_id": drm_b64url(bytes.fromhex(v.drm_key_id)),
+        }
     return result
+
+
+@router.get("/api/v1/users/me/recommendations")
+def recommendations(user: UserDep, state: StateDep, limit: int = 10) -> dict[str, Any]:
+    if not 1 <= limit <= 100:
+        raise HTTPException(422, f"limit must be 1..100, got {limit}")
+    with state.sessions() as s:
+        videos = s.scalars(select(Video).where(Video.status == "READY")).all()
+        rows = s.execute(select(PlaybackProgress.user_id, PlaybackProgress.video_id)).all()
+    history: dict[int, set[str]] = {}
+    for uid, vid in rows:
+        history.setdefault(uid, set()).add(vid)
+    items = [Item(v.id, v.title, v.genre or "", frozenset(v.tags or [])) for v in videos]
+    recs = recommend(user.user_id, items, history, limit)
+    return {
+        "items": [
+            {"video_id": r.video_id, "title": r.title, "score": r.score, "reasons": r.reasons}
+            for r in recs
+        ]
+    }

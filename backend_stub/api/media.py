@@ -18,10 +18,17 @@ router = APIRouter()
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 PLAYLIST = "public, max-age=60"
-_CAPPED = re.compile(r"^(?P<dir>(?:.*/)?)(?P<base>master|manifest)_(?P<h>\d{3,4})p\.(?P<ext>m3u8|mpd)$")
+_CAPPED = re.compile(
+    r"^(?P<dir>(?:.*/)?)(?P<base>master|manifest)_(?P<h>\d{3,4})p\.(?P<ext>m3u8|mpd)$"
+)
 _TYPES = {
-    ".m3u8": "application/vnd.apple.mpegurl", ".mpd": "application/dash+xml", ".m4s": "video/iso.segment",
-    ".mp4": "video/mp4", ".ts": "video/mp2t", ".vtt": "text/vtt", ".jpg": "image/jpeg",
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".mpd": "application/dash+xml",
+    ".m4s": "video/iso.segment",
+    ".mp4": "video/mp4",
+    ".ts": "video/mp2t",
+    ".vtt": "text/vtt",
+    ".jpg": "image/jpeg",
 }
 
 
@@ -37,16 +44,21 @@ def edge_validate(request: Request, state: StateDep) -> Response:
     uri = request.headers.get("x-original-uri", "")
     verdict = verify_path(state.config.url_signing_secret, uri.split("?", 1)[0])
     if not verdict.ok:
-        return PlainTextResponse(verdict.reason, status_code=403, headers={"Cache-Control": "no-store"})
+        return PlainTextResponse(
+            verdict.reason, status_code=403, headers={"Cache-Control": "no-store"}
+        )
     # The edge may cache this decision briefly, never past the token's expiry.
     ttl = max(0, min(10, verdict.expires_at - int(time.time()) - 1))
-    return Response(status_code=204 if ttl == 0 else 200,
-                    headers={"X-Accel-Expires": str(ttl), "Cache-Control": f"max-age={ttl}"})
+    return Response(
+        status_code=204 if ttl == 0 else 200,
+        headers={"X-Accel-Expires": str(ttl), "Cache-Control": f"max-age={ttl}"},
+    )
 
 
 @router.api_route("/t/{token}/media/{video_id}/{path:path}", methods=["GET", "HEAD"])
-def serve_media(token: str, video_id: str, path: str, request: Request,
-                state: StateDep) -> Response:
+def serve_media(
+    token: str, video_id: str, path: str, request: Request, state: StateDep
+) -> Response:
     verdict = verify_path(state.config.url_signing_secret, request.url.path)
     if not verdict.ok:
         raise HTTPException(403, verdict.reason)
@@ -69,7 +81,11 @@ def serve_media(token: str, video_id: str, path: str, request: Request,
         if state.store.exists(base_key):
             text = state.store.get_bytes(base_key).decode()
             height = int(capped["h"])
-            body = cap_master_playlist(text, height) if capped["ext"] == "m3u8" else cap_mpd(text, height)
+            body = (
+                cap_master_playlist(text, height)
+                if capped["ext"] == "m3u8"
+                else cap_mpd(text, height)
+            )
             return Response(body, media_type=media_type, headers=headers)
     raise HTTPException(404, f"no object {key}")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from backend_stub.api.state import StateDep, UserDep
@@ -35,7 +35,9 @@ class ProgressReport(BaseModel):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError as exc:
-            raise ValueError(f"reported_at {value!r} is neither epoch seconds nor ISO-8601") from exc
+            raise ValueError(
+                f"reported_at {value!r} is neither epoch seconds nor ISO-8601"
+            ) from exc
         if parsed.tzinfo is None:
             raise ValueError(f"reported_at {value!r} has no timezone (add Z or +00:00)")
         return parsed.timestamp()
@@ -56,13 +58,18 @@ def report_progress(
             # Another user's session: never let it touch (or reveal) their progress.
             raise HTTPException(403, "playback session belongs to another user")
         if session.video_id != body.video_id:
-            raise HTTPException(422, f"playback session is for video {session.video_id}, not {body.video_id}")
-        table = PlaybackProgress.__table__
+            raise HTTPException(
+                422, f"playback session is for video {session.video_id}, not {body.video_id}"
+            )
+        table = cast(Table, PlaybackProgress.__table__)
         dialect = s.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = insert(table).values(
-            user_id=user.user_id, video_id=body.video_id, offset_seconds=body.offset_seconds,
-            reported_at=reported_at, device_id=body.device_id,
+            user_id=user.user_id,
+            video_id=body.video_id,
+            offset_seconds=body.offset_seconds,
+            reported_at=reported_at,
+            device_id=body.device_id,
             playback_session_id=body.playback_session_id,
         )
         # One atomic statement: a late report with an older reported_at matches no row in
@@ -91,9 +98,15 @@ def report_progress(
 
 
 def _touch_device(s: Any, user_id: int, device_id: str, device_type: str) -> None:
-    device = s.scalar(select(Device).where(Device.user_id == user_id, Device.device_id == device_id))
+    device = s.scalar(
+        select(Device).where(Device.user_id == user_id, Device.device_id == device_id)
+    )
     if device is None:
-        s.add(Device(user_id=user_id, device_id=device_id, device_type=device_type, last_seen=time.time()))
+        s.add(
+            Device(
+                user_id=user_id, device_id=device_id, device_type=device_type, last_seen=time.time()
+            )
+        )
     else:
         device.last_seen = time.time()
 
@@ -115,13 +128,15 @@ def continue_watching(
         duration = video.duration_seconds or 0
         if duration and progress.offset_seconds >= duration * FINISHED_FRACTION:
             continue
-        items.append({
-            "video_id": video.id,
-            "title": video.title,
-            "offset_seconds": progress.offset_seconds,
-            "duration_seconds": video.duration_seconds,
-            "progress": round(progress.offset_seconds / duration, 4) if duration else None,
-            "reported_at": progress.reported_at,
-            "device_id": progress.device_id,
-        })
+        items.append(
+            {
+                "video_id": video.id,
+                "title": video.title,
+                "offset_seconds": progress.offset_seconds,
+                "duration_seconds": video.duration_seconds,
+                "progress": round(progress.offset_seconds / duration, 4) if duration else None,
+                "reported_at": progress.reported_at,
+                "device_id": progress.device_id,
+            }
+        )
     return {"items": items}

@@ -30,7 +30,7 @@ from backend_stub.models import Upload, Video
 router = APIRouter()
 
 MAX_UPLOAD_BYTES = 20 * 1024**3
-_ALLOWED_OPTIONS = {"hls_ts", "per_title", "max_height", "preset", "segment_seconds"}
+_ALLOWED_OPTIONS = {"hls_ts", "per_title", "max_height", "preset", "segment_seconds", "encrypt"}
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
@@ -59,13 +59,16 @@ def _own_upload(state: AppState, upload_id: str, user: Principal) -> Upload:
 
 
 @router.post("/api/v1/uploads", status_code=201)
-def create_upload(body: CreateUpload, user: UserDep,
-                  state: StateDep) -> dict[str, Any]:
+def create_upload(body: CreateUpload, user: UserDep, state: StateDep) -> dict[str, Any]:
     unknown = set(body.options) - _ALLOWED_OPTIONS
     if unknown:
-        raise HTTPException(422, f"unknown options {sorted(unknown)}; allowed: {sorted(_ALLOWED_OPTIONS)}")
+        raise HTTPException(
+            422, f"unknown options {sorted(unknown)}; allowed: {sorted(_ALLOWED_OPTIONS)}"
+        )
     if (body.intro_start is None) != (body.intro_end is None) or (
-        body.intro_start is not None and body.intro_end is not None and body.intro_end <= body.intro_start
+        body.intro_start is not None
+        and body.intro_end is not None
+        and body.intro_end <= body.intro_start
     ):
         raise HTTPException(422, "intro needs both intro_start and intro_end, with end after start")
     upload_id = secrets.token_hex(8)
@@ -73,31 +76,61 @@ def create_upload(body: CreateUpload, user: UserDep,
     _part_path(state, upload_id).touch()
     meta = body.model_dump(exclude={"filename", "size", "sha256"})
     with state.sessions.begin() as s:
-        s.add(Upload(id=upload_id, user_id=user.user_id, filename=Path(body.filename).name, size=body.size,
-                     sha256=body.sha256, offset=0, status="OPEN", metadata_=meta, created_at=time.time()))
-    return {"upload_id": upload_id, "offset": 0, "size": body.size,
-            "upload_url": f"/api/v1/uploads/{upload_id}"}
+        s.add(
+            Upload(
+                id=upload_id,
+                user_id=user.user_id,
+                filename=Path(body.filename).name,
+                size=body.size,
+                sha256=body.sha256,
+                offset=0,
+                status="OPEN",
+                metadata_=meta,
+                created_at=time.time(),
+            )
+        )
+    return {
+        "upload_id": upload_id,
+        "offset": 0,
+        "size": body.size,
+        "upload_url": f"/api/v1/uploads/{upload_id}",
+    }
 
 
 @router.api_route("/api/v1/uploads/{upload_id}", methods=["GET", "HEAD"])
-def upload_status(upload_id: str, response: Response, user: UserDep,
-                  state: StateDep) -> dict[str, Any]:
+def upload_status(
+    upload_id: str, response: Response, user: UserDep, state: StateDep
+) -> dict[str, Any]:
     up = _own_upload(state, upload_id, user)
     response.headers["Upload-Offset"] = str(up.offset)
     response.headers["Upload-Length"] = str(up.size)
     response.headers["Cache-Control"] = "no-store"
-    return {"upload_id": up.id, "offset": up.offset, "size": up.size, "status": up.status, "video_id": up.video_id}
+    return {
+        "upload_id": up.id,
+        "offset": up.offset,
+        "size": up.size,
+        "status": up.status,
+        "video_id": up.video_id,
+    }
 
 
 @router.patch("/api/v1/uploads/{upload_id}", status_code=204)
-async def upload_chunk(upload_id: str, request: Request, upload_offset: Annotated[int, Header()],
-                       user: UserDep, state: StateDep) -> Response:
+async def upload_chunk(
+    upload_id: str,
+    request: Request,
+    upload_offset: Annotated[int, Header()],
+    user: UserDep,
+    state: StateDep,
+) -> Response:
     up = _own_upload(state, upload_id, user)
     if up.status != "OPEN":
         raise HTTPException(409, f"upload {upload_id} is already {up.status}")
     if upload_offset != up.offset:
-        raise HTTPException(409, f"Upload-Offset {upload_offset} does not match the server's offset {up.offset}; "
-                                 "HEAD the upload and resume from there")
+        raise HTTPException(
+            409,
+            f"Upload-Offset {upload_offset} does not match the server's offset {up.offset}; "
+            "HEAD the upload and resume from there",
+        )
     received = 0
     path = _part_path(state, upload_id)
     fd = os.open(path, os.O_WRONLY)
@@ -111,8 +144,8 @@ async def upload_chunk(upload_id: str, request: Request, upload_offset: Annotate
         os.ftruncate(fd, up.offset + received)
         os.fsync(fd)
     except ClientDisconnect:
-        # Cut mid-chunk: keep the offset at the last whole chunk.
-        os.ftruncate(fd, up.offset)
+        # Cut mid-chunk: the offset stays at the last whole chunk. The stray bytes past it
+        # are overwritten by the resumed chunk (and cut off by its ftruncate).
         return Response(status_code=400)
     finally:
         os.close(fd)
@@ -125,23 +158,26 @@ async def upload_chunk(upload_id: str, request: Request, upload_offset: Annotate
 
 
 @router.post("/api/v1/uploads/{upload_id}/subtitles/{language}", status_code=201)
-async def upload_subtitles(upload_id: str, language: str, request: Request,
-                           user: UserDep,
-                           state: StateDep) -> dict[str, Any]:
+async def upload_subtitles(
+    upload_id: str, language: str, request: Request, user: UserDep, state: StateDep
+) -> dict[str, Any]:
     up = _own_upload(state, upload_id, user)
     if not _LANG.match(language):
-        raise HTTPException(422, f"subtitle language {language!r} is not a BCP-47 tag like 'en' or 'pt-BR'")
+        raise HTTPException(
+            422, f"subtitle language {language!r} is not a BCP-47 tag like 'en' or 'pt-BR'"
+        )
     text = (await request.body()).decode("utf-8", errors="replace")
     if not text.lstrip("\ufeff").startswith("WEBVTT"):
-        raise HTTPException(422, f"subtitles for {language!r} are not WebVTT (must start with 'WEBVTT')")
+        raise HTTPException(
+            422, f"subtitles for {language!r} are not WebVTT (must start with 'WEBVTT')"
+        )
     sub_path = state.config.uploads_dir / f"{up.id}.{language}.vtt"
     sub_path.write_text(text)
     return {"language": language}
 
 
 @router.post("/api/v1/uploads/{upload_id}/complete")
-def complete_upload(upload_id: str, user: UserDep,
-                    state: StateDep) -> dict[str, Any]:
+def complete_upload(upload_id: str, user: UserDep, state: StateDep) -> dict[str, Any]:
     up = _own_upload(state, upload_id, user)
     if up.status == "COMPLETE":
         return {"video_id": up.video_id, "status": "PENDING"}  # idempotent replay
@@ -153,7 +189,9 @@ def complete_upload(upload_id: str, user: UserDep,
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     if digest.hexdigest() != up.sha256:
-        raise HTTPException(422, f"checksum mismatch: declared sha256 {up.sha256}, received {digest.hexdigest()}")
+        raise HTTPException(
+            422, f"checksum mismatch: declared sha256 {up.sha256}, received {digest.hexdigest()}"
+        )
     video_id = secrets.token_hex(6)
     suffix = Path(up.filename).suffix.lower() or ".bin"
     source_key = f"raw/{video_id}/source{suffix}"
@@ -165,12 +203,23 @@ def complete_upload(upload_id: str, user: UserDep,
     meta = up.metadata_ or {}
     now = time.time()
     with state.sessions.begin() as s:
-        s.add(Video(
-            id=video_id, title=meta["title"], status="PENDING", source_key=source_key, owner_id=user.user_id,
-            genre=meta.get("genre", ""), tags=meta.get("tags", []), intro_start=meta.get("intro_start"),
-            intro_end=meta.get("intro_end"), options=meta.get("options", {}), media={},
-            created_at=now, updated_at=now,
-        ))
+        s.add(
+            Video(
+                id=video_id,
+                title=meta["title"],
+                status="PENDING",
+                source_key=source_key,
+                owner_id=user.user_id,
+                genre=meta.get("genre", ""),
+                tags=meta.get("tags", []),
+                intro_start=meta.get("intro_start"),
+                intro_end=meta.get("intro_end"),
+                options=meta.get("options", {}),
+                media={},
+                created_at=now,
+                updated_at=now,
+            )
+        )
         row = s.get(Upload, upload_id)
         assert row is not None
         row.status, row.video_id = "COMPLETE", video_id

@@ -29,13 +29,28 @@ class NginxProcess:
         self.paths.prepare()
         self.paths.conf.write_text(self.conf_text)
         binary = nginx_binary()
-        base = [binary, "-p", str(self.paths.root), "-c", str(self.paths.conf), "-e", str(self.paths.error_log)]
+        base = [
+            binary,
+            "-p",
+            str(self.paths.root),
+            "-c",
+            str(self.paths.conf),
+            "-e",
+            str(self.paths.error_log),
+        ]
         test = subprocess.run([*base, "-t", "-q"], capture_output=True, text=True)
         if test.returncode != 0:
-            raise ConfigError(f"{self.name} nginx config {self.paths.conf} is invalid: {test.stderr.strip()}")
+            raise ConfigError(
+                f"{self.name} nginx config {self.paths.conf} is invalid: {test.stderr.strip()}"
+            )
         log = self.paths.error_log.open("ab")
-        self.proc = subprocess.Popen([*base, "-g", "daemon off;"], stdin=subprocess.DEVNULL,
-                                     stdout=log, stderr=log, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [*base, "-g", "daemon off;"],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
         log.close()
 
     def alive(self) -> bool:

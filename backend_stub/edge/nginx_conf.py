@@ -8,6 +8,8 @@ before looking in its cache, so expired/forged tokens are refused even for cache
 
 from __future__ import annotations
 
+import os
+import pwd
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +19,15 @@ class TierPaths:
     root: Path  # everything this nginx writes lives here: pid, logs, temp, cache
 
     def prepare(self) -> None:
-        for sub in ("logs", "tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi", "cache"):
+        for sub in (
+            "logs",
+            "tmp/body",
+            "tmp/proxy",
+            "tmp/fastcgi",
+            "tmp/uwsgi",
+            "tmp/scgi",
+            "cache",
+        ):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
 
     @property
@@ -33,9 +43,18 @@ class TierPaths:
         return self.root / "logs" / "error.log"
 
 
+def _user_line() -> str:
+    # Run as root, nginx would drop its workers to `nobody`, who cannot read a data dir
+    # under a private home or /tmp/pytest-of-root; keep them as the user running serve.
+    if os.geteuid() != 0:
+        return ""
+    return f"user {pwd.getpwuid(os.geteuid()).pw_name};"
+
+
 def _common(paths: TierPaths, name: str) -> str:
     r = paths.root
     return f"""
+{_user_line()}
 worker_processes 1;
 worker_rlimit_nofile 16384;
 pid {r}/nginx.pid;
@@ -68,6 +87,11 @@ _CACHE = """
         proxy_cache_lock_timeout 60s;
         proxy_cache_lock_age 60s;
         proxy_cache_revalidate on;
+        # The origin's Cache-Control decides for 200s; these are fallbacks. 404s are cached
+        # briefly because an uncacheable answer under a cache lock is fetched again by each
+        # waiter in turn, 500 ms apart: a herd on a missing object would queue for minutes.
+        proxy_cache_valid 200 206 1m;
+        proxy_cache_valid 404 10s;
         proxy_cache_use_stale error timeout updating;
         proxy_http_version 1.1;
         proxy_set_header Connection "";
@@ -75,9 +99,13 @@ _CACHE = """
 """
 
 
-def edge_conf(paths: TierPaths, port: int, shield_port: int, origin_port: int, host: str = "127.0.0.1") -> str:
+def edge_conf(
+    paths: TierPaths, port: int, shield_port: int, origin_port: int, host: str = "127.0.0.1"
+) -> str:
     r = paths.root
-    return _common(paths, "edge") + f"""
+    return (
+        _common(paths, "edge")
+        + f"""
     proxy_cache_path {r}/cache levels=1:2 keys_zone=edge:64m max_size=4g inactive=7d use_temp_path=off;
     proxy_cache_path {r}/authcache levels=1 keys_zone=edge_auth:8m inactive=60s use_temp_path=off;
 
@@ -114,17 +142,35 @@ def edge_conf(paths: TierPaths, port: int, shield_port: int, origin_port: int, h
             proxy_cache edge_auth;
             proxy_cache_key $auth_scope;
             proxy_cache_valid 200 5s;
+            # Single flight for the decision too: a stampede with one fresh token would
+            # otherwise send every request's subrequest to the origin validator (measured:
+            # 500 clients, p50 1.1 s without this lock, 0.06-0.3 s with it).
+            proxy_cache_lock on;
+            proxy_cache_lock_timeout 5s;
+        }}
+        # The API through the edge too (never cached): host-relative key/license URIs in
+        # cached playlists and MPDs resolve here.
+        location /api/ {{
+            proxy_pass http://origin_auth;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_cache off;
+            client_max_body_size 64m;
         }}
         location = /healthz {{ return 200 "edge ok\\n"; }}
         location / {{ return 403 "signed URL required\\n"; }}
     }}
 }}
 """
+    )
 
 
 def shield_conf(paths: TierPaths, port: int, origin_port: int, host: str = "127.0.0.1") -> str:
     r = paths.root
-    return _common(paths, "shield") + f"""
+    return (
+        _common(paths, "shield")
+        + f"""
     proxy_cache_path {r}/cache levels=1:2 keys_zone=shield:64m max_size=8g inactive=30d use_temp_path=off;
     map $request_uri $object_key {{
         ~^/t/[^/]+/(?<k>media/[^?]+) $k;
@@ -147,3 +193,4 @@ def shield_conf(paths: TierPaths, port: int, origin_port: int, host: str = "127.
     }}
 }}
 """
+    )

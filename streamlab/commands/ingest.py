@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from backend_stub.client import ApiClient, IngestRequest, sha256_file
@@ -54,22 +55,37 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", type=Path, help="source video")
     p.add_argument("--title", required=True)
     p.add_argument("--subtitles", action="append", default=[], metavar="LANG=FILE.vtt")
-    p.add_argument("--intro", metavar="START-END", help="intro span for 'skip intro', e.g. 0:05-0:35")
+    p.add_argument(
+        "--intro", metavar="START-END", help="intro span for 'skip intro', e.g. 0:05-0:35"
+    )
     p.add_argument("--genre", default="")
     p.add_argument("--tag", action="append", default=[], help="content tag (repeatable)")
     p.add_argument("--hls-ts", action="store_true", help="also package HLS with MPEG-TS segments")
-    p.add_argument("--per-title", action="store_true", help="scale the ladder by a complexity probe")
-    p.add_argument("--data-dir", type=Path, default=Path("streamlab-data"),
-                   help="where `streamlab serve` wrote serve.json (default ./streamlab-data)")
+    p.add_argument(
+        "--encrypt", action="store_true", help="CENC (ClearKey) + HLS AES-128 for this title"
+    )
+    p.add_argument(
+        "--per-title", action="store_true", help="scale the ladder by a complexity probe"
+    )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("streamlab-data"),
+        help="where `streamlab serve` wrote serve.json (default ./streamlab-data)",
+    )
     p.add_argument("--api", help="API base URL (default: read DATA_DIR/serve.json)")
     p.add_argument("--username", default="demo")
     p.add_argument("--password", default="demo")
     p.add_argument("--chunk-mib", type=int, default=8, help="upload chunk size in MiB (default 8)")
-    p.add_argument("--no-wait", action="store_true", help="return once uploaded, without waiting for READY")
+    p.add_argument(
+        "--no-wait", action="store_true", help="return once uploaded, without waiting for READY"
+    )
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser("ingest", help="upload a video to `streamlab serve` and wait until READY")
+    p = subparsers.add_parser(
+        "ingest", help="upload a video to `streamlab serve` and wait until READY"
+    )
     add_arguments(p)
     p.set_defaults(func=run)
 
@@ -81,8 +97,10 @@ def _api_url(args: argparse.Namespace) -> str:
     try:
         return str(json.loads(path.read_text())["api"])
     except FileNotFoundError as exc:
-        raise BackendError(f"{path} not found: is `streamlab serve --data-dir {args.data_dir}` running? "
-                           "(or pass --api URL)") from exc
+        raise BackendError(
+            f"{path} not found: is `streamlab serve --data-dir {args.data_dir}` running? "
+            "(or pass --api URL)"
+        ) from exc
 
 
 def _resume_state(args: argparse.Namespace) -> Path:
@@ -95,9 +113,21 @@ def ingest(args: argparse.Namespace) -> int:
     if args.chunk_mib < 1:
         raise BackendError(f"--chunk-mib must be at least 1, got {args.chunk_mib}")
     req = IngestRequest(
-        path=args.file, title=args.title, genre=args.genre, tags=tuple(args.tag),
-        intro=parse_intro(args.intro) if args.intro else None, subtitles=parse_subtitles(args.subtitles),
-        options=tuple((k, True) for k, on in (("hls_ts", args.hls_ts), ("per_title", args.per_title)) if on),
+        path=args.file,
+        title=args.title,
+        genre=args.genre,
+        tags=tuple(args.tag),
+        intro=parse_intro(args.intro) if args.intro else None,
+        subtitles=parse_subtitles(args.subtitles),
+        options=tuple(
+            (k, True)
+            for k, on in (
+                ("hls_ts", args.hls_ts),
+                ("per_title", args.per_title),
+                ("encrypt", args.encrypt),
+            )
+            if on
+        ),
     )
     client = ApiClient(_api_url(args))
     try:
@@ -119,21 +149,42 @@ def ingest(args: argparse.Namespace) -> int:
             state_path.parent.mkdir(parents=True, exist_ok=True)
             state_path.write_text(json.dumps(state))
         size = req.path.stat().st_size
-        with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                      transient=False) as progress:
-            task = progress.add_task(f"upload {req.path.name}", total=size, completed=client.offset(upload_id))
-            client.send(upload_id, req.path, args.chunk_mib * 1024 * 1024,
-                        on_progress=lambda done, _total: progress.update(task, completed=done))
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            transient=False,
+        ) as progress:
+            task = progress.add_task(
+                f"upload {req.path.name}", total=size, completed=client.offset(upload_id)
+            )
+            client.send(
+                upload_id,
+                req.path,
+                args.chunk_mib * 1024 * 1024,
+                on_progress=lambda done, _total: progress.update(task, completed=done),
+            )
             video_id = client.complete(upload_id)
             state.pop(digest, None)
             state_path.write_text(json.dumps(state))
             if args.no_wait:
                 print(json.dumps({"video_id": video_id, "status": "PENDING"}))
                 return 0
-            wait = progress.add_task("transcode", total=None)
-            video = client.wait_ready(video_id, on_status=lambda s: progress.update(wait, description=f"transcode: {s}"))
-            progress.update(wait, total=1, completed=1)
-        print(json.dumps({"video_id": video_id, "status": video["status"], "duration_seconds": video["duration_seconds"]}))
+        # A spinner, not a bar: the worker reports a state, not a fraction.
+        with Console(stderr=True).status("transcode: PENDING") as status:
+            video = client.wait_ready(
+                video_id, on_status=lambda s: status.update(f"transcode: {s}")
+            )
+        print(
+            json.dumps(
+                {
+                    "video_id": video_id,
+                    "status": video["status"],
+                    "duration_seconds": video["duration_seconds"],
+                }
+            )
+        )
         return 0
     finally:
         client.close()

@@ -13,25 +13,64 @@ from backend_stub.serve import ServeInfo, ServeOptions, serve
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", type=Path, default=Path("streamlab-data"),
-                   help="database, object store, caches and logs (default ./streamlab-data)")
-    p.add_argument("--api-port", type=int, default=8080, help="origin/API port (0 = pick a free one)")
-    p.add_argument("--edge-port", type=int, default=8081, help="edge nginx port (0 = pick a free one)")
-    p.add_argument("--shield-port", type=int, default=8082, help="origin-shield nginx port (0 = free one)")
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("streamlab-data"),
+        help="database, object store, caches and logs (default ./streamlab-data)",
+    )
+    p.add_argument(
+        "--api-port", type=int, default=8080, help="origin/API port (0 = pick a free one)"
+    )
+    p.add_argument(
+        "--edge-port", type=int, default=8081, help="edge nginx port (0 = pick a free one)"
+    )
+    p.add_argument(
+        "--shield-port", type=int, default=8082, help="origin-shield nginx port (0 = free one)"
+    )
     p.add_argument("--workers", type=int, default=2, help="transcode worker processes (default 2)")
-    p.add_argument("--database-url", default="", help="SQLAlchemy URL (default: SQLite in the data dir)")
-    p.add_argument("--demo-catalog", action="store_true",
-                   help="seed demo titles generated with ffmpeg and a demo/demo user")
-    p.add_argument("--demo-seconds", type=int, default=30, help="length of each demo title (default 30)")
-    p.add_argument("--preset", default="veryfast", help="x264 preset for the ladder (default veryfast)")
-    p.add_argument("--segment-seconds", type=int, default=4, help="segment length, 2..6 (default 4)")
-    p.add_argument("--max-height", type=int, default=2160, help="tallest rung to produce (default 2160)")
+    p.add_argument(
+        "--database-url", default="", help="SQLAlchemy URL (default: SQLite in the data dir)"
+    )
+    p.add_argument(
+        "--demo-catalog",
+        action="store_true",
+        help="seed demo titles generated with ffmpeg and a demo/demo user",
+    )
+    p.add_argument(
+        "--demo-seconds", type=int, default=30, help="length of each demo title (default 30)"
+    )
+    p.add_argument(
+        "--preset", default="veryfast", help="x264 preset for the ladder (default veryfast)"
+    )
+    p.add_argument(
+        "--segment-seconds", type=int, default=4, help="segment length, 2..6 (default 4)"
+    )
+    p.add_argument(
+        "--max-height", type=int, default=2160, help="tallest rung to produce (default 2160)"
+    )
     p.add_argument("--hls-ts", action="store_true", help="also package HLS with MPEG-TS segments")
-    p.add_argument("--per-title", action="store_true", help="scale each title's ladder by a complexity probe")
-    p.add_argument("--device-cap", action="append", default=[], metavar="TYPE=HEIGHT",
-                   help="cap a device type's ladder, e.g. mobile=720 (repeatable; adds new types too)")
-    p.add_argument("--visibility-timeout", type=float, default=60.0,
-                   help="seconds a worker's job lease lasts without a heartbeat (default 60)")
+    p.add_argument(
+        "--encrypt",
+        action="store_true",
+        help="encrypt every new title: CENC (ClearKey) for CMAF, AES-128 for HLS-TS",
+    )
+    p.add_argument(
+        "--per-title", action="store_true", help="scale each title's ladder by a complexity probe"
+    )
+    p.add_argument(
+        "--device-cap",
+        action="append",
+        default=[],
+        metavar="TYPE=HEIGHT",
+        help="cap a device type's ladder, e.g. mobile=720 (repeatable; adds new types too)",
+    )
+    p.add_argument(
+        "--visibility-timeout",
+        type=float,
+        default=60.0,
+        help="seconds a worker's job lease lasts without a heartbeat (default 60)",
+    )
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,7 +83,15 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
     for name in ("api_port", "edge_port", "shield_port"):
         value = getattr(args, name)
         if not 0 <= value <= 65535:
-            raise BackendError(f"--{name.replace('_', '-')} {value} is not a port number (0..65535)")
+            raise BackendError(
+                f"--{name.replace('_', '-')} {value} is not a port number (0..65535)"
+            )
+    if not 2 <= args.segment_seconds <= 6:
+        raise BackendError(
+            f"--segment-seconds must be 2..6 (GOP-aligned segments), got {args.segment_seconds}"
+        )
+    if args.max_height < 144:
+        raise BackendError(f"--max-height must be at least 144, got {args.max_height}")
     if not 2 <= args.demo_seconds <= 3600:
         raise BackendError(f"--demo-seconds must be 2..3600, got {args.demo_seconds}")
     if args.workers < 1:
@@ -53,15 +100,28 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
     for item in args.device_cap:
         name, _, height = item.partition("=")
         if not name or not height.isdigit() or int(height) < 144:
-            raise BackendError(f"--device-cap {item!r} is not TYPE=HEIGHT with HEIGHT >= 144 (e.g. mobile=720)")
+            raise BackendError(
+                f"--device-cap {item!r} is not TYPE=HEIGHT with HEIGHT >= 144 (e.g. mobile=720)"
+            )
         caps[name.strip().lower()] = int(height)
     return ServeOptions(
-        data_dir=args.data_dir, api_port=args.api_port, edge_port=args.edge_port, shield_port=args.shield_port,
-        workers=args.workers, demo_catalog=args.demo_catalog, demo_seconds=args.demo_seconds, database_url=args.database_url,
+        data_dir=args.data_dir,
+        api_port=args.api_port,
+        edge_port=args.edge_port,
+        shield_port=args.shield_port,
+        workers=args.workers,
+        demo_catalog=args.demo_catalog,
+        demo_seconds=args.demo_seconds,
+        database_url=args.database_url,
         config_overrides={
-            "x264_preset": args.preset, "segment_seconds": args.segment_seconds, "max_height": args.max_height,
-            "hls_ts": args.hls_ts, "per_title_ladder": args.per_title,
-            "visibility_timeout_seconds": args.visibility_timeout, "device_caps": caps,
+            "x264_preset": args.preset,
+            "segment_seconds": args.segment_seconds,
+            "max_height": args.max_height,
+            "hls_ts": args.hls_ts,
+            "per_title_ladder": args.per_title,
+            "encrypt": args.encrypt,
+            "visibility_timeout_seconds": args.visibility_timeout,
+            "device_caps": caps,
         },
     )
 
@@ -69,7 +129,10 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
 def run(args: argparse.Namespace) -> int:
     def announce(info: ServeInfo) -> None:
         print(info.to_json(), flush=True)
-        print(f"streamlab serve: up; data in {Path(args.data_dir).resolve()}; Ctrl-C stops", file=sys.stderr)
+        print(
+            f"streamlab serve: up; data in {Path(args.data_dir).resolve()}; Ctrl-C stops",
+            file=sys.stderr,
+        )
 
     try:
         return serve(options_from_args(args), announce)

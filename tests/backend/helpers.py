@@ -1,0 +1,143 @@
+"""Helpers shared by the backend tests: clips, a running `streamlab serve`, ingest."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from backend_stub.client import ApiClient, IngestRequest, sha256_file
+from backend_stub.config import BackendConfig
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def make_clip(
+    path: Path, seconds: int = 10, size: str = "854x480", source: str = "testsrc2"
+) -> Path:
+    """A test pattern with a tone, encoded fast; ~1 s of CPU for 10 s."""
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"{source}=size={size}:rate=30",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-t",
+            str(seconds),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            str(path),
+        ],
+        check=True,
+    )
+    return path
+
+
+@dataclass
+class Stack:
+    data_dir: Path
+    api: str
+    edge: str
+    shield: str
+    origin: str
+    proc: subprocess.Popen[str]
+
+    @property
+    def config(self) -> BackendConfig:
+        return BackendConfig.load(self.data_dir / "backend.json")
+
+    def token(self, username: str) -> str:
+        resp = httpx.post(
+            f"{self.api}/api/v1/auth/token",
+            json={"username": username, "password": f"{username}-pw"},
+        )
+        resp.raise_for_status()
+        token: str = resp.json()["access_token"]
+        return token
+
+    def fetches(self, key: str) -> int:
+        data = httpx.get(
+            f"{self.origin}/api/v1/debug/origin-fetches", params={"prefix": key}
+        ).json()
+        return int(data["fetches"].get(key, 0))
+
+
+def start_serve(data_dir: Path, *extra: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlab.commands.serve",
+            "--data-dir",
+            str(data_dir),
+            "--api-port",
+            "0",
+            "--edge-port",
+            "0",
+            "--shield-port",
+            "0",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line:
+        proc.wait(10)
+        raise RuntimeError(f"serve did not start: {proc.stderr.read() if proc.stderr else ''}")
+    return proc, json.loads(line)
+
+
+def stop_serve(proc: subprocess.Popen[str]) -> int:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+
+
+def ingest(stack: Stack, clip: Path, title: str, **kw: object) -> str:
+    client = ApiClient(stack.api, stack.token("alice"))
+    try:
+        upload_id = client.create_upload(
+            IngestRequest(path=clip, title=title, **kw), sha256_file(clip)
+        )  # type: ignore[arg-type]
+        client.send(upload_id, clip, chunk_size=256 * 1024)
+        video_id = client.complete(upload_id)
+        client.wait_ready(video_id, timeout=120)
+        return video_id
+    finally:
+        client.close()
+
+
+def wait_for(predicate: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
