@@ -15,6 +15,7 @@ after a seek, and `should_abandon` while a download is slow (when abandonment is
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -34,27 +35,27 @@ class Decision:
 
 # Researchers subclass this in plain Python even when `make compile` has compiled it.
 @mypyc_attr(allow_interpreted_subclasses=True)
-class AbrAlgorithm:
+class AbrAlgorithm(ABC):
     name: ClassVar[str] = "custom"
 
-    def start(self, ctx: AbrContext) -> None:
+    def start(self, ctx: AbrContext) -> None:  # noqa: B027 - optional hook
         """The presentation and buffer target are known: derive parameters here."""
 
+    @abstractmethod
     def choose(self, ctx: AbrContext) -> int | Decision | None:
         """The rendition for segment `ctx.segment_index`.
 
         None defers the decision (an external policy, such as a reinforcement-learning agent,
         has not answered yet): the session requests nothing and asks again on the next event.
         """
-        raise NotImplementedError(f"{type(self).__name__} must implement choose()")
 
-    def on_download(self, ctx: AbrContext, record: DownloadRecord) -> None:
+    def on_download(self, ctx: AbrContext, record: DownloadRecord) -> None:  # noqa: B027 - optional hook
         """A download finished (or was abandoned: `record.abandoned`)."""
 
-    def on_idle(self, ctx: AbrContext, waited_s: float) -> None:
+    def on_idle(self, ctx: AbrContext, waited_s: float) -> None:  # noqa: B027 - optional hook
         """The session waited `waited_s` because the buffer was full."""
 
-    def on_seek(self, ctx: AbrContext) -> None:
+    def on_seek(self, ctx: AbrContext) -> None:  # noqa: B027 - optional hook
         """The buffer was flushed; `ctx.segment_index` is the new start."""
 
     def should_abandon(self, ctx: AbrContext, progress: Progress) -> int | None:
