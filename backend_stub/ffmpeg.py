@@ -45,6 +45,21 @@ def run(cmd: list[str], what: str, timeout: float | None = None) -> None:
         raise TranscodeError(f"{what} failed (exit {proc.returncode}): {tail}")
 
 
+def synthesize_clip(
+    path: Path, seconds: float, video: str, tone_hz: int = 440, crf: int | None = None
+) -> Path:
+    """A lavfi test pattern (`video`, e.g. "testsrc2=size=854x480:rate=30") with a sine tone:
+    the demo catalog's, the tests' and the benchmarks' source material."""
+    cmd = [require_tool("ffmpeg"), "-v", "error", "-y", "-f", "lavfi", "-i", video]
+    cmd += ["-f", "lavfi", "-i", f"sine=frequency={tone_hz}:sample_rate=48000"]
+    cmd += ["-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast"]
+    if crf is not None:
+        cmd += ["-crf", str(crf)]
+    cmd += ["-pix_fmt", "yuv420p", "-c:a", "aac", str(path)]
+    run(cmd, f"generating {path.name}")
+    return path
+
+
 @dataclass(frozen=True)
 class SourceInfo:
     duration_seconds: float

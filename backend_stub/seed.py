@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend_stub.auth import create_user
 from backend_stub.config import BackendConfig
-from backend_stub.ffmpeg import require_tool, run
+from backend_stub.ffmpeg import synthesize_clip
 from backend_stub.models import Video
 from backend_stub.queue import JobQueue
 from backend_stub.store import open_store
@@ -66,36 +66,7 @@ def seed_demo(
                 continue
         src = src_dir / f"{demo.title.lower().replace(' ', '-')}.mp4"
         if not src.exists():
-            run(
-                [
-                    require_tool("ffmpeg"),
-                    "-v",
-                    "error",
-                    "-y",
-                    "-f",
-                    "lavfi",
-                    "-i",
-                    demo.lavfi,
-                    "-f",
-                    "lavfi",
-                    "-i",
-                    f"sine=frequency={demo.tone_hz}:sample_rate=48000",
-                    "-t",
-                    str(seconds),
-                    "-c:v",
-                    "libx264",
-                    "-preset",
-                    "ultrafast",
-                    "-crf",
-                    "16",
-                    "-pix_fmt",
-                    "yuv420p",
-                    "-c:a",
-                    "aac",
-                    str(src),
-                ],
-                f"generating demo title {demo.title!r}",
-            )
+            synthesize_clip(src, seconds, demo.lavfi, demo.tone_hz, crf=16)
         video_id = secrets.token_hex(6)
         source_key = f"raw/{video_id}/source.mp4"
         store.put_file(source_key, src)

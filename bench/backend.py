@@ -28,6 +28,7 @@ from backend_stub.config import BackendConfig
 from backend_stub.db import session_factory
 from backend_stub.edge.nginx import NginxProcess, nginx_binary
 from backend_stub.edge.nginx_conf import TierPaths, _user_line
+from backend_stub.ffmpeg import synthesize_clip
 from backend_stub.serve import free_port
 from backend_stub.signing import signed_path
 from backend_stub.transcode import TranscodeOptions, transcode
@@ -57,37 +58,7 @@ class Running:
 
 
 def _clip(path: Path, seconds: int, size: str, source: str) -> Path:
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            f"{source}=size={size}:rate=30",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=48000",
-            "-t",
-            str(seconds),
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-crf",
-            "18",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            str(path),
-        ],
-        check=True,
-    )
-    return path
+    return synthesize_clip(path, seconds, f"{source}=size={size}:rate=30", crf=18)
 
 
 def _start(data_dir: Path) -> Running:

@@ -14,6 +14,7 @@ import httpx
 
 from backend_stub.client import ApiClient, IngestRequest, sha256_file
 from backend_stub.config import BackendConfig
+from backend_stub.ffmpeg import synthesize_clip
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -22,35 +23,7 @@ def make_clip(
     path: Path, seconds: int = 10, size: str = "854x480", source: str = "testsrc2"
 ) -> Path:
     """A test pattern with a tone, encoded fast; ~1 s of CPU for 10 s."""
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            f"{source}=size={size}:rate=30",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=48000",
-            "-t",
-            str(seconds),
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            str(path),
-        ],
-        check=True,
-    )
-    return path
+    return synthesize_clip(path, seconds, f"{source}=size={size}:rate=30")
 
 
 @dataclass
