@@ -1,4 +1,4 @@
-"""ffmpeg-made ladders for the player tests (HLS MPEG-TS, HLS fMP4, DASH CMAF), once per session."""
+"""Video-only ffmpeg ladders for the player tests (HLS MPEG-TS, DASH CMAF) and an HTTP server."""
 
 from __future__ import annotations
 
@@ -42,11 +42,6 @@ def ladder(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     _encode(
         root / "hls-ts", [*hls_common, "-hls_segment_filename", "v%v/seg%03d.ts", "v%v/index.m3u8"]
     )
-    (root / "hls-fmp4").mkdir()
-    _encode(
-        root / "hls-fmp4",
-        [*hls_common, "-hls_segment_type", "fmp4", "-hls_flags", "single_file", "v%v/index.m3u8"],
-    )
     (root / "dash").mkdir()
     _encode(
         root / "dash",
@@ -66,27 +61,7 @@ def ladder(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             "manifest.mpd",
         ],
     )
-    (root / "dash-timeline").mkdir()
-    _encode(
-        root / "dash-timeline",
-        [
-            "-f",
-            "dash",
-            "-seg_duration",
-            "2",
-            "-use_template",
-            "1",
-            "-use_timeline",
-            "1",
-            "manifest.mpd",
-        ],
-    )
-    return {
-        "hls_ts": root / "hls-ts" / "master.m3u8",
-        "hls_fmp4": root / "hls-fmp4" / "master.m3u8",
-        "dash": root / "dash" / "manifest.mpd",
-        "dash_timeline": root / "dash-timeline" / "manifest.mpd",
-    }
+    return {"hls_ts": root / "hls-ts" / "master.m3u8", "dash": root / "dash" / "manifest.mpd"}
 
 
 class FaultyHandler(SimpleHTTPRequestHandler):
