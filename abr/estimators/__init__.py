@@ -1,7 +1,2 @@
-"""Throughput and latency estimators: fed one sample per download, read before each decision."""
-
-from abr.estimators.base import ThroughputEstimator
-from abr.estimators.ewma import DualEwma
-from abr.estimators.harmonic import SlidingHarmonicMean
-
-__all__ = ["DualEwma", "SlidingHarmonicMean", "ThroughputEstimator"]
+"""Throughput and latency estimators: `add_sample(transfer_s, throughput_kbps, latency_s)` per
+download; read `throughput_kbps` (None until the first sample) and `latency_s` before deciding."""
