@@ -45,7 +45,9 @@ PROFILES: dict[str, Profile] = {
             ewma_half_lives_s=(3.0, 8.0),
             first_rendition="lowest",
         ),
-        params={"bola": SABRE_BOLA, "dynamic": SABRE_BOLA},
+        # No abandonment: nothing cuts short a download caught by a drop, so streamlab plans
+        # against the largest recent prediction error (README, "How streamlab was tuned").
+        params={"bola": SABRE_BOLA, "dynamic": SABRE_BOLA, "streamlab": {"error_quantile": 1.0}},
         description="Sabre's model: 25 s buffer, EWMA 3/8 s, BOLA gamma-p 5, no abandonment",
     ),
 }

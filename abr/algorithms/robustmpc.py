@@ -36,13 +36,17 @@ class RobustMpcAbr(AbrAlgorithm):
         self.window = window
         self.rebuffer_penalty = rebuffer_penalty
         self.robust = robust
-        self._predictor = SlidingHarmonicMean(window)
+        self._predictor = self.new_predictor()
         self._errors: deque[float] = deque(maxlen=window)
         self._prediction: float | None = None
         self._mbps: list[float] = []
 
+    def new_predictor(self) -> SlidingHarmonicMean:
+        """A fresh throughput predictor for a session."""
+        return SlidingHarmonicMean(self.window)
+
     def start(self, ctx: AbrContext) -> None:
-        self._predictor = SlidingHarmonicMean(self.window)
+        self._predictor = self.new_predictor()
         self._errors.clear()
         self._prediction = None
         self._mbps = [b / 1000.0 for b in ctx.bitrates_kbps]

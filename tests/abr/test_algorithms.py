@@ -10,6 +10,7 @@ import pytest
 from abr.algorithms.mpc_plan import best_first_rendition
 from abr.config import SessionConfig
 from abr.context import AbrContext
+from abr.estimators.harmonic import SlidingHarmonicMean
 from abr.manifests import parse_sabre_video
 from abr.presentation import Presentation
 from abr.registry import create
@@ -121,3 +122,46 @@ def test_mpc_planner_matches_full_enumeration(seed: int) -> None:
         if p[0] == first
     )
     assert best_with_first == pytest.approx(best, abs=1e-9)
+
+
+def test_streamlab_rides_the_tunnel_that_throughput_stalls_in() -> None:
+    # A step down from 50 to 1 Mbit/s with an 8 s buffer: the rate rule is caught mid-download.
+    video = parse_sabre_video(synthetic_video(segments=120, segment_duration_s=2.0, seed=1))
+    tunnel = synthetic.tunnel()
+    rate_based = simulate(tunnel, video, create("throughput")).summary
+    streamlab = simulate(tunnel, video, create("streamlab")).summary
+    assert rate_based.rebuffer_s > 1.0
+    assert streamlab.rebuffer_s == 0.0
+
+
+def test_streamlab_reaches_the_top_rung_on_a_fat_link(video: Presentation) -> None:
+    result = simulate(synthetic.constant(50_000), video, create("streamlab"))
+    played = [q for _, q in result.metrics.buffered]
+    top = len(video.renditions) - 1
+    assert played[-10:] == [top] * 10
+    assert result.summary.rebuffer_s == 0
+
+
+def test_streamlab_climbs_after_a_step_up_sooner_than_robustmpc(video: Presentation) -> None:
+    # 1 -> 30 Mbit/s: RobustMPC's five-sample window keeps believing the old rate for a while.
+    link = synthetic.step(1_000, 30_000, at_s=60.0)
+    top = len(video.renditions) - 1
+
+    def segments_to_top(name: str) -> int:
+        result = simulate(link, video, create(name))
+        after = [d.rendition_index for d in result.metrics.downloads if d.requested_at >= 60.0]
+        assert top in after
+        return after.index(top)
+
+    assert segments_to_top("streamlab") < segments_to_top("robustmpc")
+
+
+def test_a_level_shift_restarts_the_harmonic_window() -> None:
+    plain, shifting = SlidingHarmonicMean(5), SlidingHarmonicMean(5, shift_ratio=2.0)
+    for kbps in (1_000.0, 1_100.0, 900.0, 1_000.0, 20_000.0):
+        for estimator in (plain, shifting):
+            estimator.add_sample(1.0, kbps, 0.05)
+    assert shifting.throughput_kbps == 20_000.0
+    assert plain.throughput_kbps is not None and plain.throughput_kbps < 1_300.0
+    shifting.add_sample(1.0, 15_000.0, 0.05)  # within the ratio: averaged, not restarted
+    assert shifting.throughput_kbps is not None and 15_000.0 < shifting.throughput_kbps < 20_000.0
