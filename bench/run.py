@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import lab
+from bench import lab, streamlab_tuning
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -33,6 +33,7 @@ def main() -> int:
             ("memory", lambda: lab.memory(SHARED)),
             ("sweep", lambda: lab.sweep_speed(SHARED)),
             ("optimum", lambda: lab.optimum_cost(SHARED)),
+            ("streamlab vs optimum", lambda: streamlab_tuning.report(SHARED)),
         ]
     else:
         sections.append(f"_{SHARED} is absent: the lab benchmarks need the dev traces._\n")
