@@ -60,7 +60,9 @@ def table(frame: pd.DataFrame) -> str:
         part = frame[frame.split == split]
         qoe = part.pivot_table(index="trace_set", columns="abr", values="qoe_lin")
         best = qoe[list(CLASSICS)].mean().idxmax()
-        optimum = part.drop_duplicates(["trace_set", "trace"]).groupby("trace_set").optimal_qoe_lin.mean()
+        optimum = (
+            part.drop_duplicates(["trace_set", "trace"]).groupby("trace_set").optimal_qoe_lin.mean()
+        )
         ours = part[part.abr == CANDIDATE].groupby("trace_set")
         rebuffer = ours.rebuffer_ratio.mean()
         over = ours.rebuffer_ratio.apply(lambda r: (r > STALL_LIMIT).mean())

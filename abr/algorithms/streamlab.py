@@ -3,7 +3,7 @@
 RobustMPC's two costs, measured against the offline optimum on the dev traces, were low
 bitrate, not stalls: it divides the prediction by 1 + the *largest* of the last 5 relative
 errors even with a full buffer, and its 5-sample window needs several downloads to believe a
-step up in throughput (the whole climb is paid at a low rung). So, three changes:
+step up in throughput (the whole climb is paid at a low rung). So:
 
 - The predictor's window restarts at a level shift: a sample more than `shift_ratio` away
   from the window's harmonic mean (`SlidingHarmonicMean`).
@@ -14,6 +14,9 @@ step up in throughput (the whole climb is paid at a low rung). So, three changes
   that profile plans against the largest recent error, as RobustMPC does.
 - The plan looks `horizon` = 8 segments ahead: over 5, climbing a rung rarely repays its
   switch penalty, so MPC sat a rung low on links that could carry more.
+- A slow download is abandoned only once, at the rate measured so far, it would outlast the
+  buffer (no safety margin): the default margin of half a segment gave up downloads that
+  would have arrived in time, wasting what was received and paying the latency again.
 
 Chosen on the even-numbered half of every dev trace set and checked on the odd half
 (README, "How streamlab was tuned"; `python -m bench.streamlab_tuning` prints the table).
@@ -24,8 +27,9 @@ from __future__ import annotations
 from mypy_extensions import mypyc_attr
 
 from abr.algorithms.robustmpc import RobustMpcAbr
-from abr.context import AbrContext
+from abr.context import AbrContext, Progress
 from abr.estimators.harmonic import SlidingHarmonicMean
+from abr.rules.abandon import abandon_if_late
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # researchers subclass these
@@ -62,3 +66,6 @@ class StreamlabAbr(RobustMpcAbr):
             if exposure > 0.0:
                 prediction /= 1.0 + exposure * error
         return prediction
+
+    def should_abandon(self, ctx: AbrContext, progress: Progress) -> int | None:
+        return abandon_if_late(ctx, progress, safety_s=0.0)

@@ -9,7 +9,7 @@ import pytest
 
 from abr.algorithms.mpc_plan import best_first_rendition
 from abr.config import SessionConfig
-from abr.context import AbrContext
+from abr.context import AbrContext, Progress
 from abr.estimators.harmonic import SlidingHarmonicMean
 from abr.manifests import parse_sabre_video
 from abr.presentation import Presentation
@@ -165,3 +165,20 @@ def test_a_level_shift_restarts_the_harmonic_window() -> None:
     assert plain.throughput_kbps is not None and plain.throughput_kbps < 1_300.0
     shifting.add_sample(1.0, 15_000.0, 0.05)  # within the ratio: averaged, not restarted
     assert shifting.throughput_kbps is not None and 15_000.0 < shifting.throughput_kbps < 20_000.0
+
+
+def test_streamlab_keeps_a_download_that_arrives_before_the_buffer_runs_dry(
+    video: Presentation,
+) -> None:
+    ctx = AbrContext(video, buffer_target_s=16.0)
+    ctx.buffer_s = 4.0
+    size = ctx.sizes_bits[5][5]
+    # A quarter received after 1 s of transfer: 3 s to go, 1 s before the buffer runs dry.
+    late = Progress(5, 5, size, size / 4, elapsed_s=1.05, latency_s=0.05)
+    classic, streamlab = create("robustmpc"), create("streamlab")
+    classic.start(ctx)
+    streamlab.start(ctx)
+    assert classic.should_abandon(ctx, late) is not None  # its half-segment margin gives up
+    assert streamlab.should_abandon(ctx, late) is None
+    ctx.buffer_s = 2.0  # now it would stall: give up for a lower rendition
+    assert streamlab.should_abandon(ctx, late) is not None
