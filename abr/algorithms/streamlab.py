@@ -14,6 +14,10 @@ step up in throughput (the whole climb is paid at a low rung). So:
   that profile plans against the largest recent error, as RobustMPC does.
 - The plan looks `horizon` = 8 segments ahead: over 5, climbing a rung rarely repays its
   switch penalty, so MPC sat a rung low on links that could carry more.
+- Except after an outage: once a download came slower than the lowest rendition's bitrate,
+  for the next `outage_memory` downloads the plan takes RobustMPC's full discount (largest
+  recent error) whatever the buffer. On a link that slow a full buffer does not cover the
+  next outage, and the bitrate the median buys there is paid back in stalls.
 - A slow download is abandoned only once, at the rate measured so far, it would outlast the
   buffer (no safety margin): the default margin of half a segment gave up downloads that
   would have arrived in time, wasting what was received and paying the latency again.
@@ -27,7 +31,7 @@ from __future__ import annotations
 from mypy_extensions import mypyc_attr
 
 from abr.algorithms.robustmpc import RobustMpcAbr
-from abr.context import AbrContext, Progress
+from abr.context import AbrContext, DownloadRecord, Progress
 from abr.estimators.harmonic import SlidingHarmonicMean
 from abr.rules.abandon import abandon_if_late
 
@@ -42,15 +46,29 @@ class StreamlabAbr(RobustMpcAbr):
         window: int = 5,
         shift_ratio: float = 2.0,
         error_quantile: float = 0.5,
+        outage_memory: int = 20,
     ) -> None:
         if not 0.0 <= error_quantile <= 1.0:
             raise ValueError("error_quantile must be within [0, 1]")
         self.shift_ratio = shift_ratio  # before super().__init__, which builds the predictor
         self.error_quantile = error_quantile
+        self.outage_memory = outage_memory
+        self._since_outage = outage_memory  # downloads since the last outage
         super().__init__(horizon=horizon, window=window)
 
     def new_predictor(self) -> SlidingHarmonicMean:
         return SlidingHarmonicMean(self.window, shift_ratio=self.shift_ratio)
+
+    def start(self, ctx: AbrContext) -> None:
+        super().start(ctx)
+        self._since_outage = self.outage_memory
+
+    def on_download(self, ctx: AbrContext, record: DownloadRecord) -> None:
+        super().on_download(ctx, record)
+        if record.throughput_kbps < ctx.bitrates_kbps[0]:
+            self._since_outage = 0
+        elif self._since_outage < self.outage_memory:
+            self._since_outage += 1
 
     def predict_kbps(self, ctx: AbrContext) -> float | None:
         prediction = self._predictor.throughput_kbps
@@ -61,6 +79,8 @@ class StreamlabAbr(RobustMpcAbr):
             return None
         if self._errors:
             errors = sorted(self._errors)
+            if self._since_outage < self.outage_memory:
+                return prediction / (1.0 + errors[-1])
             error = errors[min(len(errors) - 1, int(self.error_quantile * len(errors)))]
             exposure = 1.0 - ctx.buffer_s / ctx.buffer_target_s
             if exposure > 0.0:

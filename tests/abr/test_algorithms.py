@@ -8,8 +8,9 @@ import random
 import pytest
 
 from abr.algorithms.mpc_plan import best_first_rendition
+from abr.algorithms.streamlab import StreamlabAbr
 from abr.config import SessionConfig
-from abr.context import AbrContext, Progress
+from abr.context import AbrContext, DownloadRecord, Progress
 from abr.estimators.harmonic import SlidingHarmonicMean
 from abr.manifests import parse_sabre_video
 from abr.presentation import Presentation
@@ -182,3 +183,25 @@ def test_streamlab_keeps_a_download_that_arrives_before_the_buffer_runs_dry(
     assert streamlab.should_abandon(ctx, late) is None
     ctx.buffer_s = 2.0  # now it would stall: give up for a lower rendition
     assert streamlab.should_abandon(ctx, late) is not None
+
+
+def test_after_an_outage_a_full_buffer_no_longer_buys_streamlab_a_higher_rung(
+    video: Presentation,
+) -> None:
+    def fed(rates_kbps: list[float]) -> tuple[AbrContext, float | None]:
+        ctx = AbrContext(video, buffer_target_s=16.0)
+        algorithm = create("streamlab")
+        algorithm.start(ctx)
+        for i, kbps in enumerate(rates_kbps):
+            algorithm.choose(ctx)  # records the prediction each error is measured against
+            record = DownloadRecord(i, 0, 1e6, i, i + 0.05, i + 1.0, kbps, 0.05, 8.0, 8.0, 0.0)
+            algorithm.on_download(ctx, record)
+        ctx.buffer_s = 16.0  # full
+        assert isinstance(algorithm, StreamlabAbr)
+        return ctx, algorithm.predict_kbps(ctx)
+
+    noisy = [3_000.0, 1_800.0, 3_000.0, 2_000.0, 3_000.0, 1_500.0, 3_000.0, 2_500.0]
+    _, steady = fed(noisy)
+    _, after_outage = fed([*noisy[:5], 100.0, *noisy[5:]])  # one download below the lowest rung
+    assert steady is not None and after_outage is not None
+    assert after_outage < 0.8 * steady
