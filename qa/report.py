@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import csv
 import html
+import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
+from qa.faults import STALL_WINDOW_S, FaultLog, FaultRun, errors_during, stall_charged
+from qa.fidelity import FidelityRow
+from qa.fidelity import summarize as summarize_fidelity
+from qa.progress import ProgressCheck
 from qa.session import SessionOutcome
 from qa.targets import TargetCheck, Targets
 from simulator.compare import EXTRA_COLUMNS, RESULT_COLUMNS
@@ -44,6 +49,7 @@ class Section:
     rows: Sequence[Mapping[str, Any]] = ()
     figure: str | None = None  # file stem under figures/
     lines: Sequence[str] = ()  # paragraphs
+    more_rows: Sequence[Mapping[str, Any]] = ()  # a second table, after the first
 
 
 @dataclass
@@ -295,10 +301,12 @@ def _render(header: Sequence[tuple[str, str]], sections: Sequence[Section]) -> s
     for s in sections:
         parts.append(f"<h2>{e(s.title)}</h2><p class='note'>{e(s.note)}</p>")
         parts += [f"<p>{e(line)}</p>" for line in s.lines]
-        if s.rows:
-            keys = list(s.rows[0])
+        for table in (s.rows, s.more_rows):
+            if not table:
+                continue
+            keys = list(table[0])
             parts.append("<table><tr>" + "".join(f"<th>{e(k)}</th>" for k in keys) + "</tr>")
-            for row in s.rows:
+            for row in table:
                 parts.append(
                     "<tr>" + "".join(f"<td>{e(str(row.get(k, '')))}</td>" for k in keys) + "</tr>"
                 )
@@ -309,3 +317,96 @@ def _render(header: Sequence[tuple[str, str]], sections: Sequence[Section]) -> s
             )
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def progress_section(checks: Sequence[ProgressCheck]) -> Section:
+    return Section(
+        "Progress reports",
+        "Sessions report their position to the API every 2 s and at the end, retrying as a "
+        "player would. Per title: the offset the server kept against the newest report that "
+        "got through; a lost final report fails its session.",
+        rows=[
+            {
+                "title": c.video_id,
+                "sessions": c.sessions,
+                "server kept (s)": _fmt(c.stored_offset_s),
+                "newest report (s)": _fmt(c.expected_offset_s),
+                "final reports lost": ", ".join(map(str, c.finals_lost)) or "none",
+                "result": "kept" if c.kept else "LOST",
+            }
+            for c in checks
+        ],
+    )
+
+
+def faults_section(run: FaultRun, outcomes: Sequence[SessionOutcome]) -> Section:
+    start = min((o.started_at for o in outcomes), default=0.0)
+    rows = []
+    for event in sorted(run.log.events, key=lambda e: e.started):
+        stall, hit = stall_charged(event, outcomes)
+        errors = errors_during(event, outcomes)
+        rows.append(
+            {
+                "fault": event.kind,
+                "session": "all in flight" if event.session is None else event.session,
+                "at (s)": f"{event.started - start:.1f}",
+                "lasted (s)": f"{event.ended - event.started:.1f}",
+                "what": event.detail,
+                "stall (s)": f"{stall:.2f}",
+                "sessions stalled": hit,
+                "failed requests (retried)": "; ".join(errors[:4])
+                + (" …" if len(errors) > 4 else ""),
+            }
+        )
+    lines = (
+        [f"Skipped (they need the backend qa starts): {', '.join(run.skipped)}."]
+        if run.skipped
+        else []
+    )
+    completed = sum(not o.failed for o in outcomes)
+    lines.append(f"{completed} of {len(outcomes)} sessions completed.")
+    return Section(
+        "Faults",
+        f"Each injected fault, when it acted, and the stall it caused: stall time within "
+        f"{STALL_WINDOW_S:g} s after it, in its session (or in every session for a process "
+        "fault), and the requests that failed meanwhile, which the engine retried with "
+        "back-off. The log is faults.jsonl.",
+        rows=rows,
+        lines=lines,
+    )
+
+
+def write_fault_log(path: Path, log: FaultLog) -> None:
+    with path.open("w") as handle:
+        for event in log.events:
+            handle.write(json.dumps(asdict(event)) + "\n")
+
+
+def fidelity_section(rows: Sequence[FidelityRow], overhead_s: float) -> Section:
+    summary = [
+        {
+            "simulator model": f.model,
+            "sessions": f.sessions,
+            "mean |dQoE_lin| % of real": f"{f.qoe_abs_pct:.2f}",
+            "mean |d rebuffer| pp": f"{f.rebuffer_abs_pp:.3f}",
+            "mean |d start-up| s": f"{f.startup_abs_s:.3f}",
+            "mean |d bitrate| %": f"{f.bitrate_abs_pct:.2f}",
+            "target (5 %, 0.2 pp)": "met" if f.met else "MISSED",
+        }
+        for f in summarize_fidelity(rows)
+    ]
+    per_session = [
+        {k: (f"{v:.3f}" if isinstance(v, float) else v) for k, v in r.as_dict().items()}
+        for r in rows
+    ]
+    return Section(
+        "Sim vs real fidelity",
+        "Each real session replayed in the simulator with its trace (aligned to the session's "
+        "start), title and ABR. Model 'trace': the lab's default, sizes as the manifest "
+        "announces them. Model 'measured': the bytes the edge serves, init segments as their "
+        f"own requests, and {overhead_s * 1000:.1f} ms per request measured on these sessions "
+        "(first byte minus the trace's latency). Start-up here is the session's (from the "
+        "manifest loaded), as in the lab; fidelity.csv has every row.",
+        rows=summary,
+        more_rows=per_session,
+    )

@@ -24,6 +24,7 @@ from traces.trace import Trace
 # decoding sessions, start-up and shaper accuracy drift because the harness runs out of CPU.
 CONCURRENCY_LIMIT_DECODE = 4
 CONCURRENCY_LIMIT_NO_DECODE = 12
+FIRST_WAVE_STAGGER_S = 0.3
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,11 @@ async def run_all(
         async def one(position: int, spec: SessionSpec) -> None:
             nonlocal failed
             async with gate:
+                if position < concurrency:
+                    # The first wave starts staggered, as viewers do: started in the same
+                    # instant, C sessions with one fresh token queue on the edge's cache lock
+                    # (re-checked every 500 ms), which says nothing about the network.
+                    await asyncio.sleep(position * FIRST_WAVE_STAGGER_S)
                 outcome = await play_one(spec)
             outcomes[position] = outcome
             failed += outcome.failed

@@ -18,7 +18,7 @@ from abr.presentation import Presentation
 from abr.qoe import QoeSummary, summarize
 from abr.session import Phase, Session, SessionMetrics
 from simulator.errors import SimulationError
-from simulator.link import TraceLink
+from simulator.link import RequestModel, TraceLink
 from traces.trace import Trace
 
 # A session that needs more events than this is stuck, not slow: 199 segments take ~600.
@@ -46,8 +46,11 @@ class Simulation:
         *,
         noise: float = 0.0,
         seed: int = 0,
+        requests: RequestModel | None = None,
     ) -> None:
         self.trace = trace
+        self.requests = requests
+        self._inits_fetched: set[int] = set()
         self.presentation = presentation
         self.link = TraceLink(trace, noise=noise, seed=seed)
         self.session = Session(algorithm, config)
@@ -75,8 +78,11 @@ class Simulation:
                 kind = type(command)
                 if kind is FetchSegment:
                     assert isinstance(command, FetchSegment)
-                    first_byte = now + link.latency_at(now)
-                    size = command.segment.size_bits
+                    if self.requests is None:
+                        first_byte = now + link.latency_at(now)
+                        size = command.segment.size_bits
+                    else:
+                        first_byte, size = self._modelled_request(command, now)
                     flight = (
                         command.request_id,
                         first_byte,
@@ -115,6 +121,21 @@ class Simulation:
                 commands = handle(Tick(now))
         self.now, self._flight, self._commands, self._budget = now, flight, [], budget
 
+    def _modelled_request(self, command: FetchSegment, now: float) -> tuple[float, float]:
+        """(first byte at, bits to transfer) of a request under the request model."""
+        model, link = self.requests, self.link
+        assert model is not None
+        rendition = command.rendition_index
+        start = now
+        if model.init_bits is not None and rendition not in self._inits_fetched:
+            self._inits_fetched.add(rendition)
+            init_first = start + link.latency_at(start) + model.overhead_s
+            start = link.transfer_end(init_first, model.init_bits[rendition])
+        first_byte = start + link.latency_at(start) + model.overhead_s
+        if model.transfer_bits is not None:
+            return first_byte, model.transfer_bits[command.segment_index][rendition]
+        return first_byte, command.segment.size_bits
+
     def result(self) -> SimulationResult:
         metrics = self.session.metrics()
         return SimulationResult(summarize(metrics, self.presentation), metrics, self.trace.name)
@@ -128,8 +149,11 @@ def simulate(
     *,
     noise: float = 0.0,
     seed: int = 0,
+    requests: RequestModel | None = None,
 ) -> SimulationResult:
-    simulation = Simulation(trace, presentation, algorithm, config, noise=noise, seed=seed)
+    simulation = Simulation(
+        trace, presentation, algorithm, config, noise=noise, seed=seed, requests=requests
+    )
     simulation.run()
     if simulation.deferred:
         raise SimulationError(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -18,8 +19,23 @@ from urllib.parse import urlsplit
 from abr.registry import PROFILES
 from qa.backend import Api, ManagedBackend, Title
 from qa.errors import QaInputError
+from qa.faults import ALL_FAULTS, FaultRun, parse_kinds, plan_faults
+from qa.fidelity import FidelityRow, measured_overhead_s, probe_sizes
+from qa.fidelity import compare as compare_with_sim
+from qa.fidelity import summarize as summarize_fidelity
 from qa.junit import write_junit
-from qa.report import COLUMNS, ReportInput, session_row, write_csv, write_report
+from qa.progress import check_progress, mark_lost_progress
+from qa.report import (
+    COLUMNS,
+    ReportInput,
+    faults_section,
+    fidelity_section,
+    progress_section,
+    session_row,
+    write_csv,
+    write_fault_log,
+    write_report,
+)
 from qa.runner import CONCURRENCY_LIMIT_DECODE, CONCURRENCY_LIMIT_NO_DECODE, plan, run_all
 from qa.session import SessionOutcome, SessionSpec, play
 from qa.targets import SessionFigures, Targets, check, load_targets
@@ -59,6 +75,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="run above the measured concurrency limit anyway (results are distorted)",
     )
+    p.add_argument(
+        "--faults",
+        nargs="?",
+        const="all",
+        metavar="KINDS",
+        help=f"inject faults: all (default) or a comma list of {', '.join(ALL_FAULTS)}",
+    )
+    p.add_argument(
+        "--fidelity",
+        action="store_true",
+        help="replay every session in the simulator and report the differences",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the fault plan (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -75,6 +104,9 @@ class Options:
     decode: bool
     out: Path
     show_progress: bool
+    faults: tuple[str, ...]
+    seed: int
+    fidelity: bool
 
 
 def _traces(paths: Sequence[str]) -> list[Trace]:
@@ -126,6 +158,9 @@ def _run(args: argparse.Namespace) -> int:
         decode=not args.no_decode,
         out=args.out,
         show_progress=not args.quiet and sys.stderr.isatty(),
+        faults=parse_kinds(args.faults) if args.faults else (),
+        seed=args.seed,
+        fidelity=args.fidelity,
     )
     opts.out.mkdir(parents=True, exist_ok=True)
     managed: ManagedBackend | None = None
@@ -156,13 +191,49 @@ async def _session_run(
         longest = max(t.duration_s for t in titles)
         timeout = 3 * longest + 60.0
         edge = await _edge(api, titles[0])
+        shortest = min(t.duration_s for t in titles)
+        planned = (
+            plan_faults(opts.faults, len(specs), shortest, int(shortest // 2), opts.seed)
+            if opts.faults
+            else []
+        )
+        faults = FaultRun(planned, managed, edge)
 
         async def play_one(spec: SessionSpec) -> SessionOutcome:
-            return await play(spec, api, edge, factory, profile, opts.decode, timeout)
+            async with faults.link(spec.index) as upstream:
+                return await play(
+                    spec,
+                    api,
+                    upstream,
+                    factory,
+                    profile,
+                    opts.decode,
+                    timeout,
+                    faults.first_url(spec.index),
+                )
 
-        outcomes, stats = await run_all(specs, opts.concurrency, play_one, opts.show_progress)
+        faults.start()
+        try:
+            outcomes, stats = await run_all(specs, opts.concurrency, play_one, opts.show_progress)
+        finally:
+            await faults.finish()
+        progress = await check_progress(api, outcomes)
+        fidelity: list[FidelityRow] = []
+        if opts.fidelity:
+            ok = [o for o in outcomes if not o.failed]
+            sizes = {
+                video_id: await probe_sizes((await api.manifest(video_id)).url)
+                for video_id in sorted({o.spec.video_id for o in ok})
+            }
+            overhead = measured_overhead_s(ok)
+            fidelity = compare_with_sim(ok, sizes, factory, profile, overhead)
     finally:
         await api.close()
+    mark_lost_progress(outcomes, progress)
+    faults_by_session = {
+        o.spec.index: [f.kind for f in faults.faults if f.session in (None, o.spec.index)]
+        for o in outcomes
+    }
     figures = [
         SessionFigures(
             o.ttff_s,
@@ -173,7 +244,7 @@ async def _session_run(
         for o in outcomes
     ]
     checks = check(targets, figures)
-    rows = [session_row(o) for o in outcomes]
+    rows = [session_row(o, faults_by_session[o.spec.index]) for o in outcomes]
     write_csv(opts.out / "sessions.csv", rows, COLUMNS)
     write_junit(opts.out / "junit.xml", checks, outcomes, stats.wall_s)
     decode = (
@@ -197,7 +268,41 @@ async def _session_run(
             f"{stats.cpu_per_session_s(len(outcomes)):.2f} s per session, {stats.wall_s:.1f} s wall",
         ),
     ]
-    write_report(opts.out, ReportInput(outcomes, checks, targets, header))
+    sections = [progress_section(progress)]
+    if opts.fidelity:
+        write_csv(
+            opts.out / "fidelity.csv",
+            [r.as_dict() for r in fidelity],
+            list(fidelity[0].as_dict()) if fidelity else ["session"],
+        )
+        sections.append(fidelity_section(fidelity, overhead))
+        for f in summarize_fidelity(fidelity):
+            print(
+                f"fidelity ({f.model} model): |dQoE_lin| {f.qoe_abs_pct:.1f} % of real, "
+                f"|d rebuffer| {f.rebuffer_abs_pp:.2f} pp, |d start-up| {f.startup_abs_s:.2f} s, "
+                f"|d bitrate| {f.bitrate_abs_pct:.1f} %",
+                file=sys.stderr,
+            )
+    if opts.faults:
+        header.append(("faults", f"seed {opts.seed}: {', '.join(opts.faults)}"))
+        sections.append(faults_section(faults, outcomes))
+        write_fault_log(opts.out / "faults.jsonl", faults.log)
+    write_report(
+        opts.out, ReportInput(outcomes, checks, targets, header, faults_by_session, sections)
+    )
+    summary = {
+        "sessions": len(outcomes),
+        "failed": sum(o.failed for o in outcomes),
+        "concurrency": opts.concurrency,
+        "decoded": opts.decode,
+        "wall_s": stats.wall_s,
+        "cpu_s": stats.cpu_s,
+        "cpu_per_session_s": stats.cpu_per_session_s(len(outcomes)),
+        "targets": {
+            c.name: {"limit": c.limit, "measured": c.measured, "met": c.met} for c in checks
+        },
+    }
+    (opts.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     for c in checks:
         mark = "met   " if c.met else "MISSED"
         print(f"{mark} {c.name}: {c.measured:.4g} (limit {c.limit:g})", file=sys.stderr)

@@ -10,7 +10,7 @@ import pytest
 
 from streamlab.cli import main
 
-CLIP_SECONDS = "6"
+CLIP_SECONDS = "12"  # 6 segments: 4 fill the buffer, 2 follow while playing
 MAX_HEIGHT = "360"
 
 

@@ -4,6 +4,7 @@ JUnit XML, the report, and bad input answered with exit 2 and one line."""
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import socket
 import time
@@ -14,6 +15,8 @@ import pytest
 from qa_helpers import CLIP_SECONDS, MAX_HEIGHT, run_qa, write_trace
 
 from qa.backend import ManagedBackend
+
+SEGMENTS = int(CLIP_SECONDS) // 2
 
 
 def junit_cases(path: Path) -> dict[str, ET.Element]:
@@ -27,7 +30,7 @@ def junit_cases(path: Path) -> dict[str, ET.Element]:
     return {case.get("name", ""): case for case in cases}
 
 
-def test_three_decoded_sessions_through_shaped_links_pass_a_reachable_gate(
+def test_three_decoded_sessions_one_with_an_expiring_url_pass_a_reachable_gate(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, traces: Path, packaged: Path
 ) -> None:
     # qa starts its own `streamlab serve`; the data dir is already packaged, so it is quick.
@@ -38,7 +41,7 @@ def test_three_decoded_sessions_through_shaped_links_pass_a_reachable_gate(
         capsys,
         tmp_path / "out",
         *("--traces", str(traces), "--sessions", "3", "--concurrency", "3"),
-        *("--targets", str(targets), "--catalog"),
+        *("--targets", str(targets), "--catalog", "--faults", "expired_url"),
         *("--demo-seconds", CLIP_SECONDS, "--max-height", MAX_HEIGHT),
     )
     assert run.code == 0, run.stderr
@@ -57,6 +60,12 @@ def test_three_decoded_sessions_through_shaped_links_pass_a_reachable_gate(
             float(row["shaper_requested_kbps"]),
         )
         assert achieved == pytest.approx(requested, rel=0.1)
+    # The session whose signed URL expired got 403 from the real edge, asked the API for a
+    # new URL and played on.
+    (faulty,) = [r for r in rows if r["faults"] == "expired_url"]
+    assert int(faulty["segments"]) == SEGMENTS and faulty["failure"] == ""
+    edge_log = (run.out / "backend" / "edge" / "logs" / "access.log").read_text()
+    assert f"/media/{faulty['video_id']}/" in edge_log and '" 403 ' in edge_log
     cases = junit_cases(run.out / "junit.xml")
     assert set(cases) == {
         "startup_p99_s",
@@ -75,14 +84,17 @@ def test_three_decoded_sessions_through_shaped_links_pass_a_reachable_gate(
 def test_an_impossible_target_flips_the_exit_code_and_fails_its_junit_case(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, traces: Path, backend: ManagedBackend
 ) -> None:
-    common = ("--backend", backend.api, "--traces", str(traces / "20mbit.json"), "--no-decode")
-    reachable = tmp_path / "reachable.toml"
-    reachable.write_text("startup_p99_s = 5.0\nrebuffer_ratio_max = 0.02\n")
-    passed = run_qa(capsys, tmp_path / "pass", *common, "--targets", str(reachable))
-    assert passed.code == 0, passed.stderr
+    """The same sessions pass a reachable gate (the test above); an impossible start-up
+    target turns the exit code to 1 and fails that target's JUnit case only."""
     impossible = tmp_path / "impossible.toml"
     impossible.write_text("startup_p99_s = 0.001\nrebuffer_ratio_max = 0.02\n")
-    missed = run_qa(capsys, tmp_path / "miss", *common, "--targets", str(impossible))
+    missed = run_qa(
+        capsys,
+        tmp_path / "miss",
+        *("--backend", backend.api, "--traces", str(traces / "20mbit.json"), "--no-decode"),
+        *("--sessions", "1"),
+        *("--targets", str(impossible)),
+    )
     assert missed.code == 1, missed.stderr
     assert "MISSED startup_p99_s" in missed.stderr
     cases = junit_cases(missed.out / "junit.xml")
@@ -133,3 +145,35 @@ def test_no_traces_is_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     write_trace(tmp_path / "other", "unused", 1000)
     run = run_qa(capsys, tmp_path / "out", "--traces", str(tmp_path / "empty"))
     assert run.code == 2 and "no trace files in" in run.stderr
+
+
+def test_proxy_faults_are_logged_retried_and_the_session_completes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, traces: Path, backend: ManagedBackend
+) -> None:
+    run = run_qa(
+        capsys,
+        tmp_path / "out",
+        *("--backend", backend.api, "--traces", str(traces / "5mbit.json"), "--no-decode"),
+        *("--sessions", "1"),
+        *("--faults", "truncated_segment,slow_first_byte,expired_url", "--seed", "3"),
+        *("--targets", str(_lenient(tmp_path))),
+    )
+    assert run.code == 0, run.stderr
+    with (run.out / "sessions.csv").open() as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert row["failure"] == "" and int(row["segments"]) == SEGMENTS
+    assert int(row["errors"]) >= 1  # the truncated segment, retried
+    log = [json.loads(line) for line in (run.out / "faults.jsonl").read_text().splitlines()]
+    assert {e["kind"] for e in log} == {"truncated_segment", "slow_first_byte"}
+    slow = next(e for e in log if e["kind"] == "slow_first_byte")
+    assert slow["ended"] - slow["started"] >= 2.0
+    report = (run.out / "report.html").read_text()
+    # expired_url needs the signing secret of a backend qa started itself.
+    assert "Skipped (they need the backend qa starts): expired_url" in report
+    assert "<h2>Faults</h2>" in report and "<h2>Progress reports</h2>" in report
+
+
+def _lenient(folder: Path) -> Path:
+    path = folder / "lenient.toml"
+    path.write_text("startup_p99_s = 6.0\nrebuffer_ratio_max = 0.5\n")
+    return path
