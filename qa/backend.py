@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,7 +106,7 @@ class ManagedBackend:
         edge_dir = str(self.data_dir.resolve() / "edge")
         return self._child(lambda cmd: "nginx" in cmd[0] and edge_dir in cmd)
 
-    def _child(self, match: Any) -> psutil.Process:
+    def _child(self, match: Callable[[list[str]], bool]) -> psutil.Process:
         assert self.proc is not None
         for child in psutil.Process(self.proc.pid).children():
             try:
@@ -133,6 +134,12 @@ class Api:
 
     async def close(self) -> None:
         await self.http.aclose()
+
+    async def alive(self) -> bool:
+        try:
+            return (await self.http.get("/healthz")).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     async def login(self, username: str, password: str) -> None:
         try:

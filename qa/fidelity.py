@@ -3,9 +3,8 @@ ABR, and the differences in QoE_lin, rebuffer ratio, start-up and bitrate.
 
 Two simulator models are compared with the real sessions: `trace` (the lab's default: the
 trace alone, segment sizes as the manifest announces them) and `measured` (`RequestModel`:
-the bytes actually served, init segments as their own requests, and the per-request
-overhead measured on these real sessions). The report shows both, so what each term buys is
-visible.
+the bytes the edge actually serves, and the per-request overhead measured on these real
+sessions). The report shows both, so what the terms buy is visible.
 """
 
 from __future__ import annotations
@@ -33,10 +32,9 @@ TARGET_REBUFFER_PP = 0.2  # mean |d rebuffer ratio| in percentage points
 
 @dataclass(frozen=True)
 class Sizes:
-    """What the edge really serves for one title: [segment][rendition] and init bits."""
+    """What the edge really serves for one title, in bits: [segment][rendition]."""
 
     segments: tuple[tuple[float, ...], ...]
-    inits: tuple[float, ...] | None
 
 
 @dataclass(frozen=True)
@@ -94,14 +92,10 @@ async def probe_sizes(manifest_url: str) -> Sizes:
             return float(response.headers["content-length"]) * 8
 
         segments = [
-            [await bits(r.segments[i].url) for r in presentation.renditions]
+            tuple([await bits(r.segments[i].url) for r in presentation.renditions])
             for i in range(presentation.segment_count)
         ]
-        inits = [await bits(r.init.url) if r.init else 0.0 for r in presentation.renditions]
-    return Sizes(
-        tuple(tuple(row) for row in segments),
-        tuple(inits) if any(inits) else None,
-    )
+    return Sizes(tuple(segments))
 
 
 def link_trace(outcome: SessionOutcome) -> Trace:
@@ -134,8 +128,8 @@ def rotate(trace: Trace, offset_s: float) -> Trace:
 
 
 def measured_overhead_s(outcomes: Sequence[SessionOutcome]) -> float:
-    """Median of (first byte - request) minus the trace's latency, over the real downloads
-    of the lowest rendition's steady state (no init fetch folded in)."""
+    """Median of (first byte - request) minus the trace's latency over the real downloads,
+    leaving out each rendition's first (its init segment's request is folded into it)."""
     extra = []
     for outcome in outcomes:
         if outcome.metrics is None:
@@ -172,7 +166,7 @@ def compare(
         size = sizes[outcome.spec.video_id]
         models: dict[str, RequestModel | None] = {
             "trace": None,
-            "measured": RequestModel(overhead_s, size.segments, size.inits),
+            "measured": RequestModel(overhead_s, size.segments),
         }
         for name, model in models.items():
             sim = simulate(

@@ -22,8 +22,8 @@ from traces.trace import Trace
 
 # Measured on the 2-core development machine (see docs/qa.md): above this many concurrent
 # decoding sessions, start-up and shaper accuracy drift because the harness runs out of CPU.
-CONCURRENCY_LIMIT_DECODE = 4
-CONCURRENCY_LIMIT_NO_DECODE = 12
+CONCURRENCY_LIMIT_DECODE = 8
+CONCURRENCY_LIMIT_NO_DECODE = 16
 FIRST_WAVE_STAGGER_S = 0.3
 
 

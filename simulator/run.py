@@ -50,7 +50,6 @@ class Simulation:
     ) -> None:
         self.trace = trace
         self.requests = requests
-        self._inits_fetched: set[int] = set()
         self.presentation = presentation
         self.link = TraceLink(trace, noise=noise, seed=seed)
         self.session = Session(algorithm, config)
@@ -113,9 +112,13 @@ class Simulation:
             elif flight is not None:
                 now = wake
                 request_id, first_byte, _, _ = flight
-                received = link.bits_between(first_byte, now)
-                seen = first_byte if now >= first_byte else None
-                commands = handle(BytesReceived(now, request_id, received / 8.0, seen))
+                if now < first_byte:
+                    # Nothing has arrived yet: a real driver has no progress to report (the
+                    # player's engine reports only bytes it received), only the time.
+                    commands = handle(Tick(now))
+                else:
+                    received = link.bits_between(first_byte, now)
+                    commands = handle(BytesReceived(now, request_id, received / 8.0, first_byte))
             else:
                 now = wake
                 commands = handle(Tick(now))
@@ -123,17 +126,11 @@ class Simulation:
 
     def _modelled_request(self, command: FetchSegment, now: float) -> tuple[float, float]:
         """(first byte at, bits to transfer) of a request under the request model."""
-        model, link = self.requests, self.link
+        model = self.requests
         assert model is not None
-        rendition = command.rendition_index
-        start = now
-        if model.init_bits is not None and rendition not in self._inits_fetched:
-            self._inits_fetched.add(rendition)
-            init_first = start + link.latency_at(start) + model.overhead_s
-            start = link.transfer_end(init_first, model.init_bits[rendition])
-        first_byte = start + link.latency_at(start) + model.overhead_s
+        first_byte = now + self.link.latency_at(now) + model.overhead_s
         if model.transfer_bits is not None:
-            return first_byte, model.transfer_bits[command.segment_index][rendition]
+            return first_byte, model.transfer_bits[command.segment_index][command.rendition_index]
         return first_byte, command.segment.size_bits
 
     def result(self) -> SimulationResult:

@@ -217,6 +217,12 @@ async def _session_run(
             outcomes, stats = await run_all(specs, opts.concurrency, play_one, opts.show_progress)
         finally:
             await faults.finish()
+        if not await api.alive():
+            failed = sum(o.failed for o in outcomes)
+            raise QaInputError(
+                f"backend {api_url} stopped answering during the run ({failed} of "
+                f"{len(outcomes)} sessions failed)"
+            )
         progress = await check_progress(api, outcomes)
         fidelity: list[FidelityRow] = []
         if opts.fidelity:

@@ -18,7 +18,7 @@ from traces.trace import Trace
 LADDER = (500, 1000)
 
 
-def test_the_request_model_charges_overhead_init_and_real_sizes_on_the_first_segment() -> None:
+def test_the_request_model_charges_overhead_and_served_sizes() -> None:
     video = parse_sabre_video(synthetic_video(LADDER, segments=5, segment_duration_s=2.0))
     trace = synthetic.constant(4000, latency_s=0.05)  # 4 Mbit/s
     config = SessionConfig(first_rendition="lowest")
@@ -27,15 +27,12 @@ def test_the_request_model_charges_overhead_init_and_real_sizes_on_the_first_seg
     assert plain.summary.startup_s == pytest.approx(0.05 + first_bits / 4e6)
 
     real = [[2 * r.segments[i].size_bits for r in video.renditions] for i in range(5)]
-    model = RequestModel(
-        overhead_s=0.01,
-        transfer_bits=tuple(tuple(row) for row in real),
-        init_bits=(40_000.0, 40_000.0),
-    )
+    model = RequestModel(overhead_s=0.01, transfer_bits=tuple(tuple(row) for row in real))
     modelled = simulate(trace, video, create("throughput"), config, requests=model)
-    # Init request (latency + overhead + 40 kbit), then the segment's, at twice its size.
-    expected = 2 * (0.05 + 0.01) + (40_000 + 2 * first_bits) / 4e6
-    assert modelled.summary.startup_s == pytest.approx(expected)
+    # Latency plus overhead, then the segment at the size served (twice the announced).
+    assert modelled.summary.startup_s == pytest.approx(0.05 + 0.01 + 2 * first_bits / 4e6)
+    # The session measured the link, not the model: throughput stays the trace's 4 Mbit/s.
+    assert modelled.metrics.downloads[-1].throughput_kbps == pytest.approx(4000)
 
 
 def test_rotate_starts_the_looping_trace_later() -> None:
