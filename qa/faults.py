@@ -66,6 +66,21 @@ class FaultLog:
     ) -> None:
         self.events.append(FaultEvent(kind, session, started, ended, detail))
 
+    def kinds_for(self, outcome: SessionOutcome) -> list[str]:
+        """The faults that acted on a session: its own, and process faults while it played."""
+        return list(
+            dict.fromkeys(
+                e.kind
+                for e in sorted(self.events, key=lambda e: e.started)
+                if e.session == outcome.spec.index
+                or (
+                    e.session is None
+                    and e.started <= outcome.ended_at
+                    and e.ended >= outcome.started_at
+                )
+            )
+        )
+
 
 def parse_kinds(text: str) -> tuple[str, ...]:
     if text == "all":
@@ -211,6 +226,19 @@ class FaultProxy:
             await up_w.drain()
 
     async def _responses(
+        self,
+        up_r: asyncio.StreamReader,
+        client_w: asyncio.StreamWriter,
+        truncate: asyncio.Queue[bool],
+    ) -> None:
+        try:
+            await self._relay_responses(up_r, client_w, truncate)
+        except (asyncio.IncompleteReadError, OSError):
+            pass  # the edge closed the connection (an edge restart): the client sees it too
+        finally:
+            client_w.close()
+
+    async def _relay_responses(
         self,
         up_r: asyncio.StreamReader,
         client_w: asyncio.StreamWriter,

@@ -177,6 +177,8 @@ class TraceShaper:
                     wait = (need - tokens) / rate if rate > 0 else left
                     await asyncio.sleep(min(wait, left) if left > 0 else wait)
                 tokens -= need
+                if writer.is_closing():
+                    return  # the client went away (an abandoned download): stop sending
                 writer.write(piece)
                 stats.bytes_sent += len(piece)
             await writer.drain()

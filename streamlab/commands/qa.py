@@ -236,10 +236,7 @@ async def _session_run(
     finally:
         await api.close()
     mark_lost_progress(outcomes, progress)
-    faults_by_session = {
-        o.spec.index: [f.kind for f in faults.faults if f.session in (None, o.spec.index)]
-        for o in outcomes
-    }
+    faults_by_session = {o.spec.index: faults.log.kinds_for(o) for o in outcomes}
     figures = [
         SessionFigures(
             o.ttff_s,
