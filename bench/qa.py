@@ -148,7 +148,7 @@ def _markdown(real: dict[str, Any], fidelity_csv: str, sweep: list[dict[str, Any
         f"{statistics.fmean(float(r['bitrate_kbps'] or 0) for r in rows):.0f} kbit/s | "
         f"{real['cpu_per_session_s']:.2f} s |\n",
         "Sim vs real (each session replayed in the simulator; 'trace' = the lab's default "
-        "model, 'measured' = with `RequestModel`: served sizes, init requests, measured "
+        "model, 'measured' = with `RequestModel`: served sizes and the measured "
         "per-request overhead). Targets: mean |dQoE_lin| <= 5 % of real, rebuffer <= 0.2 pp.\n",
         "| model | mean abs dQoE_lin (% of real) | mean abs d rebuffer (pp) | mean abs d start-up (s) | mean abs d bitrate (%) |",
         "| --- | ---: | ---: | ---: | ---: |",
