@@ -1,9 +1,9 @@
 """N real sessions, C at a time, in one event loop; a progress bar on the terminal.
 
 Sessions share one process: the engine is asyncio, libmpv decodes in its own threads, and
-each shaper is a few coroutines. Above the measured concurrency limit the harness itself
-(Python on 2 cores) starts to shape the sessions more than the traces do, so the caller
-warns there (see `CONCURRENCY_LIMIT`).
+each shaper is a few coroutines. Above the measured concurrency limits the harness itself
+(on 2 cores) starts to shape the sessions more than the traces do, so `streamlab qa`
+refuses to run there unless told to.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from qa.backend import Title
 from qa.session import SessionOutcome, SessionSpec
 from traces.trace import Trace
 
-# Measured on the 2-core development machine (see docs/qa.md): above this many concurrent
-# decoding sessions, start-up and shaper accuracy drift because the harness runs out of CPU.
+# Measured on the 2-core development machine (docs/qa.md): above this many concurrent
+# sessions the shapers fall short of their traces and sessions stall on links with room to
+# spare, because the harness and the machine run out of CPU.
 CONCURRENCY_LIMIT_DECODE = 8
 CONCURRENCY_LIMIT_NO_DECODE = 16
 FIRST_WAVE_STAGGER_S = 0.3

@@ -65,8 +65,7 @@ class SessionOutcome:
     errors: list[tuple[float, str]]  # failed requests (session time, reason), each retried
     shaped: ShapedStats  # all the session's connections together
     link_opened: float | None  # time.monotonic() the shaped link's trace started
-    reports: list[Report] = field(default_factory=list)
-    last_position_s: float = 0.0
+    reports: list[Report] = field(default_factory=list)  # the last: the final position
     manifest: Manifest | None = None
 
     @property
@@ -158,7 +157,6 @@ async def play(
         shaped=_total(shaper.stats),
         link_opened=shaper.link_opened,
         reports=reports,
-        last_position_s=engine.session.position_s if engine is not None and result else 0.0,
         manifest=manifest,
     )
 
