@@ -30,14 +30,33 @@ from abr.commands import (
     SessionFailed,
 )
 from abr.config import SessionConfig
-from abr.events import BytesReceived, ManifestLoaded, SegmentDone, SegmentFailed, Tick
+from abr.events import (
+    BytesReceived,
+    ManifestLoaded,
+    Pause,
+    PlaybackPosition,
+    QualityCapChanged,
+    Resume,
+    Seek,
+    SegmentDone,
+    SegmentFailed,
+    Tick,
+)
 from abr.presentation import Presentation, SegmentRef
 from abr.qoe import QoeSummary, summarize
 from abr.session import Phase, Session, SessionMetrics
-from player.manifest_loader import load_presentation
+from player.audio import AudioFollower, AudioSink
+from player.manifest_loader import LoadedManifest, load_manifest
 
 PROGRESS_INTERVAL_S = 0.1  # how often a download reports its progress to the session
 RETRYABLE_STATUS = {408, 425, 429}
+
+# What the viewer (pause, seek, a quality cap) and the decoder (its position) tell the session.
+ControlEvent = Pause | Resume | Seek | PlaybackPosition | QualityCapChanged
+
+
+class _Stop:
+    """Queued by `PlaybackEngine.stop`: end the run as if `stop_after_s` had passed."""
 
 
 class MediaSink(Protocol):
@@ -98,37 +117,81 @@ class PlaybackEngine:
         client: httpx.AsyncClient,
         config: SessionConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
+        start_position_s: float = 0.0,
+        on_command: Callable[[Command], None] | None = None,
+        audio_sink: AudioSink | None = None,
     ) -> None:
+        self.audio_sink = audio_sink  # where a separate audio track goes; None: video only
         self.url = url
+        self.start_position_s = start_position_s
+        self._on_command = on_command
         self.sink = sink
         self.client = client
         self.session = Session(algorithm, config)
         self._clock = clock
         self._origin = clock()
-        self._events: asyncio.Queue[BytesReceived | SegmentDone | SegmentFailed] = asyncio.Queue()
+        self._events: asyncio.Queue[
+            BytesReceived | SegmentDone | SegmentFailed | ControlEvent | _Stop
+        ] = asyncio.Queue()
+        self._stopped = False
         self._downloads: dict[int, _Download] = {}
         self._inits: dict[str, bytes] = {}
         self._failure: str | None = None
+        self._audio: AudioFollower | None = None
+        self._highest_fetched = -1
+        self.manifest_loaded_at: float | None = None  # clock() values, for the TTFF breakdown
+        self.first_segment_at: float | None = None
+
+    def _start_audio(self, manifest: LoadedManifest) -> None:
+        """Follow the default (else the first) separate audio track, if the sink plays audio."""
+        if not manifest.audio or self.audio_sink is None:
+            return
+        tracks = manifest.presentation.audio_tracks
+        default = next((t.id for t in tracks if t.is_default and t.id in manifest.audio), None)
+        rendition = manifest.audio[default or next(iter(manifest.audio))]
+        self.audio_sink.expect_audio()
+        self._audio = AudioFollower(
+            rendition, self.client, self.audio_sink, lambda: self._highest_fetched
+        )
+        start = manifest.presentation.segment_at(self.start_position_s)
+        self._audio.start(start)
 
     def now(self) -> float:
         return self._clock() - self._origin
 
+    def post(self, event: ControlEvent) -> None:
+        """A viewer's or the decoder's event; stamped with the engine's clock on arrival.
+
+        Call on the engine's event loop (from another thread: `loop.call_soon_threadsafe`)."""
+        self._events.put_nowait(event)
+
+    def stop(self) -> None:
+        """End the run; `run` returns the session's result so far. Same threading as `post`."""
+        self._events.put_nowait(_Stop())
+
     async def run(self, stop_after_s: float | None = None) -> PlaybackResult:
-        presentation = await load_presentation(self.client, self.url)
+        manifest = await load_manifest(self.client, self.url)
+        presentation = manifest.presentation
+        self.manifest_loaded_at = self._clock()
         self._origin = self._clock()  # the session starts once the manifest is known
-        commands = self.session.handle(ManifestLoaded(0.0, presentation))
+        self._start_audio(manifest)
+        commands = self.session.handle(
+            ManifestLoaded(0.0, presentation, start_position_s=self.start_position_s)
+        )
         try:
             while True:
                 self._execute(commands)
                 if self.session.phase in (Phase.ENDED, Phase.FAILED):
                     break
-                if stop_after_s is not None and self.now() >= stop_after_s:
+                if self._stopped or (stop_after_s is not None and self.now() >= stop_after_s):
                     commands = self.session.handle(Tick(self.now()))
                     break
                 commands = await self._next_event(stop_after_s)
         finally:
             for download in self._downloads.values():
                 download.task.cancel()
+            if self._audio is not None:
+                self._audio.stop()
         metrics = self.session.metrics()
         return PlaybackResult(
             presentation, metrics, summarize(metrics, presentation), self._failure
@@ -143,6 +206,9 @@ class PlaybackEngine:
             event = await asyncio.wait_for(self._events.get(), timeout)
         except TimeoutError:
             return self.session.handle(Tick(self.now()))
+        if isinstance(event, _Stop):
+            self._stopped = True
+            return []
         # Stamped again on arrival: the session must see time move forward only.
         event.now = max(event.now, self.now())
         if isinstance(event, SegmentDone):
@@ -150,6 +216,8 @@ class PlaybackEngine:
             if download is None:
                 return []  # aborted meanwhile
             command = download.command
+            if self.first_segment_at is None:
+                self.first_segment_at = self._clock()
             self.sink.media_segment(command.segment_index, command.rendition_index, download.body)
             if command.segment_index == self.session.context.segment_count - 1:
                 self.sink.end_of_stream()
@@ -161,7 +229,10 @@ class PlaybackEngine:
 
     def _execute(self, commands: list[Command]) -> None:
         for command in commands:
+            if self._on_command is not None:
+                self._on_command(command)
             if isinstance(command, FetchSegment):
+                self._highest_fetched = max(self._highest_fetched, command.segment_index)
                 task = asyncio.create_task(self._download(command))
                 self._downloads[command.request_id] = _Download(command, task)
             elif isinstance(command, AbortRequest):
@@ -170,6 +241,10 @@ class PlaybackEngine:
                     download.task.cancel()
             elif isinstance(command, FlushBuffer):
                 self.sink.flush(command.position_s)
+                index = self.session.context.presentation.segment_at(command.position_s)
+                self._highest_fetched = index - 1
+                if self._audio is not None:
+                    self._audio.start(index)
             elif isinstance(command, SessionFailed):
                 self._failure = command.reason
 

@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import httpx
 
-from abr.manifests import ManifestError, media_playlist_urls, parse_dash, parse_hls
-from abr.presentation import Presentation
+from abr.manifests import (
+    ContentProtection,
+    ManifestError,
+    dash_audio_renditions,
+    dash_content_protection,
+    media_playlist_urls,
+    parse_dash,
+    parse_hls,
+)
+from abr.presentation import Presentation, Rendition
+
+
+@dataclass(frozen=True)
+class LoadedManifest:
+    presentation: Presentation
+    # A separate audio track's segments, by `presentation.audio_tracks[i].id` (DASH for now:
+    # HLS EXT-X-MEDIA audio playlists are not fetched yet).
+    audio: dict[str, Rendition] = field(default_factory=dict)
+    # DASH ContentProtection per video rendition id (empty when clear).
+    protection: dict[str, tuple[ContentProtection, ...]] = field(default_factory=dict)
 
 
 async def _get_text(client: httpx.AsyncClient, url: str) -> str:
@@ -18,9 +38,14 @@ async def _get_text(client: httpx.AsyncClient, url: str) -> str:
     return response.text
 
 
-async def load_presentation(client: httpx.AsyncClient, url: str) -> Presentation:
+async def load_manifest(client: httpx.AsyncClient, url: str) -> LoadedManifest:
     text = await _get_text(client, url)
     if "<MPD" in text[:2000]:
-        return parse_dash(text, str(httpx.URL(url)))
+        base = str(httpx.URL(url))
+        return LoadedManifest(
+            parse_dash(text, base),
+            dash_audio_renditions(text, base),
+            dash_content_protection(text, base),
+        )
     media = {u: await _get_text(client, u) for u in media_playlist_urls(text, url)}
-    return parse_hls(text, url, media)
+    return LoadedManifest(parse_hls(text, url, media))

@@ -4,6 +4,8 @@
 set -euo pipefail
 
 packages=(ffmpeg libmpv2 xvfb xauth nginx)
+# What Qt's xcb platform plugin (the player's window under X or Xvfb) loads beyond libxcb itself.
+packages+=(libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libegl1)
 
 missing=()
 for pkg in "${packages[@]}"; do
