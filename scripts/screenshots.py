@@ -21,11 +21,11 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
-from player.ui.app import PlayerOptions, PlayerWindow  # noqa: E402
+from player.ui.app import PlayerOptions, PlayerWindow
 
 
 def wait_for(app: QApplication, condition: Callable[[], bool], timeout_s: float, what: str) -> None:
