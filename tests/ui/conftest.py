@@ -1,0 +1,56 @@
+"""The Qt player against a real `streamlab serve` (origin, workers, nginx edge and shield) on
+127.0.0.1, with two ffmpeg-made titles: one clear, one CENC-encrypted. Qt runs offscreen and
+libmpv renders in software, so no display is needed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from backend.helpers import Stack, ingest, make_clip, start_serve, stop_serve
+
+from backend_stub.auth import create_user
+from backend_stub.db import session_factory
+
+MISSING = [
+    t
+    for t in ("ffmpeg", "nginx")
+    if shutil.which(t) is None and not Path(f"/usr/sbin/{t}").exists()
+]
+if MISSING:
+    pytest.skip(
+        f"the player tests need {', '.join(MISSING)} (scripts/install-system-deps.sh)",
+        allow_module_level=True,
+    )
+
+
+class Catalog:
+    def __init__(self, stack: Stack, clear: str, locked: str) -> None:
+        self.stack = stack
+        self.clear = clear
+        self.locked = locked
+
+
+@pytest.fixture(scope="session")
+def catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Catalog]:
+    root = tmp_path_factory.mktemp("ui-backend")
+    proc, info = start_serve(
+        root / "data", "--workers", "2", "--preset", "ultrafast", "--segment-seconds", "2"
+    )
+    stack = Stack(root / "data", info["api"], info["edge"], info["shield"], info["origin"], proc)
+    try:
+        sessions = session_factory(stack.config.database_url)
+        create_user(sessions, "alice", "alice-pw")
+        sessions.kw["bind"].dispose()
+        clip = make_clip(root / "clip.mp4", seconds=16)
+        clear = ingest(stack, clip, "Clear Pattern", intro=(2.0, 8.0))
+        locked = ingest(stack, clip, "Locked Pattern", options=(("encrypt", True),))
+        yield Catalog(stack, clear, locked)
+    finally:
+        stop_serve(proc)
