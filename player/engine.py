@@ -47,6 +47,7 @@ from abr.qoe import QoeSummary, summarize
 from abr.session import Phase, Session, SessionMetrics
 from player.audio import AudioFollower, AudioSink
 from player.manifest_loader import LoadedManifest, load_manifest
+from player.prefetch import TRANSFER_HEADER
 
 PROGRESS_INTERVAL_S = 0.1  # how often a download reports its progress to the session
 RETRYABLE_STATUS = {408, 425, 429}
@@ -278,10 +279,13 @@ class PlaybackEngine:
             chunks: list[bytes] = []
             received = 0
             reported = -1.0
+            # A body the prefetcher already fetched arrives at memory speed: date its first
+            # byte back by the real transfer time, so the throughput estimate stays honest.
+            prefetched = response.headers.get(TRANSFER_HEADER)
             async for chunk in response.aiter_bytes():
                 now = self.now()
                 if first_byte is None:
-                    first_byte = now
+                    first_byte = now - float(prefetched) if prefetched else now
                 chunks.append(chunk)
                 received += len(chunk)
                 if now - reported >= PROGRESS_INTERVAL_S:

@@ -80,6 +80,10 @@ class MpvSink:
             demuxer_readahead_secs=1,
             demuxer_max_bytes="4MiB",
             rebase_start_time="no",
+            # ffmpeg's default probe reads 5 s of packets before decoding starts; on a stream
+            # that blocks for the next segment that means waiting for a second download.
+            demuxer_lavf_analyzeduration=0.1,
+            demuxer_lavf_probe_info="nostreams",
             **options,
         )
         self.player.register_stream_protocol("streamlab", self._open)

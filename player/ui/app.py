@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from player.api import ApiError, AuthError, BackendApi, ContinueItem, Title
 from player.mpv_sink import MpvSink
+from player.prefetch import PrefetchCache, Prefetcher, PrefetchingTransport
 from player.progress import ProgressJournal, ProgressSync
 from player.ui.async_runner import AsyncRunner
 from player.ui.controller import PlaybackController, PlaybackRequest
@@ -47,6 +48,7 @@ class PlayerOptions:
     fullscreen: bool = False
     state_dir: Path = Path.home() / ".local" / "share" / "streamlab"
     audio: bool = True
+    prefetch: bool = True  # fetch a focused title's start in the background
 
 
 class LoginScreen(QWidget):
@@ -77,12 +79,20 @@ class PlayerWindow(QStackedWidget):
         self.setWindowTitle("streamlab")
         self.setStyleSheet(STYLE)
         self.runner = AsyncRunner()
+        self.prefetch_cache = PrefetchCache()
         self.client = httpx.AsyncClient(
-            timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=True
+            timeout=httpx.Timeout(10.0, connect=5.0),
+            follow_redirects=True,
+            transport=PrefetchingTransport(self.prefetch_cache),
         )
         self.api = (
             BackendApi(options.api_url, self.client, options.device_type)
             if options.api_url
+            else None
+        )
+        self.prefetcher = (
+            Prefetcher(self.api, self.client, self.prefetch_cache)
+            if self.api is not None and options.prefetch
             else None
         )
         self.titles: dict[str, Title] = {}
@@ -101,6 +111,7 @@ class PlayerWindow(QStackedWidget):
             _device_id(device_id_file),
             lambda: MpvSink(vo="libmpv", ao="pulse,alsa,null" if options.audio else "null"),
             abr=options.abr,
+            prefetcher=self.prefetcher,
         )
         self.login = LoginScreen(self._submit_login)
         self.home = HomeScreen()
@@ -109,6 +120,7 @@ class PlayerWindow(QStackedWidget):
         for screen in (self.login, self.home, self.title_page, self.playback):
             self.addWidget(screen)
         self.home.activated.connect(self._open_title)
+        self.home.focused.connect(self._prefetch)
         self.title_page.play.connect(
             lambda vid, start: self._play(PlaybackRequest(video_id=vid, start_s=start))
         )
@@ -157,6 +169,7 @@ class PlayerWindow(QStackedWidget):
                     functools.partial(self._on_poster, vid),
                     lambda e: None,  # a missing poster leaves the grey card
                 )
+        self.controller.prepare_sink()
         self.home.setFocus()
         if self.home.rows:
             self.home.rows[0].focus(0)
@@ -164,6 +177,14 @@ class PlayerWindow(QStackedWidget):
     def _on_poster(self, video_id: str, data: bytes) -> None:
         self.posters[video_id] = data
         self.home.set_poster(video_id, data)
+
+    def _prefetch(self, video_id: str) -> None:
+        prefetcher = self.prefetcher
+        if prefetcher is None:
+            return
+        item = self.continuing.get(video_id)
+        start = item.offset_s if item else 0.0
+        self.runner.call_soon(lambda: prefetcher.focus(video_id, start))
 
     def _open_title(self, video_id: str) -> None:
         title = self.titles.get(video_id)
@@ -213,6 +234,7 @@ class PlayerWindow(QStackedWidget):
 
     def shutdown(self) -> None:
         self.playback.stop()
+        self.controller.close()
         if self.controller.progress is not None:
             # The last report ("close") is journaled; give it a moment to reach the server.
             self.runner.submit(self.controller.progress.flush())

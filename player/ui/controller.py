@@ -25,6 +25,7 @@ from abr.session import Phase
 from player.api import ApiError, AuthError, BackendApi, PlaybackInfo
 from player.engine import PlaybackEngine, PlaybackResult
 from player.mpv_sink import MpvSink
+from player.prefetch import Prefetcher
 from player.progress import ProgressSync
 from player.ui.async_runner import AsyncRunner
 from simulator.algorithms import resolve
@@ -37,6 +38,7 @@ STATS_EVERY_MS = 500
 class Ttff:
     """Seconds from the Play key-press; None for a step that did not happen (a URL has no API)."""
 
+    prefetched: bool = False  # the API answer, manifest and first segment were fetched on focus
     api_s: float | None = None
     licence_s: float | None = None
     manifest_s: float | None = None
@@ -44,8 +46,10 @@ class Ttff:
     first_frame_s: float | None = None
 
     def line(self) -> str:
-        parts = [f"{k.removesuffix('_s')} {v:.3f}" for k, v in vars(self).items() if v is not None]
-        return "TTFF " + ", ".join(parts)
+        parts = [
+            f"{k.removesuffix('_s')} {v:.3f}" for k, v in vars(self).items() if isinstance(v, float)
+        ]
+        return ("TTFF (prefetched) " if self.prefetched else "TTFF ") + ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -89,8 +93,10 @@ class PlaybackController(QObject):
         make_sink: Callable[[], MpvSink],
         abr: str = "streamlab",
         session_config: SessionConfig | None = None,
+        prefetcher: Prefetcher | None = None,
     ) -> None:
         super().__init__()
+        self.prefetcher = prefetcher
         self.runner = runner
         self.client = client
         self.api = api
@@ -100,6 +106,8 @@ class PlaybackController(QObject):
         self.abr = abr
         self.session_config = session_config
         self.sink: MpvSink | None = None
+        # Creating a libmpv instance takes tens of milliseconds: keep one ready between plays.
+        self._spare_sink: MpvSink | None = None
         self.engine: PlaybackEngine | None = None
         self.info: PlaybackInfo | None = None
         self.ttff = Ttff()
@@ -128,7 +136,9 @@ class PlaybackController(QObject):
             assert request.url is not None
             return request.url, None
         assert self.api is not None
-        self.info = await self.api.playback_info(request.video_id)
+        info = self.prefetcher.take_info(request.video_id) if self.prefetcher else None
+        self.ttff.prefetched = info is not None
+        self.info = info or await self.api.playback_info(request.video_id)
         self.ttff.api_s = time.monotonic() - request.pressed_at
         key = None
         if self.info.drm is not None:
@@ -149,7 +159,8 @@ class PlaybackController(QObject):
         url, key = prepared
         assert self._request is not None
         self.opened.emit(self.info)
-        self.sink = self.make_sink()
+        self.sink = self._spare_sink or self.make_sink()
+        self._spare_sink = None
         if key is not None:
             self.sink.player["demuxer-lavf-o"] = f"decryption_key={key}"
         if self.info is not None and self.info.subtitles:
@@ -272,6 +283,16 @@ class PlaybackController(QObject):
     def release_sink(self) -> MpvSink | None:
         sink, self.sink = self.sink, None
         return sink
+
+    def prepare_sink(self) -> None:
+        """Create the next playback's libmpv instance now (idle time), not after Play."""
+        if self._spare_sink is None:
+            self._spare_sink = self.make_sink()
+
+    def close(self) -> None:
+        if self._spare_sink is not None:
+            self._spare_sink.close()
+            self._spare_sink = None
 
     def report_progress(self, reason: str, offset_s: float | None = None) -> None:
         if self.progress is None or self.info is None:

@@ -77,6 +77,7 @@ class PlaybackScreen(QWidget):
         if sink is not None:
             sink.close()
         self.stats.samples.clear()
+        QTimer.singleShot(0, self.controller.prepare_sink)
 
     # -- controller signals ------------------------------------------------------------
 

@@ -46,7 +46,8 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Catalog]:
     stack = Stack(root / "data", info["api"], info["edge"], info["shield"], info["origin"], proc)
     try:
         sessions = session_factory(stack.config.database_url)
-        create_user(sessions, "alice", "alice-pw")
+        for name in ("alice", "carol"):  # the window tests play as alice, the sync tests as carol
+            create_user(sessions, name, f"{name}-pw")
         sessions.kw["bind"].dispose()
         clip = make_clip(root / "clip.mp4", seconds=16)
         clear = ingest(stack, clip, "Clear Pattern", intro=(2.0, 8.0))
