@@ -142,6 +142,7 @@ class PlaybackEngine:
         self._highest_fetched = -1
         self.manifest_loaded_at: float | None = None  # clock() values, for the TTFF breakdown
         self.first_segment_at: float | None = None
+        self.last_failure: str | None = None  # why the latest download failed, until one succeeds
 
     def _start_audio(self, manifest: LoadedManifest) -> None:
         """Follow the default (else the first) separate audio track, if the sink plays audio."""
@@ -217,15 +218,16 @@ class PlaybackEngine:
             if download is None:
                 return []  # aborted meanwhile
             command = download.command
+            self.last_failure = None
             if self.first_segment_at is None:
                 self.first_segment_at = self._clock()
             self.sink.media_segment(command.segment_index, command.rendition_index, download.body)
             if command.segment_index == self.session.context.segment_count - 1:
                 self.sink.end_of_stream()
-        elif (
-            isinstance(event, SegmentFailed) and self._downloads.pop(event.request_id, None) is None
-        ):
-            return []
+        elif isinstance(event, SegmentFailed):
+            if self._downloads.pop(event.request_id, None) is None:
+                return []
+            self.last_failure = event.reason
         return self.session.handle(event)
 
     def _execute(self, commands: list[Command]) -> None:

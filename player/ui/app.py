@@ -206,6 +206,10 @@ class PlayerWindow(QStackedWidget):
     def _after_playback(self) -> None:
         if self.api is None:
             self.close()
+        elif self.playback.failed_kind == "auth":
+            self.login.reason.setText("Your session has expired. Please log in again.")
+            self.setCurrentWidget(self.login)
+            self.login.username.setFocus()
         else:
             self._go_home()
 

@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 import httpx
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from abr.commands import Command, SessionFailed, StallEnded, StallStarted, StartPlayback
+from abr.commands import (
+    Command,
+    FetchSegment,
+    SessionFailed,
+    StallEnded,
+    StallStarted,
+    StartPlayback,
+)
 from abr.config import SessionConfig
 from abr.events import Pause, PlaybackPosition, Resume, Seek
 from abr.registry import PROFILES
@@ -78,7 +85,7 @@ class PlaybackRequest:
 class PlaybackController(QObject):
     first_frame = Signal(object)  # Ttff
     stats = Signal(object)  # StatsSample
-    state = Signal(str)  # buffering, playing, paused, stalled, ended
+    state = Signal(str)  # buffering, playing, paused, stalled, ended, "retrying: <reason>"
     failed = Signal(str, str)  # kind (network, auth, media), message
     opened = Signal(object)  # PlaybackInfo or None for a plain URL
     sink_created = Signal(object)  # MpvSink, before it plays: attach a video surface now
@@ -116,6 +123,7 @@ class PlaybackController(QObject):
         self.renditions_played: set[int] = set()
         self._request: PlaybackRequest | None = None
         self._frame_seen = False
+        self._retrying = False
         self._stats_timer = QTimer(self)
         self._stats_timer.timeout.connect(self._sample)
         self._progress_timer = QTimer(self)
@@ -204,7 +212,16 @@ class PlaybackController(QObject):
         self.first_frame.emit(self.ttff)
 
     def _on_command(self, command: Command) -> None:  # on the network loop
-        if isinstance(command, StartPlayback | StallEnded):
+        engine = self.engine
+        if isinstance(command, FetchSegment) and engine is not None:
+            failure = engine.last_failure
+            if command.replaces_request_id is not None and failure is not None:
+                # The session retries with back-off (and a lower rendition): say so.
+                self.runner.in_gui(lambda: self.state.emit(f"retrying: {failure}"))
+            elif failure is None and self._retrying:
+                self.runner.in_gui(lambda: self.state.emit("playing"))
+            self._retrying = failure is not None
+        elif isinstance(command, StartPlayback | StallEnded):
             self.runner.in_gui(lambda: self.state.emit("paused" if self.paused else "playing"))
         elif isinstance(command, StallStarted):
             self.runner.in_gui(lambda: self.state.emit("stalled"))

@@ -23,6 +23,7 @@ SEEK_STEP_S = 10.0
 SEEK_COMMIT_MS = 700
 CONTROLS_HIDE_MS = 4000
 STALL_MESSAGE = "Buffering…"
+RETRY_MESSAGE = "Network trouble: retrying…"
 
 
 class PlaybackScreen(QWidget):
@@ -45,6 +46,7 @@ class PlaybackScreen(QWidget):
         self.thumbs: list[Thumbnail] = []
         self.sprites: dict[str, QPixmap] = {}
         self.subtitle_index = -1  # -1: off
+        self.failed_kind: str | None = None  # set when playback failed; Back then goes on from it
         self._seek_timer = QTimer(self, singleShot=True, interval=SEEK_COMMIT_MS)
         self._seek_timer.timeout.connect(self._commit_seek)
         self._hide_timer = QTimer(self, singleShot=True, interval=CONTROLS_HIDE_MS)
@@ -60,6 +62,7 @@ class PlaybackScreen(QWidget):
     # -- lifecycle -------------------------------------------------------------------
 
     def play(self, request: PlaybackRequest) -> None:
+        self.failed_kind = None
         self.info = None
         self.thumbs = []
         self.subtitle_index = -1
@@ -143,9 +146,12 @@ class PlaybackScreen(QWidget):
     def _on_state(self, state: str) -> None:
         if state == "stalled":
             self.message.show_text(STALL_MESSAGE)
+        elif state.startswith("retrying"):
+            reason = state.partition(": ")[2]
+            self.message.show_text(f"{RETRY_MESSAGE}\n{reason}")
         elif state == "ended":
             self.message.show_text("The end")
-        elif self.message.text == STALL_MESSAGE:
+        elif self.message.text == STALL_MESSAGE or self.message.text.startswith(RETRY_MESSAGE):
             self.message.show_text("")
 
     def _on_failed(self, kind: str, reason: str) -> None:
@@ -155,6 +161,7 @@ class PlaybackScreen(QWidget):
             "media": "This title cannot be played.",
         }[kind]
         self.message.show_text(f"{headline}\n\n{reason}\n\nBack to return")
+        self.failed_kind = kind
 
     # -- keys ----------------------------------------------------------------------------
 

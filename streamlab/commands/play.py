@@ -33,7 +33,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--data-dir", type=Path, default=Path("streamlab-data"))
     p.add_argument("--username", default="demo")
     p.add_argument("--password", default="demo")
-    p.add_argument("--device-type", default="desktop", choices=DEVICE_TYPES)
+    p.add_argument(
+        "--device-type",
+        default="desktop",
+        type=str.lower,  # SmartTV, Desktop, Mobile as well as the API's spelling
+        choices=DEVICE_TYPES,
+        help="what the backend caps the ladder for",
+    )
     p.add_argument("--fullscreen", action="store_true")
     p.add_argument("--abr", default="streamlab", help="algorithm name or package.module:Class")
     p.add_argument("--headless", action="store_true", help="no window")
@@ -92,7 +98,7 @@ def _window(args: argparse.Namespace) -> int:
         url=args.url,
         username=args.username,
         password=args.password,
-        device_type=args.device_type.lower(),
+        device_type=args.device_type,
         abr=args.abr,
         fullscreen=args.fullscreen,
     )

@@ -15,7 +15,9 @@ def track(n: int, step: int = 2) -> str:
     cues = []
     for i in range(n):
         a, b = i * step, (i + 1) * step
-        cues.append(f"00:00:{a:02d}.000 --> 00:00:{b:02d}.000\nsprite.jpg#xywh={160 * i},0,160,90\n")
+        cues.append(
+            f"00:00:{a:02d}.000 --> 00:00:{b:02d}.000\nsprite.jpg#xywh={160 * i},0,160,90\n"
+        )
     return "WEBVTT\n\n" + "\n".join(cues)
 
 

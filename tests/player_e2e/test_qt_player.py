@@ -113,4 +113,11 @@ def test_encrypted_title_needs_a_valid_session(
     kind, reason = failed.args
     assert kind == "auth" and "401" in reason
     assert "Log in again" in window.playback.message.text
+    # Back leads to the log-in screen, and logging in again brings the catalog back.
+    qtbot.keyClick(window.playback, Qt.Key.Key_Escape)
+    assert window.currentWidget() is window.login
+    qtbot.keyClicks(window.login.username, "alice")
+    qtbot.keyClicks(window.login.password, "alice-pw")
+    qtbot.keyClick(window.login.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.currentWidget() is window.home, timeout=20_000)
     window.shutdown()
