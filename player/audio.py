@@ -30,6 +30,9 @@ class AudioSink(Protocol):
 
     def audio_data(self, data: bytes) -> None: ...
 
+    def switch_audio(self) -> None:
+        """Another track follows: end the current audio stream and start a new one, at once."""
+
     def audio_end(self) -> None: ...
 
 

@@ -42,7 +42,7 @@ from abr.events import (
     SegmentFailed,
     Tick,
 )
-from abr.presentation import Presentation, SegmentRef
+from abr.presentation import MediaTrack, Presentation, Rendition, SegmentRef
 from abr.qoe import QoeSummary, summarize
 from abr.session import Phase, Session, SessionMetrics
 from player.audio import AudioFollower, AudioSink
@@ -139,6 +139,9 @@ class PlaybackEngine:
         self._inits: dict[str, bytes] = {}
         self._failure: str | None = None
         self._audio: AudioFollower | None = None
+        self._audio_renditions: dict[str, Rendition] = {}
+        self.audio_tracks: tuple[MediaTrack, ...] = ()  # the separate audio tracks one can pick
+        self.audio_track_id: str | None = None
         self._highest_fetched = -1
         self.manifest_loaded_at: float | None = None  # clock() values, for the TTFF breakdown
         self.first_segment_at: float | None = None
@@ -150,13 +153,36 @@ class PlaybackEngine:
             return
         tracks = manifest.presentation.audio_tracks
         default = next((t.id for t in tracks if t.is_default and t.id in manifest.audio), None)
-        rendition = manifest.audio[default or next(iter(manifest.audio))]
+        self.audio_track_id = default or next(iter(manifest.audio))
+        self._audio_renditions = manifest.audio
+        self.audio_tracks = tuple(t for t in tracks if t.id in manifest.audio)
         self.audio_sink.expect_audio()
         self._audio = AudioFollower(
-            rendition, self.client, self.audio_sink, lambda: self._highest_fetched
+            manifest.audio[self.audio_track_id],
+            self.client,
+            self.audio_sink,
+            lambda: self._highest_fetched,
         )
         start = manifest.presentation.segment_at(self.start_position_s)
         self._audio.start(start)
+
+    def select_audio(self, track_id: str) -> None:
+        """Switch the audio track at the current position (on the engine's loop)."""
+        if self._audio is None or self.audio_sink is None or track_id == self.audio_track_id:
+            return
+        if track_id not in self._audio_renditions:
+            raise ValueError(f"no audio track {track_id!r}; have {sorted(self._audio_renditions)}")
+        self._audio.stop()
+        self.audio_track_id = track_id
+        self._audio = AudioFollower(
+            self._audio_renditions[track_id],
+            self.client,
+            self.audio_sink,
+            lambda: self._highest_fetched,
+        )
+        self.audio_sink.switch_audio()
+        position = self.session.position_s
+        self._audio.start(self.session.context.presentation.segment_at(position))
 
     def now(self) -> float:
         return self._clock() - self._origin

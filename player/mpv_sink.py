@@ -12,6 +12,7 @@ media time (`rebase-start-time=no`), so `time-pos` stays comparable across strea
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -19,6 +20,12 @@ import time
 import mpv
 
 END = None  # queued after the last segment
+log = logging.getLogger(__name__)
+
+
+def _log_failure(error: Exception | None, result: object) -> None:
+    if error is not None:
+        log.warning("libmpv could not add the audio track: %s", error)
 
 
 class _QueueStream:
@@ -61,6 +68,7 @@ class MpvSink:
         # stream of the same kind, opened by mpv as an external audio file of each stream.
         self._audio_chunks: queue.Queue[bytes | None] = queue.Queue()
         self.has_audio = False
+        self._audio_switches = 0
         self._inits: dict[int, bytes] = {}
         self._sent_init = False
         self._started = False
@@ -110,6 +118,22 @@ class MpvSink:
 
     def audio_end(self) -> None:
         self._audio_chunks.put(END)
+
+    def switch_audio(self) -> None:
+        # mpv aligns the new external track by its timestamps: it starts at the segment
+        # holding the current position and playback carries on without a seek.
+        self._audio_chunks.put(END)
+        self._audio_chunks = queue.Queue()
+        self._audio_switches += 1
+        if self._started:
+            # Asynchronous: mpv probes the new stream, which blocks until the engine's loop
+            # (the caller) has fetched its first bytes.
+            self.player.command_async(
+                "audio-add",
+                f"streamlab://audio/{self._streams}.{self._audio_switches}",
+                "select",
+                callback=_log_failure,
+            )
 
     def init_segment(self, rendition: int, data: bytes) -> None:
         self._inits[rendition] = data

@@ -287,6 +287,11 @@ class PlaybackController(QObject):
             self.sink.position_s = target
         self.report_progress("seek", target)
 
+    def select_audio(self, track_id: str) -> None:
+        engine = self.engine
+        if engine is not None:
+            self.runner.call_soon(lambda: engine.select_audio(track_id))
+
     def stop(self, reason: str = "stop") -> None:
         """End playback: one last progress report, then the engine and mpv are released."""
         self._stats_timer.stop()

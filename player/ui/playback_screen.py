@@ -2,14 +2,14 @@
 
 Keys (a remote's buttons map to these): Space/Play pauses, Left/Right seek 10 s (the
 thumbnail of the target shows while keys keep coming; the seek happens when they stop),
-`i` stats, `s` next subtitle track, Enter on "Skip intro", Escape/Back stops.
+`i` stats, `s` subtitles menu, `a` audio menu, Enter on "Skip intro", Escape/Back stops.
 """
 
 from __future__ import annotations
 
 import functools
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QLocale, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QPushButton, QWidget
 
@@ -17,6 +17,7 @@ from player.api import PlaybackInfo
 from player.thumbnails import Thumbnail, parse_thumbnail_vtt, thumbnail_at
 from player.ui.controller import PlaybackController, PlaybackRequest, StatsSample, Ttff
 from player.ui.overlays import MessageBanner, SeekBar, StatsOverlay
+from player.ui.track_menu import TrackMenu
 from player.ui.video_widget import VideoWidget, make_video_widget
 
 SEEK_STEP_S = 10.0
@@ -24,6 +25,14 @@ SEEK_COMMIT_MS = 700
 CONTROLS_HIDE_MS = 4000
 STALL_MESSAGE = "Buffering…"
 RETRY_MESSAGE = "Network trouble: retrying…"
+
+
+def language_name(code: str) -> str:
+    """ "fra" or "fr" -> "French"; unknown codes as they are."""
+    language = QLocale(code).language()
+    if language in (QLocale.Language.C, QLocale.Language.AnyLanguage) or code.lower() == "und":
+        return code
+    return QLocale.languageToString(language)
 
 
 class PlaybackScreen(QWidget):
@@ -38,6 +47,7 @@ class PlaybackScreen(QWidget):
         self.stats = StatsOverlay(self)
         self.stats.hide()
         self.message = MessageBanner(self)
+        self.menu = TrackMenu(self)
         self.skip_intro = QPushButton("Skip intro", self)
         self.skip_intro.hide()
         self.skip_intro.clicked.connect(self._skip_intro)
@@ -204,7 +214,9 @@ class PlaybackScreen(QWidget):
             self.stats.setVisible(not self.stats.isVisible())
             self.stats.raise_()
         elif key == Qt.Key.Key_S:
-            self._next_subtitle()
+            self._subtitle_menu()
+        elif key == Qt.Key.Key_A:
+            self._audio_menu()
         elif key in (Qt.Key.Key_Escape, Qt.Key.Key_Back, Qt.Key.Key_Backspace):
             self.stop()
             self.back.emit()
@@ -224,22 +236,44 @@ class PlaybackScreen(QWidget):
         self.skip_intro.hide()
         self.setFocus()
 
-    def _next_subtitle(self) -> None:
+    def _subtitle_menu(self) -> None:
         sink = self.controller.sink
         if sink is None or self.info is None or not self.info.subtitles:
-            self.message.show_text("No subtitles for this title")
-            QTimer.singleShot(1500, lambda: self.message.show_text(""))
+            self._flash("No subtitles for this title")
             return
-        count = len(self.info.subtitles)
-        self.subtitle_index = (self.subtitle_index + 2) % (count + 1) - 1
-        if self.subtitle_index < 0:
-            sink.player["sid"] = "no"
-            label = "Subtitles off"
-        else:
-            sink.player["sid"] = self.subtitle_index + 1
-            label = f"Subtitles: {self.info.subtitles[self.subtitle_index].language}"
-        self.message.show_text(label)
-        QTimer.singleShot(1500, lambda: self.message.show_text(""))
+        labels = ["Off", *(language_name(s.language) for s in self.info.subtitles)]
+
+        def pick(row: int) -> None:
+            self.subtitle_index = row - 1
+            # The WebVTT files were given to mpv in this order: track ids 1, 2, ...
+            sink.player["sid"] = "no" if row == 0 else row
+            self._flash(f"Subtitles: {labels[row]}")
+
+        self.menu.open("Subtitles", labels, self.subtitle_index + 1, pick)
+
+    def _audio_menu(self) -> None:
+        engine = self.controller.engine
+        tracks = engine.audio_tracks if engine is not None else ()
+        if engine is None or len(tracks) < 2:
+            self._flash("This title has one audio track")
+            return
+        labels = [t.name or (language_name(t.language) if t.language else t.id) for t in tracks]
+        current = next((i for i, t in enumerate(tracks) if t.id == engine.audio_track_id), 0)
+
+        def pick(row: int) -> None:
+            self.controller.select_audio(tracks[row].id)
+            self._flash(f"Audio: {labels[row]}")
+
+        self.menu.open("Audio", labels, current, pick)
+
+    def _flash(self, text: str) -> None:
+        self.message.show_text(text)
+
+        def clear() -> None:
+            if self.message.text == text:  # unless something newer is showing
+                self.message.show_text("")
+
+        QTimer.singleShot(1500, clear)
 
     # -- layout ------------------------------------------------------------------------
 
@@ -260,5 +294,6 @@ class PlaybackScreen(QWidget):
         self.message.setGeometry(rect)
         self.skip_intro.adjustSize()
         self.skip_intro.move(rect.width() - self.skip_intro.width() - 60, rect.height() - 420)
-        for overlay in (self.seek_bar, self.stats, self.skip_intro, self.message):
+        self.menu.move(rect.width() - self.menu.width() - 60, 60)
+        for overlay in (self.seek_bar, self.stats, self.skip_intro, self.message, self.menu):
             overlay.raise_()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +31,17 @@ if MISSING:
     )
 
 
+def two_languages(path: Path, seconds: int = 16) -> Path:
+    """A test pattern with two audio tracks, English (440 Hz) and French (880 Hz)."""
+    cmd = ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=854x480:rate=30"]
+    cmd += ["-f", "lavfi", "-i", "sine=frequency=440", "-f", "lavfi", "-i", "sine=frequency=880"]
+    cmd += ["-t", str(seconds), "-map", "0:v", "-map", "1:a", "-map", "2:a"]
+    cmd += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"]
+    cmd += ["-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=fra", str(path)]
+    subprocess.run(cmd, check=True, timeout=120)
+    return path
+
+
 class Catalog:
     def __init__(self, stack: Stack, clear: str, locked: str) -> None:
         self.stack = stack
@@ -50,7 +62,15 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Catalog]:
             create_user(sessions, name, f"{name}-pw")
         sessions.kw["bind"].dispose()
         clip = make_clip(root / "clip.mp4", seconds=16)
-        clear = ingest(stack, clip, "Clear Pattern", intro=(2.0, 8.0))
+        vtt = root / "en.vtt"
+        vtt.write_text("WEBVTT\n\n00:00:07.000 --> 00:00:15.000\nHello from the test pattern\n")
+        clear = ingest(
+            stack,
+            two_languages(root / "two.mp4"),
+            "Clear Pattern",
+            intro=(2.0, 8.0),
+            subtitles=(("en", vtt),),
+        )
         locked = ingest(stack, clip, "Locked Pattern", options=(("encrypt", True),))
         yield Catalog(stack, clear, locked)
     finally:

@@ -121,3 +121,55 @@ def test_encrypted_title_needs_a_valid_session(
     qtbot.keyClick(window.login.password, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.currentWidget() is window.home, timeout=20_000)
     window.shutdown()
+
+
+def test_skip_intro_subtitles_and_audio_menus(
+    qtbot: QtBot, catalog: Catalog, tmp_path: Path
+) -> None:
+    window = open_window(qtbot, catalog, tmp_path / "tv")
+    window._play(PlaybackRequest(video_id=catalog.clear))
+    controller, screen = window.controller, window.playback
+    # During the intro (2-8 s) a "Skip intro" button takes focus; Enter jumps past it.
+    qtbot.waitUntil(screen.skip_intro.isVisible, timeout=20_000)
+    assert screen.skip_intro.hasFocus()
+    qtbot.keyClick(screen.skip_intro, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: controller.position_s() >= 7.5, timeout=10_000)
+    assert not screen.skip_intro.isVisible()
+
+    qtbot.keyClick(screen, Qt.Key.Key_S)
+    assert screen.menu.isVisible()
+    assert [screen.menu.items.item(i).text() for i in range(screen.menu.items.count())] == [
+        "Off",
+        "English",
+    ]
+    qtbot.keyClick(screen.menu.items, Qt.Key.Key_Down)
+    qtbot.keyClick(screen.menu.items, Qt.Key.Key_Return)
+    assert not screen.menu.isVisible() and screen.hasFocus()
+    sink = controller.sink
+    assert sink is not None
+    qtbot.waitUntil(lambda: sink.player.sub_text == "Hello from the test pattern", timeout=10_000)
+
+    qtbot.keyClick(screen, Qt.Key.Key_A)
+    assert [screen.menu.items.item(i).text() for i in range(screen.menu.items.count())] == [
+        "English",
+        "French",
+    ]
+    assert screen.menu.items.currentRow() == 0
+    qtbot.keyClick(screen.menu.items, Qt.Key.Key_Down)
+    qtbot.keyClick(screen.menu.items, Qt.Key.Key_Return)
+    engine = controller.engine
+    assert engine is not None
+    qtbot.waitUntil(lambda: engine.audio_track_id == engine.audio_tracks[1].id, timeout=5_000)
+
+    def french_playing() -> bool:
+        selected = [t for t in sink.player.track_list if t["type"] == "audio" and t.get("selected")]
+        pts = sink.player.audio_pts
+        return (
+            len(selected) == 1
+            and selected[0]["external-filename"].endswith(".1")
+            and pts is not None
+        )
+
+    qtbot.waitUntil(french_playing, timeout=10_000)
+    assert abs(sink.player.audio_pts - sink.player.time_pos) < 0.5  # in sync with the picture
+    window.shutdown()
