@@ -46,6 +46,7 @@ from abr.presentation import MediaTrack, Presentation, Rendition, SegmentRef
 from abr.qoe import QoeSummary, summarize
 from abr.session import Phase, Session, SessionMetrics
 from player.audio import AudioFollower, AudioSink
+from player.drm import DecryptionError, FetchKey, HlsAes128
 from player.manifest_loader import LoadedManifest, load_manifest
 from player.prefetch import TRANSFER_HEADER
 
@@ -121,7 +122,10 @@ class PlaybackEngine:
         start_position_s: float = 0.0,
         on_command: Callable[[Command], None] | None = None,
         audio_sink: AudioSink | None = None,
+        fetch_key: FetchKey | None = None,
     ) -> None:
+        # Fetches an HLS AES-128 key by URI; by default a plain GET (no credentials).
+        self._fetch_key = fetch_key
         self.audio_sink = audio_sink  # where a separate audio track goes; None: video only
         self.url = url
         self.start_position_s = start_position_s
@@ -146,6 +150,7 @@ class PlaybackEngine:
         self.manifest_loaded_at: float | None = None  # clock() values, for the TTFF breakdown
         self.first_segment_at: float | None = None
         self.last_failure: str | None = None  # why the latest download failed, until one succeeds
+        self._decryptor: HlsAes128 | None = None
 
     def _start_audio(self, manifest: LoadedManifest) -> None:
         """Follow the default (else the first) separate audio track, if the sink plays audio."""
@@ -203,6 +208,8 @@ class PlaybackEngine:
         self.manifest_loaded_at = self._clock()
         self._origin = self._clock()  # the session starts once the manifest is known
         self._start_audio(manifest)
+        decryptor = HlsAes128(manifest.hls_keys, self._fetch_key or self._plain_key)
+        self._decryptor = decryptor if decryptor.needed else None
         commands = self.session.handle(
             ManifestLoaded(0.0, presentation, start_position_s=self.start_position_s)
         )
@@ -292,6 +299,13 @@ class PlaybackEngine:
             self._fail(rid, f"{exc.__class__.__name__} fetching {segment.url}: {exc}", True)
         except _HttpStatus as exc:
             self._fail(rid, str(exc), exc.retryable)
+        except DecryptionError as exc:
+            self._fail(rid, str(exc), False)
+
+    async def _plain_key(self, uri: str) -> bytes:
+        response = await self.client.get(uri)
+        _check_status(response, uri)
+        return response.content
 
     async def _get_all(self, ref: SegmentRef) -> bytes:
         response = await self.client.get(str(ref.url), headers=_range_header(ref))
@@ -324,7 +338,12 @@ class PlaybackEngine:
         download = self._downloads.get(rid)
         if download is None:
             return
-        download.body = b"".join(chunks)
+        body = b"".join(chunks)
+        if self._decryptor is not None:
+            command = download.command
+            rendition = self.session.context.presentation.renditions[command.rendition_index]
+            body = await self._decryptor.decrypt(rendition.id, command.segment_index, body, url)
+        download.body = body
         now = self.now()
         self._events.put_nowait(SegmentDone(now, rid, float(received), first_byte or now))
 

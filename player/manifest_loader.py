@@ -8,9 +8,11 @@ import httpx
 
 from abr.manifests import (
     ContentProtection,
+    HlsKey,
     ManifestError,
     dash_audio_renditions,
     dash_content_protection,
+    hls_segment_keys,
     media_playlist_urls,
     parse_dash,
     parse_hls,
@@ -26,6 +28,8 @@ class LoadedManifest:
     audio: dict[str, Rendition] = field(default_factory=dict)
     # DASH ContentProtection per video rendition id (empty when clear).
     protection: dict[str, tuple[ContentProtection, ...]] = field(default_factory=dict)
+    # HLS: per rendition id, the EXT-X-KEY in force for each segment (None: clear).
+    hls_keys: dict[str, tuple[HlsKey | None, ...]] = field(default_factory=dict)
 
 
 async def _get_text(client: httpx.AsyncClient, url: str) -> str:
@@ -48,4 +52,4 @@ async def load_manifest(client: httpx.AsyncClient, url: str) -> LoadedManifest:
             dash_content_protection(text, base),
         )
     media = {u: await _get_text(client, u) for u in media_playlist_urls(text, url)}
-    return LoadedManifest(parse_hls(text, url, media))
+    return LoadedManifest(parse_hls(text, url, media), hls_keys=hls_segment_keys(text, url, media))

@@ -19,6 +19,8 @@ import time
 
 import mpv
 
+from player.ts_continuity import ContinuityRewriter, is_ts
+
 END = None  # queued after the last segment
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,7 @@ class MpvSink:
         self._inits: dict[int, bytes] = {}
         self._sent_init = False
         self._started = False
+        self._ts = ContinuityRewriter()  # TS renditions joined in one stream count on
         self._streams = 0
         self._first_frame = threading.Event()
         self.first_frame_at: float | None = None  # time.monotonic() of the first decoded frame
@@ -139,6 +142,8 @@ class MpvSink:
         self._inits[rendition] = data
 
     def media_segment(self, index: int, rendition: int, data: bytes) -> None:
+        if is_ts(data):
+            data = self._ts.rewrite(data)
         if not self._sent_init and rendition in self._inits:
             self._sent_init = True
             self._chunks.put(self._inits[rendition])
@@ -158,6 +163,7 @@ class MpvSink:
         self._audio_chunks = queue.Queue()
         self._sent_init = False
         self._started = False
+        self._ts = ContinuityRewriter()
         self.position_s = position_s
 
     def end_of_stream(self) -> None:

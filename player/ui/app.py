@@ -49,6 +49,7 @@ class PlayerOptions:
     state_dir: Path = Path.home() / ".local" / "share" / "streamlab"
     audio: bool = True
     prefetch: bool = True  # fetch a focused title's start in the background
+    packaging: str = "dash"  # dash, hls (both CMAF) or hls-ts
 
 
 class LoginScreen(QWidget):
@@ -92,7 +93,7 @@ class PlayerWindow(QStackedWidget):
         )
         self.prefetcher = (
             Prefetcher(self.api, self.client, self.prefetch_cache)
-            if self.api is not None and options.prefetch
+            if self.api is not None and options.prefetch and options.packaging == "dash"
             else None
         )
         self.titles: dict[str, Title] = {}
@@ -112,6 +113,7 @@ class PlayerWindow(QStackedWidget):
             lambda: MpvSink(vo="libmpv", ao="pulse,alsa,null" if options.audio else "null"),
             abr=options.abr,
             prefetcher=self.prefetcher,
+            packaging=options.packaging,
         )
         self.login = LoginScreen(self._submit_login)
         self.home = HomeScreen()

@@ -101,8 +101,11 @@ class PlaybackController(QObject):
         abr: str = "streamlab",
         session_config: SessionConfig | None = None,
         prefetcher: Prefetcher | None = None,
+        packaging: str = "dash",
     ) -> None:
         super().__init__()
+        # Which of a title's packagings to play: "dash" (CMAF), "hls" (CMAF) or "hls-ts".
+        self.packaging = packaging
         self.prefetcher = prefetcher
         self.runner = runner
         self.client = client
@@ -149,10 +152,15 @@ class PlaybackController(QObject):
         self.info = info or await self.api.playback_info(request.video_id)
         self.ttff.api_s = time.monotonic() - request.pressed_at
         key = None
-        if self.info.drm is not None:
+        if self.info.drm is not None and self.packaging != "hls-ts":
             key = await self._clearkey(self.info)
             self.ttff.licence_s = time.monotonic() - request.pressed_at
-        return self.info.dash_url, key
+        if self.packaging == "hls-ts":
+            if self.info.hls_ts_url is None:
+                raise ApiError(f"{self.info.title} has no HLS-TS packaging (serve --hls-ts)")
+            return self.info.hls_ts_url, None  # AES-128 when encrypted: keys per segment
+        url = self.info.hls_url if self.packaging == "hls" else self.info.dash_url
+        return url, key
 
     async def _clearkey(self, info: PlaybackInfo) -> str:
         """The CENC content key from the backend's ClearKey licence server, with our JWT."""
@@ -162,6 +170,11 @@ class PlaybackController(QObject):
         if kid not in keys:
             raise ApiError(f"the licence server sent no key for key id {kid}")
         return base64.urlsafe_b64decode(keys[kid] + "=" * (-len(keys[kid]) % 4)).hex()
+
+    async def _hls_key(self, uri: str) -> bytes:
+        """An HLS AES-128 key from the backend, with the viewer's JWT and playback session."""
+        assert self.api is not None and self.info is not None
+        return await self.api.hls_key(uri, self.info.session_id)
 
     def _start(self, prepared: tuple[str, str | None]) -> None:
         url, key = prepared
@@ -187,6 +200,7 @@ class PlaybackController(QObject):
             start_position_s=self._request.start_s,
             on_command=self._on_command,
             audio_sink=self.sink,
+            fetch_key=self._hls_key if self.api is not None else None,
         )
         self.runner.then(self.runner.submit(self.engine.run()), self._finished, self._fail)
         self._stats_timer.start(STATS_EVERY_MS)

@@ -41,6 +41,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="what the backend caps the ladder for",
     )
     p.add_argument("--fullscreen", action="store_true")
+    p.add_argument(
+        "--packaging",
+        choices=("dash", "hls", "hls-ts"),
+        default="dash",
+        help="which of a catalog title's packagings to play (default dash: CMAF with ClearKey)",
+    )
     p.add_argument("--abr", default="streamlab", help="algorithm name or package.module:Class")
     p.add_argument("--headless", action="store_true", help="no window")
     p.add_argument("--no-decode", action="store_true", help="count bytes instead of decoding")
@@ -101,6 +107,7 @@ def _window(args: argparse.Namespace) -> int:
         device_type=args.device_type,
         abr=args.abr,
         fullscreen=args.fullscreen,
+        packaging=args.packaging,
     )
     return run(options)
 

@@ -71,7 +71,9 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Catalog]:
             intro=(2.0, 8.0),
             subtitles=(("en", vtt),),
         )
-        locked = ingest(stack, clip, "Locked Pattern", options=(("encrypt", True),))
+        locked = ingest(
+            stack, clip, "Locked Pattern", options=(("encrypt", True), ("hls_ts", True))
+        )
         yield Catalog(stack, clear, locked)
     finally:
         stop_serve(proc)

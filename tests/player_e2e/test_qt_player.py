@@ -18,7 +18,9 @@ from .conftest import Catalog
 FIRST_FRAME_BOUND_S = 5.0  # generous: two loaded cores and a software renderer
 
 
-def open_window(qtbot: QtBot, catalog: Catalog, state: Path) -> PlayerWindow:
+def open_window(
+    qtbot: QtBot, catalog: Catalog, state: Path, packaging: str = "dash"
+) -> PlayerWindow:
     window = PlayerWindow(
         PlayerOptions(
             api_url=catalog.stack.api,
@@ -26,6 +28,7 @@ def open_window(qtbot: QtBot, catalog: Catalog, state: Path) -> PlayerWindow:
             password="alice-pw",
             state_dir=state,
             audio=False,
+            packaging=packaging,
         )
     )
     qtbot.addWidget(window)
@@ -172,4 +175,21 @@ def test_skip_intro_subtitles_and_audio_menus(
 
     qtbot.waitUntil(french_playing, timeout=10_000)
     assert abs(sink.player.audio_pts - sink.player.time_pos) < 0.5  # in sync with the picture
+    window.shutdown()
+
+
+def test_aes128_hls_ts_plays_with_the_key_from_the_backend(
+    qtbot: QtBot, catalog: Catalog, tmp_path: Path
+) -> None:
+    window = open_window(qtbot, catalog, tmp_path / "set-top-box", packaging="hls-ts")
+    window._play(PlaybackRequest(video_id=catalog.locked))
+    controller = window.controller
+    with qtbot.waitSignal(controller.first_frame, timeout=20_000):
+        pass
+    engine = controller.engine
+    assert engine is not None and engine.url.endswith(".m3u8") and "/ts/" in engine.url
+    # The segments decrypt (with the JWT-protected key) and decode across rendition switches.
+    qtbot.waitUntil(lambda: controller.position_s() >= 6.0, timeout=20_000)
+    assert len(controller.renditions_played) >= 2
+    assert engine.last_failure is None
     window.shutdown()
