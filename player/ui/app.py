@@ -84,7 +84,10 @@ class PlayerWindow(QStackedWidget):
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(10.0, connect=5.0),
             follow_redirects=True,
-            transport=PrefetchingTransport(self.prefetch_cache),
+            # HTTP/2 where the edge offers it (ALPN over TLS); keep-alive HTTP/1.1 otherwise.
+            transport=PrefetchingTransport(
+                self.prefetch_cache, httpx.AsyncHTTPTransport(http2=True)
+            ),
         )
         self.api = (
             BackendApi(options.api_url, self.client, options.device_type)

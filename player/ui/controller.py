@@ -8,6 +8,7 @@ signals. It measures time to first frame from the viewer's key-press, with its b
 from __future__ import annotations
 
 import base64
+import logging
 import math
 import time
 import uuid
@@ -36,6 +37,8 @@ from player.prefetch import Prefetcher
 from player.progress import ProgressSync
 from player.ui.async_runner import AsyncRunner
 from simulator.algorithms import resolve
+
+log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 10.0
 STATS_EVERY_MS = 500
@@ -223,6 +226,7 @@ class PlaybackController(QObject):
         if self.engine.first_segment_at is not None:
             self.ttff.first_segment_s = self.engine.first_segment_at - pressed
         self.ttff.first_frame_s = time.monotonic() - pressed
+        log.info("%s: %s", self.info.title if self.info else self._request.url, self.ttff.line())
         self.first_frame.emit(self.ttff)
 
     def _on_command(self, command: Command) -> None:  # on the network loop

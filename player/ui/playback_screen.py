@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 
 from PySide6.QtCore import QEvent, QLocale, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QPixmap, QResizeEvent
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QPushButton, QWidget
 
 from player.api import PlaybackInfo
@@ -285,6 +285,19 @@ class PlaybackScreen(QWidget):
     def _hide_controls(self) -> None:
         if self.seek_bar.target_s is None and not self.controller.paused:
             self.seek_bar.hide()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        """A click on the seek bar seeks there; anywhere else on the picture pauses or plays."""
+        self._show_controls()
+        bar_top = self.seek_bar.geometry().top() + self.seek_bar.height() - 110
+        duration = self.seek_bar.duration_s
+        if event.position().y() >= bar_top and duration > 0:
+            left, width = 40, self.width() - 80
+            fraction = min(max((event.position().x() - left) / width, 0.0), 1.0)
+            self.controller.seek(fraction * duration)
+            self.seek_bar.position_s = fraction * duration
+        else:
+            self.controller.toggle_pause()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         rect = self.rect()

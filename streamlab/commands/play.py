@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import math
 import time
 from pathlib import Path
@@ -84,6 +85,9 @@ async def _play(args: argparse.Namespace) -> dict[str, object]:
 
 def _window(args: argparse.Namespace) -> int:
     from player.ui.app import PlayerOptions, run  # Qt only when a window is wanted
+
+    # Each start's time to first frame and its breakdown, and playback trouble, on stderr.
+    logging.basicConfig(level=logging.INFO, format="streamlab play: %(message)s")
 
     api = args.api
     if args.url is None and api is None:
