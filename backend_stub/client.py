@@ -36,6 +36,7 @@ class IngestRequest:
     tags: tuple[str, ...] = ()
     intro: tuple[float, float] | None = None
     subtitles: tuple[tuple[str, Path], ...] = ()  # (language, .vtt file)
+    audio: tuple[tuple[str, Path], ...] = ()  # (language, audio file): extra audio tracks
     options: tuple[tuple[str, Any], ...] = ()
 
 
@@ -93,6 +94,17 @@ class ApiClient:
                 ),
                 f"uploading subtitles {vtt}",
             )
+        for language, track in req.audio:
+            with track.open("rb") as fh:
+                _check(
+                    self.http.post(
+                        f"/api/v1/uploads/{upload_id}/audio/{language}",
+                        params={"filename": track.name},
+                        content=fh,
+                        headers={"Content-Type": "application/octet-stream"},
+                    ),
+                    f"uploading audio track {language}={track}",
+                )
         return upload_id
 
     def offset(self, upload_id: str) -> int:

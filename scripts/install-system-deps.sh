@@ -3,7 +3,7 @@
 # Idempotent: a second run with everything present does nothing and prints nothing.
 set -euo pipefail
 
-packages=(ffmpeg libmpv2 xvfb xauth nginx)
+packages=(ffmpeg libmpv2 xvfb xauth nginx postgresql)
 
 missing=()
 for pkg in "${packages[@]}"; do

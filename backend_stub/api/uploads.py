@@ -21,16 +21,29 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from backend_stub.api.state import AppState, StateDep, UserDep
 from backend_stub.auth import Principal
+from backend_stub.errors import TranscodeError
+from backend_stub.ffmpeg import check_audio
 from backend_stub.models import Upload, Video
+from backend_stub.transcode import PROTECTION_SCHEMES
 
 router = APIRouter()
 
 MAX_UPLOAD_BYTES = 20 * 1024**3
-_ALLOWED_OPTIONS = {"hls_ts", "per_title", "max_height", "preset", "segment_seconds", "encrypt"}
+_ALLOWED_OPTIONS = {
+    "hls_ts",
+    "per_title",
+    "max_height",
+    "preset",
+    "segment_seconds",
+    "encrypt",
+    "drm_scheme",
+}
+_AUDIO_SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,8}$")
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
@@ -50,6 +63,10 @@ def _part_path(state: AppState, upload_id: str) -> Path:
     return state.config.uploads_dir / f"{upload_id}.part"
 
 
+def _audio_dir(state: AppState, upload_id: str) -> Path:
+    return state.config.uploads_dir / f"{upload_id}.audio"
+
+
 def _own_upload(state: AppState, upload_id: str, user: Principal) -> Upload:
     with state.sessions() as s:
         up = s.get(Upload, upload_id)
@@ -64,6 +81,11 @@ def create_upload(body: CreateUpload, user: UserDep, state: StateDep) -> dict[st
     if unknown:
         raise HTTPException(
             422, f"unknown options {sorted(unknown)}; allowed: {sorted(_ALLOWED_OPTIONS)}"
+        )
+    if body.options.get("drm_scheme", "cenc") not in PROTECTION_SCHEMES:
+        raise HTTPException(
+            422,
+            f"options.drm_scheme {body.options['drm_scheme']!r} is not one of {PROTECTION_SCHEMES}",
         )
     if (body.intro_start is None) != (body.intro_end is None) or (
         body.intro_start is not None
@@ -176,6 +198,57 @@ async def upload_subtitles(
     return {"language": language}
 
 
+@router.post("/api/v1/uploads/{upload_id}/audio/{language}", status_code=201)
+async def upload_audio(
+    upload_id: str,
+    language: str,
+    request: Request,
+    user: UserDep,
+    state: StateDep,
+    filename: str = "audio.m4a",
+) -> dict[str, Any]:
+    """A separate audio track (one file, any format ffmpeg reads) for the title; it becomes an
+    audio rendition tagged `language` in both manifests. Checked with ffprobe on arrival, so a
+    file that is not audio is refused here (422) rather than failing the transcode later."""
+    up = _own_upload(state, upload_id, user)
+    if up.status != "OPEN":
+        raise HTTPException(409, f"upload {upload_id} is already {up.status}")
+    if not _LANG.match(language):
+        raise HTTPException(
+            422, f"audio language {language!r} is not a BCP-47 tag like 'en' or 'pt-BR'"
+        )
+    suffix = Path(filename).suffix.lower() or ".m4a"
+    if not _AUDIO_SUFFIX.match(suffix):
+        raise HTTPException(422, f"audio filename {filename!r} has an unusable extension")
+    audio_dir = _audio_dir(state, up.id)
+    audio_dir.mkdir(parents=True, exist_ok=True)
+    # Files are "{position}.{language}{suffix}": tracks keep the order they were sent in
+    # (the first is the default when the source has no audio); re-sending a language
+    # replaces it in place.
+    same = sorted(audio_dir.glob(f"*.{language}.*"))
+    position = same[0].name.split(".")[0] if same else f"{len(list(audio_dir.iterdir())):02d}"
+    for old in same:
+        old.unlink()
+    path = audio_dir / f"{position}.{language}{suffix}"
+    size = 0
+    with path.open("wb") as fh:
+        async for piece in request.stream():
+            size += len(piece)
+            if size > MAX_UPLOAD_BYTES:
+                fh.close()
+                path.unlink()
+                raise HTTPException(
+                    413, f"audio for {language!r} is larger than {MAX_UPLOAD_BYTES}"
+                )
+            fh.write(piece)
+    try:
+        await run_in_threadpool(check_audio, path, f"audio for {language!r} ({filename})")
+    except TranscodeError as exc:
+        path.unlink()
+        raise HTTPException(422, str(exc)) from exc
+    return {"language": language, "size": size}
+
+
 @router.post("/api/v1/uploads/{upload_id}/complete")
 def complete_upload(upload_id: str, user: UserDep, state: StateDep) -> dict[str, Any]:
     up = _own_upload(state, upload_id, user)
@@ -200,6 +273,13 @@ def complete_upload(upload_id: str, user: UserDep, state: StateDep) -> dict[str,
         language = sub.name.split(".")[1]
         state.store.put_file(f"raw/{video_id}/subtitles/{language}.vtt", sub)
         sub.unlink()
+    audio_dir = _audio_dir(state, up.id)
+    for audio in sorted(audio_dir.glob("*")) if audio_dir.is_dir() else []:
+        # Same name in the store; the worker reads the language back from it.
+        state.store.put_file(f"raw/{video_id}/audio/{audio.name}", audio)
+        audio.unlink()
+    if audio_dir.is_dir():
+        audio_dir.rmdir()
     meta = up.metadata_ or {}
     now = time.time()
     with state.sessions.begin() as s:

@@ -38,15 +38,20 @@ def parse_intro(text: str) -> tuple[float, float]:
     return a, b
 
 
-def parse_subtitles(items: Sequence[str]) -> tuple[tuple[str, Path], ...]:
-    out = []
+def parse_language_files(
+    option: str, items: Sequence[str], shape: str
+) -> tuple[tuple[str, Path], ...]:
+    """`--subtitles en=a.vtt`, `--audio fr=b.m4a`: (language, existing file) pairs."""
+    out: list[tuple[str, Path]] = []
     for item in items:
         lang, sep, file = item.partition("=")
         if not sep or not lang or not file:
-            raise BackendError(f"--subtitles {item!r} is not LANG=FILE.vtt")
+            raise BackendError(f"{option} {item!r} is not {shape}")
         path = Path(file)
         if not path.is_file():
-            raise BackendError(f"--subtitles {item!r}: {path} does not exist")
+            raise BackendError(f"{option} {item!r}: {path} does not exist")
+        if lang in (seen := [known for known, _ in out]):
+            raise BackendError(f"{option} {item!r}: language {lang!r} given twice ({seen})")
         out.append((lang, path))
     return tuple(out)
 
@@ -56,6 +61,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--title", required=True)
     p.add_argument("--subtitles", action="append", default=[], metavar="LANG=FILE.vtt")
     p.add_argument(
+        "--audio",
+        action="append",
+        default=[],
+        metavar="LANG=FILE",
+        help="extra audio track from a separate file, e.g. fr=movie.fr.m4a (repeatable)",
+    )
+    p.add_argument(
         "--intro", metavar="START-END", help="intro span for 'skip intro', e.g. 0:05-0:35"
     )
     p.add_argument("--genre", default="")
@@ -63,6 +75,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hls-ts", action="store_true", help="also package HLS with MPEG-TS segments")
     p.add_argument(
         "--encrypt", action="store_true", help="CENC (ClearKey) + HLS AES-128 for this title"
+    )
+    p.add_argument(
+        "--drm-scheme",
+        choices=("cenc", "cbcs"),
+        help="with --encrypt: the CMAF set's scheme (default: the server's, normally cenc)",
     )
     p.add_argument(
         "--per-title", action="store_true", help="scale the ladder by a complexity probe"
@@ -118,7 +135,8 @@ def ingest(args: argparse.Namespace) -> int:
         genre=args.genre,
         tags=tuple(args.tag),
         intro=parse_intro(args.intro) if args.intro else None,
-        subtitles=parse_subtitles(args.subtitles),
+        subtitles=parse_language_files("--subtitles", args.subtitles, "LANG=FILE.vtt"),
+        audio=parse_language_files("--audio", args.audio, "LANG=FILE (an audio file)"),
         options=tuple(
             (k, True)
             for k, on in (
@@ -127,7 +145,8 @@ def ingest(args: argparse.Namespace) -> int:
                 ("encrypt", args.encrypt),
             )
             if on
-        ),
+        )
+        + ((("drm_scheme", args.drm_scheme),) if args.drm_scheme else ()),
     )
     client = ApiClient(_api_url(args))
     try:
