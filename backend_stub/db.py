@@ -28,7 +28,11 @@ def make_engine(database_url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(database_url, pool_pre_ping=True)
+    url = make_url(database_url)
+    if url.drivername == "postgresql":
+        # Plain postgresql:// would mean psycopg2, which we do not ship: use psycopg 3.
+        url = url.set(drivername="postgresql+psycopg")
+    return create_engine(url, pool_pre_ping=True)
 
 
 def init_db(engine: Engine) -> None:
@@ -57,7 +61,7 @@ def session_factory(database_url: str) -> sessionmaker[Session]:
     is a ConfigError naming the URL (password hidden), not a traceback."""
     try:
         engine = make_engine(database_url)
-    except (ArgumentError, NoSuchModuleError) as exc:
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise ConfigError(f"database URL {_safe(database_url)}: {exc}") from exc
     try:
         init_db(engine)

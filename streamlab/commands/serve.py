@@ -30,7 +30,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--workers", type=int, default=2, help="transcode worker processes (default 2)")
     p.add_argument(
-        "--database-url", default="", help="SQLAlchemy URL (default: SQLite in the data dir)"
+        "--database-url",
+        default="",
+        help="SQLAlchemy URL, e.g. postgresql://user:pw@host/db (default: SQLite in the data dir)",
     )
     p.add_argument(
         "--store-url",

@@ -158,7 +158,7 @@ def test_serve_refuses_a_bad_store_or_database_url_naming_it(
     proc = serve("--store-url", no_bucket)
     assert proc.returncode == 2, proc.stderr
     assert no_bucket in proc.stderr and "does not exist" in proc.stderr
-    dead_db = f"postgresql+psycopg://streamlab@127.0.0.1:{postgres.port}/no_such_db"
+    dead_db = f"postgresql://streamlab@127.0.0.1:{postgres.port}/no_such_db"  # psycopg 3 implied
     proc = serve("--database-url", dead_db)
     assert proc.returncode == 2 and "cannot use database" in proc.stderr, proc.stderr
     assert "no_such_db" in proc.stderr and "Traceback" not in proc.stderr
