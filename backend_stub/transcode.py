@@ -93,7 +93,7 @@ def transcode(
                 out_dir,
                 joined,
                 len(ladder),
-                bool(languages),
+                languages,
                 opts.segment_seconds,
                 opts.content_key,
                 opts.hls_key_uri,
@@ -269,18 +269,33 @@ def _package_hls_ts(
     out: Path,
     joined: list[Path],
     n: int,
-    has_audio: bool,
+    languages: tuple[str, ...],
     seg: int,
     content_key: tuple[str, str] | None,
     key_uri: str,
 ) -> None:
     """Remux (no re-encode) the CMAF rungs into MPEG-TS; every variant is muxed with the
-    same PIDs, so a player can switch by concatenating TS segments too. With a key, the
-    segments are AES-128 encrypted by ffmpeg's HLS muxer (key-info file)."""
+    same PIDs (video + the first audio track), so a player can switch by concatenating TS
+    segments too. Further audio tracks become audio-only TS renditions `ts/a{k}/` in an
+    EXT-X-MEDIA group whose first entry, without URI, is the audio muxed in the variants
+    (the classic HLS layout, playable by players that know no alternate audio). With a key,
+    all segments are AES-128 encrypted by ffmpeg's HLS muxer (key-info file)."""
     ts = out / "ts"
     ts.mkdir(exist_ok=True)
+    has_audio = bool(languages)
+    keyinfo = out / ".hls-keyinfo"
+    keyfile = out / ".hls-key"
+    encrypt: list[str] = []
+    if content_key:
+        keyfile.write_bytes(bytes.fromhex(content_key[1]))
+        keyinfo.write_text(f"{key_uri}\n{keyfile}\n")
+        encrypt = ["-hls_key_info_file", str(keyinfo)]
+    hls = [
+        "-c", "copy", "-f", "hls", "-hls_time", str(seg), "-hls_playlist_type", "vod",
+        "-hls_segment_type", "mpegts", "-mpegts_start_pid", "0x100", *encrypt,
+    ]  # fmt: skip
     cmd = [require_tool("ffmpeg"), "-v", "error", "-y"]
-    for path in joined:
+    for path in joined[: n + 1]:
         cmd += ["-i", str(path)]
     for i in range(n):
         cmd += ["-map", f"{i}:v"]
@@ -290,37 +305,49 @@ def _package_hls_ts(
     for i in range(n):
         (ts / f"r{i}").mkdir(exist_ok=True)
     cmd += [
-        "-c",
-        "copy",
-        "-f",
-        "hls",
-        "-hls_time",
-        str(seg),
-        "-hls_playlist_type",
-        "vod",
-        "-hls_segment_type",
-        "mpegts",
-        "-mpegts_start_pid",
-        "0x100",
+        *hls,
         "-hls_segment_filename",
         str(ts / "r%v" / "seg-%05d.ts"),
         "-master_pl_name",
         "master.m3u8",
         "-var_stream_map",
         " ".join(stream_map),
+        str(ts / "r%v" / "index.m3u8"),
     ]
-    keyinfo = out / ".hls-keyinfo"
-    keyfile = out / ".hls-key"
-    if content_key:
-        keyfile.write_bytes(bytes.fromhex(content_key[1]))
-        keyinfo.write_text(f"{key_uri}\n{keyfile}\n")
-        cmd += ["-hls_key_info_file", str(keyinfo)]
-    cmd.append(str(ts / "r%v" / "index.m3u8"))
     try:
         run(cmd, "ffmpeg HLS-TS remux")
+        for k in range(1, len(languages)):
+            (ts / f"a{k}").mkdir(exist_ok=True)
+            run(
+                [
+                    require_tool("ffmpeg"), "-v", "error", "-y", "-i", str(joined[n + k]),
+                    "-map", "0:a", *hls,
+                    "-hls_segment_filename", str(ts / f"a{k}" / "seg-%05d.ts"),
+                    str(ts / f"a{k}" / "index.m3u8"),
+                ],
+                f"ffmpeg HLS-TS remux of audio track {languages[k]!r}",
+            )  # fmt: skip
     finally:
         keyinfo.unlink(missing_ok=True)
         keyfile.unlink(missing_ok=True)
+    if len(languages) > 1:
+        master = ts / "master.m3u8"
+        master.write_text(_with_ts_audio_group(master.read_text(), languages))
+
+
+def _with_ts_audio_group(master: str, languages: tuple[str, ...]) -> str:
+    """Add the alternate audio group to ffmpeg's TS master playlist."""
+    media = [
+        f'#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud",NAME="{lang}",LANGUAGE="{lang}",'
+        f"DEFAULT={'YES' if k == 0 else 'NO'},AUTOSELECT=YES"
+        + (f',URI="a{k}/index.m3u8"' if k else "")
+        for k, lang in enumerate(languages)
+    ]
+    lines = master.splitlines()
+    at = next(i for i, ln in enumerate(lines) if ln.startswith("#EXT-X-STREAM-INF"))
+    lines[at:at] = media
+    lines = [ln + ',AUDIO="aud"' if ln.startswith("#EXT-X-STREAM-INF") else ln for ln in lines]
+    return "\n".join(lines) + "\n"
 
 
 CLEARKEY_SYSTEM = "urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e"

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urljoin
 
 import httpx
 import pytest
@@ -55,6 +56,25 @@ def test_separate_audio_files_become_language_tracks_in_both_manifests(
         float(ln[8:].rstrip(",")) for ln in fr_playlist.splitlines() if ln.startswith("#EXTINF:")
     )
     assert 9.5 <= total <= 10.5, fr_playlist
+    # The HLS-TS set (this stack packages it for every title): the variants carry the first
+    # track muxed in; the others are audio-only TS renditions of one EXT-X-MEDIA group.
+    ts_url = m["hls_ts_playlist_url"]
+    ts_master = httpx.get(ts_url).text
+    ts_playlists = {u: httpx.get(u).text for u in media_playlist_urls(ts_master, ts_url)}
+    ts = parse_hls(ts_master, ts_url, ts_playlists)
+    assert [(t.language, t.url is None) for t in ts.audio_tracks] == [
+        ("und", True),
+        ("fr", False),
+        ("de", False),
+    ]
+    de = ts.audio_tracks[2]
+    assert de.url is not None
+    segment = urljoin(de.url, "seg-00001.ts")
+    probe = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_streams", "-of", "json", "-i", segment],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert [st["codec_type"] for st in json.loads(probe.stdout)["streams"]] == ["audio"]
 
 
 @pytest.mark.parametrize("kind", ["text", "video-only"])

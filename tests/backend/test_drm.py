@@ -110,6 +110,14 @@ def test_hls_ts_aes128_segments_need_the_key_endpoint(
     assert _decode_errors(seg) != ""
     iv = key_line["iv"] or f"{0:032x}"  # no IV attribute: the media sequence number (0)
     assert _decode_errors(Path(f"crypto:{seg}"), "-key", key.content.hex(), "-iv", iv) == ""
+    # The separately uploaded French track is an alternate TS rendition under the same key.
+    fr_url = m["hls_ts_playlist_url"].replace("master.m3u8", "a1/index.m3u8")
+    fr_playlist = httpx.get(fr_url).text
+    assert 'LANGUAGE="fr"' in httpx.get(m["hls_ts_playlist_url"]).text
+    assert f'METHOD=AES-128,URI="/api/v1/keys/{encrypted_video}/hls.key"' in fr_playlist
+    fr_seg = tmp_path / "fr.ts"
+    fr_seg.write_bytes(httpx.get(fr_url.replace("index.m3u8", "seg-00000.ts")).content)
+    assert _decode_errors(Path(f"crypto:{fr_seg}"), "-key", key.content.hex(), "-iv", iv) == ""
 
 
 def _hls_keys(master_url: str) -> tuple[dict[str, HlsKey], dict[str, str]]:
