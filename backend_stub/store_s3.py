@@ -8,8 +8,9 @@ path-style, which every S3-compatible server accepts.
 
 Title publish (`put_tree`) cannot be one rename as on a filesystem; S3 only makes single
 objects atomic. The order makes it safe enough for players: every segment, init, image and
-text object first, then media playlists, then the top-level `master.m3u8` / `manifest.mpd`
-last, then the keys the previous publish had and this one does not are deleted. So a
+text object first, then media playlists, then the entry points (`master.m3u8`,
+`ts/master.m3u8`, `manifest.mpd`) last, then the keys the previous publish had and this one
+does not are deleted. So a
 playlist never names an object that is not there yet; during a re-publish a reader may get
 objects of either run under the same names (same ladder timing and key, since the job is
 the same title).
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 _MANIFEST_SUFFIXES = (".m3u8", ".mpd")
+_ENTRY_POINTS = ("master.m3u8", "manifest.mpd")
 _PUBLISH_THREADS = 8
 
 
@@ -231,16 +233,18 @@ class S3Store:
 
     def put_tree(self, prefix: str, src_dir: Path) -> int:
         """Publish src_dir under prefix, replacing what was there, in the order the module
-        docstring explains (objects, media playlists, top-level manifests, then deletes)."""
+        docstring explains (objects, media playlists, entry points, then deletes)."""
         base = check_key(prefix.rstrip("/"))
         old = set(self.list(base))
         files = sorted(p for p in src_dir.rglob("*") if p.is_file())
         keys = {f"{base}/{p.relative_to(src_dir).as_posix()}": p for p in files}
 
         def stage(key: str) -> int:
-            if not key.endswith(_MANIFEST_SUFFIXES):
-                return 0
-            return 2 if "/" not in key[len(base) + 1 :] else 1
+            # Masters (master.m3u8, ts/master.m3u8, manifest.mpd) name the media playlists,
+            # which name the segments: upload in the opposite order.
+            if key.rsplit("/", 1)[-1] in _ENTRY_POINTS:
+                return 2
+            return 1 if key.endswith(_MANIFEST_SUFFIXES) else 0
 
         with ThreadPoolExecutor(_PUBLISH_THREADS) as pool:
             for level in (0, 1, 2):

@@ -110,3 +110,36 @@ def test_unusable_s3_stores_fail_at_once_naming_the_url(
         open_store(f"s3://media?endpoint={endpoint}&acl=public")
     with pytest.raises(ConfigError, match="scheme 'gs' is not supported"):
         open_store("gs://media")
+
+
+def test_s3_publish_uploads_playlists_after_what_they_name_and_deletes_last(
+    s3_url: str, tmp_path: Path
+) -> None:
+    """On S3 a title cannot appear in one rename: a player must never fetch a playlist that
+    names an object not uploaded yet, nor lose an object the old playlist still names."""
+    store = open_store(s3_url)
+    store.put_tree("media/v1", _tree(tmp_path / "old", {"master.m3u8": b"old", "r9/x.m4s": b"x"}))
+    calls: list[tuple[str, str]] = []
+
+    def record(params: dict[str, object], event_name: str, **_kw: object) -> None:
+        op = event_name.rsplit(".", 1)[-1]
+        key = str(params.get("Key", "")).removeprefix("lab/media/v1/")
+        calls.append((op, key))
+
+    store._client.meta.events.register("provide-client-params.s3.PutObject", record)  # type: ignore[attr-defined]
+    store._client.meta.events.register("provide-client-params.s3.DeleteObjects", record)  # type: ignore[attr-defined]
+    files = {f"r{r}/seg-{i:05d}.m4s": b"s" for r in range(3) for i in range(1, 6)}
+    files |= {f"r{r}/init.m4s": b"i" for r in range(3)}
+    files |= {f"media_{r}.m3u8": b"m" for r in range(3)}
+    files |= {"master.m3u8": b"new", "manifest.mpd": b"<MPD/>", "poster.jpg": b"j"}
+    files |= {"ts/r0/seg-00000.ts": b"t", "ts/r0/index.m3u8": b"m", "ts/master.m3u8": b"t"}
+    store.put_tree("media/v1", _tree(tmp_path / "new", files))
+    order = [key for op, key in calls if op == "PutObject"]
+    assert sorted(order) == sorted(files)
+    last_object = max(i for i, k in enumerate(order) if not k.endswith((".m3u8", ".mpd")))
+    masters = {"master.m3u8", "manifest.mpd", "ts/master.m3u8"}
+    media_playlists = [i for i, k in enumerate(order) if k.endswith(".m3u8") and k not in masters]
+    assert last_object < min(media_playlists)
+    assert max(media_playlists) < len(order) - 3 and set(order[-3:]) == masters
+    assert calls[-1][0] == "DeleteObjects"  # r9/x.m4s goes only once the new master is up
+    assert not store.exists("media/v1/r9/x.m4s")
