@@ -17,10 +17,12 @@ import re
 import secrets
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import update
+from sqlalchemy.engine import CursorResult
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
@@ -258,9 +260,12 @@ def complete_upload(upload_id: str, user: UserDep, state: StateDep) -> dict[str,
         raise HTTPException(409, f"upload has {up.offset} of {up.size} bytes; send the rest first")
     path = _part_path(state, upload_id)
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
+    try:
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except FileNotFoundError:
+        return _finished(state, upload_id)  # a concurrent complete got there first
     if digest.hexdigest() != up.sha256:
         raise HTTPException(
             422, f"checksum mismatch: declared sha256 {up.sha256}, received {digest.hexdigest()}"
@@ -268,41 +273,68 @@ def complete_upload(upload_id: str, user: UserDep, state: StateDep) -> dict[str,
     video_id = secrets.token_hex(6)
     suffix = Path(up.filename).suffix.lower() or ".bin"
     source_key = f"raw/{video_id}/source{suffix}"
-    state.store.put_file(source_key, path)
-    for sub in state.config.uploads_dir.glob(f"{up.id}.*.vtt"):
-        language = sub.name.split(".")[1]
-        state.store.put_file(f"raw/{video_id}/subtitles/{language}.vtt", sub)
-        sub.unlink()
     audio_dir = _audio_dir(state, up.id)
-    for audio in sorted(audio_dir.glob("*")) if audio_dir.is_dir() else []:
+    side = [
+        (f"raw/{video_id}/subtitles/{sub.name.split('.')[1]}.vtt", sub)
+        for sub in state.config.uploads_dir.glob(f"{up.id}.*.vtt")
+    ] + [
         # Same name in the store; the worker reads the language back from it.
-        state.store.put_file(f"raw/{video_id}/audio/{audio.name}", audio)
-        audio.unlink()
-    if audio_dir.is_dir():
-        audio_dir.rmdir()
+        (f"raw/{video_id}/audio/{audio.name}", audio)
+        for audio in (sorted(audio_dir.glob("*")) if audio_dir.is_dir() else [])
+    ]
+    try:
+        state.store.put_file(source_key, path)
+        for key, file in side:
+            state.store.put_file(key, file)
+    except FileNotFoundError:
+        state.store.delete_prefix(f"raw/{video_id}")
+        return _finished(state, upload_id)
     meta = up.metadata_ or {}
     now = time.time()
     with state.sessions.begin() as s:
-        s.add(
-            Video(
-                id=video_id,
-                title=meta["title"],
-                status="PENDING",
-                source_key=source_key,
-                owner_id=user.user_id,
-                genre=meta.get("genre", ""),
-                tags=meta.get("tags", []),
-                intro_start=meta.get("intro_start"),
-                intro_end=meta.get("intro_end"),
-                options=meta.get("options", {}),
-                media={},
-                created_at=now,
-                updated_at=now,
-            )
+        # The conditional UPDATE decides between concurrent completes of one upload (a
+        # client retrying after a timeout): one title, whoever commits first.
+        claimed = s.execute(
+            update(Upload)
+            .where(Upload.id == upload_id, Upload.status == "OPEN")
+            .values(status="COMPLETE", video_id=video_id)
         )
-        row = s.get(Upload, upload_id)
-        assert row is not None
-        row.status, row.video_id = "COMPLETE", video_id
+        won = cast("CursorResult[Any]", claimed).rowcount == 1
+        if won:
+            s.add(
+                Video(
+                    id=video_id,
+                    title=meta["title"],
+                    status="PENDING",
+                    source_key=source_key,
+                    owner_id=user.user_id,
+                    genre=meta.get("genre", ""),
+                    tags=meta.get("tags", []),
+                    intro_start=meta.get("intro_start"),
+                    intro_end=meta.get("intro_end"),
+                    options=meta.get("options", {}),
+                    media={},
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    if not won:
+        state.store.delete_prefix(f"raw/{video_id}")
+        return _finished(state, upload_id)
     state.queue.enqueue(video_id, state.config.max_attempts)
+    # Only now, with the title committed, may the spooled files go.
     path.unlink(missing_ok=True)
+    for _key, file in side:
+        file.unlink(missing_ok=True)
+    if audio_dir.is_dir():
+        audio_dir.rmdir()
     return {"video_id": video_id, "status": "PENDING"}
+
+
+def _finished(state: AppState, upload_id: str) -> dict[str, Any]:
+    """The answer for a complete that lost the race to another complete of the upload."""
+    with state.sessions() as s:
+        row = s.get(Upload, upload_id)
+    if row is None or row.status != "COMPLETE":
+        raise HTTPException(409, f"upload {upload_id}'s spooled files are gone; upload it again")
+    return {"video_id": row.video_id, "status": "PENDING"}

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import httpx
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
@@ -214,6 +215,18 @@ def run(args: argparse.Namespace) -> int:
         return ingest(args)
     except BackendError as exc:
         print(f"streamlab ingest: error: {exc}", file=sys.stderr)
+        return 2
+    except httpx.HTTPError as exc:
+        # Connection refused, timeouts, a cut: re-running the same command resumes.
+        try:
+            where = str(exc.request.url)
+        except RuntimeError:  # httpx raises when the error carries no request
+            where = "the API"
+        print(
+            f"streamlab ingest: error: talking to {where}: {exc or type(exc).__name__}; "
+            "run the same command again to resume",
+            file=sys.stderr,
+        )
         return 2
 
 
