@@ -126,6 +126,43 @@ def ready_video(stack: Stack, clip: Path, tmp_path_factory: pytest.TempPathFacto
     return ingest(stack, clip, "Fixture Pattern", intro=(1.0, 4.0), subtitles=(("en", vtt),))
 
 
+@pytest.fixture(scope="session")
+def deployed(
+    postgres: PostgresCluster, s3_server: S3Server, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Stack, str]]:
+    database_url = postgres.create_database(f"t{secrets.token_hex(6)}")
+    bucket = f"streamlab-{secrets.token_hex(4)}"
+    s3_server.client().create_bucket(Bucket=bucket)
+    data_dir = tmp_path_factory.mktemp("deployed")
+    proc, info = start_serve(
+        data_dir,
+        "--workers", "1",
+        "--preset", "ultrafast",
+        "--database-url", database_url,
+        "--store-url", f"s3://{bucket}/vod?endpoint={s3_server.endpoint}",
+        env=s3_server.env,
+    )  # fmt: skip
+    stack = Stack(data_dir, info["api"], info["edge"], info["shield"], info["origin"], proc)
+    sessions = session_factory(database_url)
+    for name in ("alice", "bob"):
+        create_user(sessions, name, f"{name}-pw")
+    sessions.kw["bind"].dispose()
+    yield stack, bucket
+    stop_serve(proc)
+
+
+@pytest.fixture(scope="session")
+def deployed_video(deployed: tuple[Stack, str], clip: Path) -> str:
+    """Encrypted with cbcs, so the one ingest on this stack also covers Shaka's packaging
+    published to S3 and the cbcs key signalling (test_drm)."""
+    return ingest(
+        deployed[0],
+        clip,
+        "On PostgreSQL and S3",
+        options=(("encrypt", True), ("drm_scheme", "cbcs")),
+    )
+
+
 @pytest.fixture()
 def alice(stack: Stack) -> dict[str, str]:
     return {"Authorization": f"Bearer {stack.token('alice')}"}

@@ -156,21 +156,17 @@ def _decodes_with(segment_url: str, key_hex: str | None, tmp_path: Path) -> bool
 
 @pytest.mark.parametrize("scheme", ["cenc", "cbcs"])
 def test_cmaf_hls_playlists_signal_the_key_the_api_serves(
-    stack: Stack,
-    encrypted_video: str,
-    clip: Path,
-    alice: dict[str, str],
-    bob: dict[str, str],
-    scheme: str,
-    tmp_path: Path,
+    scheme: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    video = (
-        encrypted_video
-        if scheme == "cenc"
-        else ingest(
-            stack, clip, "cbcs Pattern", options=(("encrypt", True), ("drm_scheme", "cbcs"))
-        )
-    )
+    if scheme == "cenc":
+        stack: Stack = request.getfixturevalue("stack")
+        video: str = request.getfixturevalue("encrypted_video")
+    else:
+        # The cbcs title is the PostgreSQL + S3 deployment's (packaged, then published to S3).
+        stack = request.getfixturevalue("deployed")[0]
+        video = request.getfixturevalue("deployed_video")
+    alice = {"Authorization": f"Bearer {stack.token('alice')}"}
+    bob = {"Authorization": f"Bearer {stack.token('bob')}"}
     m = httpx.get(f"{stack.api}/api/v1/videos/{video}/manifest", headers=alice).json()
     assert m["drm"]["encryption"]["cmaf"] == scheme
     keys, segments = _hls_keys(m["master_playlist_url"])

@@ -1,15 +1,15 @@
 """`streamlab serve --database-url postgresql+psycopg://… --store-url s3://…`: the deployment
 shape of a real service, on a throwaway PostgreSQL cluster and a local S3-compatible server.
-Ingest to READY, playback through the nginx tiers from S3, progress last-write-wins."""
+Ingest to READY, playback through the nginx tiers from S3, progress last-write-wins. (The
+stack and its title, encrypted with cbcs, are conftest's `deployed` / `deployed_video`;
+test_drm checks that title's keys.)"""
 
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -18,42 +18,12 @@ import pytest
 from sqlalchemy import select
 
 from abr.manifests import media_playlist_urls, parse_hls
-from backend.helpers import REPO, Stack, ingest, start_serve, stop_serve
+from backend.helpers import REPO, Stack
 from backend.postgres import PostgresCluster
 from backend.s3server import S3Server
-from backend_stub.auth import create_user
 from backend_stub.db import session_factory
+from backend_stub.errors import ConfigError
 from backend_stub.models import TranscodingJob
-
-
-@pytest.fixture(scope="module")
-def deployed(
-    postgres: PostgresCluster, s3_server: S3Server, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Stack, str]]:
-    database_url = postgres.create_database(f"t{secrets.token_hex(6)}")
-    bucket = f"streamlab-{secrets.token_hex(4)}"
-    s3_server.client().create_bucket(Bucket=bucket)
-    data_dir = tmp_path_factory.mktemp("deployed")
-    proc, info = start_serve(
-        data_dir,
-        "--workers", "1",
-        "--preset", "ultrafast",
-        "--database-url", database_url,
-        "--store-url", f"s3://{bucket}/vod?endpoint={s3_server.endpoint}",
-        env=s3_server.env,
-    )  # fmt: skip
-    stack = Stack(data_dir, info["api"], info["edge"], info["shield"], info["origin"], proc)
-    sessions = session_factory(database_url)
-    for name in ("alice", "bob"):
-        create_user(sessions, name, f"{name}-pw")
-    sessions.kw["bind"].dispose()
-    yield stack, bucket
-    stop_serve(proc)
-
-
-@pytest.fixture(scope="module")
-def deployed_video(deployed: tuple[Stack, str], clip: Path) -> str:
-    return ingest(deployed[0], clip, "On PostgreSQL and S3")
 
 
 def test_ingest_reaches_ready_and_plays_from_s3_through_the_edge(
@@ -143,22 +113,24 @@ def test_progress_is_last_write_wins_on_postgresql_even_under_concurrent_reports
     assert (row["offset_seconds"], row["reported_at"]) == (0.95, 1_900_000_119)
 
 
-def test_serve_refuses_a_bad_store_or_database_url_naming_it(
-    postgres: PostgresCluster, s3_server: S3Server, tmp_path: Path
-) -> None:
-    def serve(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "streamlab.commands.serve", "--data-dir", str(tmp_path),
-             "--api-port", "0", "--edge-port", "0", "--shield-port", "0", *args],
-            capture_output=True, text=True, cwd=REPO, timeout=60,
-            env={**os.environ, **s3_server.env},
-        )  # fmt: skip
-
+def test_serve_refuses_a_bad_store_naming_it(s3_server: S3Server, tmp_path: Path) -> None:
     no_bucket = f"s3://no-such-bucket?endpoint={s3_server.endpoint}"
-    proc = serve("--store-url", no_bucket)
+    proc = subprocess.run(
+        [sys.executable, "-m", "streamlab.commands.serve", "--data-dir", str(tmp_path),
+         "--api-port", "0", "--edge-port", "0", "--shield-port", "0", "--store-url", no_bucket],
+        capture_output=True, text=True, cwd=REPO, timeout=60, env={**os.environ, **s3_server.env},
+    )  # fmt: skip
     assert proc.returncode == 2, proc.stderr
     assert no_bucket in proc.stderr and "does not exist" in proc.stderr
-    dead_db = f"postgresql://streamlab@127.0.0.1:{postgres.port}/no_such_db"  # psycopg 3 implied
-    proc = serve("--database-url", dead_db)
-    assert proc.returncode == 2 and "cannot use database" in proc.stderr, proc.stderr
-    assert "no_such_db" in proc.stderr and "Traceback" not in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_an_unusable_database_is_a_clear_error_naming_it(postgres: PostgresCluster) -> None:
+    # What `serve` prints (exit 2, like the store above) for a database it cannot use.
+    missing_db = f"postgresql://streamlab@127.0.0.1:{postgres.port}/no_such_db"  # psycopg 3
+    with pytest.raises(
+        ConfigError, match=r"cannot use database postgresql\+psycopg://.*no_such_db.*does not exist"
+    ):
+        session_factory(missing_db)
+    with pytest.raises(ConfigError, match="database URL 'not a url'"):
+        session_factory("not a url")
