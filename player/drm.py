@@ -2,7 +2,8 @@
 
 The key comes from the playlist's EXT-X-KEY URI, fetched by the caller's `fetch_key` (the
 player sends its JWT to the backend's key endpoint, never to the CDN) and cached per URI.
-CENC (fMP4) is decrypted by libmpv's demuxer with the ClearKey licence's key instead.
+CENC/cbcs (fMP4 sample encryption, METHOD=SAMPLE-AES-CTR / SAMPLE-AES) is decrypted by
+libmpv's demuxer with the ClearKey licence's key instead, so those segments pass through.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from abr.manifests import HlsKey
 
 FetchKey = Callable[[str], Awaitable[bytes]]
+
+# Sample encryption (CENC/cbcs in fMP4): the demuxer decrypts with the ClearKey licence's key.
+DEMUXER_DECRYPTS = frozenset({"SAMPLE-AES", "SAMPLE-AES-CTR"})
 
 
 class DecryptionError(Exception):
@@ -29,7 +33,11 @@ class HlsAes128:
 
     @property
     def needed(self) -> bool:
-        return any(k is not None for ks in self.keys.values() for k in ks)
+        return any(
+            k is not None and k.method not in DEMUXER_DECRYPTS
+            for ks in self.keys.values()
+            for k in ks
+        )
 
     async def decrypt(self, rendition_id: str, index: int, data: bytes, where: str) -> bytes:
         per_segment = self.keys.get(rendition_id, ())

@@ -54,6 +54,13 @@ def test_a_truncated_segment_and_unsupported_methods_are_refused() -> None:
     aes, _ = decryptor()
     with pytest.raises(DecryptionError, match="not a whole number of AES blocks"):
         asyncio.run(aes.decrypt("r0", 1, encrypt(b"x" * 100)[:-3], "seg1.ts"))
-    sample, _ = decryptor(method="SAMPLE-AES")
-    with pytest.raises(DecryptionError, match="SAMPLE-AES encryption is not supported"):
-        asyncio.run(sample.decrypt("r0", 1, b"", "seg1.ts"))
+    unknown, _ = decryptor(method="AES-256-GCM")
+    with pytest.raises(DecryptionError, match="AES-256-GCM encryption is not supported"):
+        asyncio.run(unknown.decrypt("r0", 1, b"", "seg1.ts"))
+
+
+def test_sample_encrypted_fmp4_passes_through_to_the_demuxer() -> None:
+    cenc, fetched = decryptor(method="SAMPLE-AES-CTR")
+    assert not cenc.needed
+    assert asyncio.run(cenc.decrypt("r0", 1, b"moof...", "seg1.m4s")) == b"moof..."
+    assert fetched == []
