@@ -42,12 +42,10 @@ class HlsAes128:
     async def decrypt(self, rendition_id: str, index: int, data: bytes, where: str) -> bytes:
         per_segment = self.keys.get(rendition_id, ())
         key = per_segment[index] if index < len(per_segment) else None
-        if key is None:
+        if key is None or key.method in DEMUXER_DECRYPTS:
             return data
         if key.method != "AES-128":
-            raise DecryptionError(
-                f"{where}: {key.method} encryption is not supported (only AES-128)"
-            )
+            raise DecryptionError(f"{where}: {key.method} encryption is not supported")
         if key.uri is None or key.iv is None:
             raise DecryptionError(f"{where}: EXT-X-KEY has no URI or IV")
         if key.uri not in self._cache:
