@@ -12,6 +12,7 @@ from abr.manifests import (
     ManifestError,
     dash_audio_renditions,
     dash_content_protection,
+    hls_audio_rendition,
     hls_segment_keys,
     media_playlist_urls,
     parse_dash,
@@ -23,8 +24,7 @@ from abr.presentation import Presentation, Rendition
 @dataclass(frozen=True)
 class LoadedManifest:
     presentation: Presentation
-    # A separate audio track's segments, by `presentation.audio_tracks[i].id` (DASH for now:
-    # HLS EXT-X-MEDIA audio playlists are not fetched yet).
+    # The separate audio tracks' segments, by `presentation.audio_tracks[i].id`.
     audio: dict[str, Rendition] = field(default_factory=dict)
     # DASH ContentProtection per video rendition id (empty when clear).
     protection: dict[str, tuple[ContentProtection, ...]] = field(default_factory=dict)
@@ -52,4 +52,13 @@ async def load_manifest(client: httpx.AsyncClient, url: str) -> LoadedManifest:
             dash_content_protection(text, base),
         )
     media = {u: await _get_text(client, u) for u in media_playlist_urls(text, url)}
-    return LoadedManifest(parse_hls(text, url, media), hls_keys=hls_segment_keys(text, url, media))
+    presentation = parse_hls(text, url, media)
+    tracks = presentation.audio_tracks
+    audio: dict[str, Rendition] = {}
+    # An audio track without a URI is muxed into the video: then the separate ones are
+    # alternatives the player does not follow (it would play two languages at once).
+    if tracks and all(t.url for t in tracks):
+        for track in tracks:
+            assert track.url is not None
+            audio[track.id] = hls_audio_rendition(track, await _get_text(client, track.url))
+    return LoadedManifest(presentation, audio, hls_keys=hls_segment_keys(text, url, media))

@@ -193,3 +193,20 @@ def test_aes128_hls_ts_plays_with_the_key_from_the_backend(
     assert len(controller.renditions_played) >= 2
     assert engine.last_failure is None
     window.shutdown()
+
+
+def test_hls_cmaf_plays_with_its_separate_audio(
+    qtbot: QtBot, catalog: Catalog, tmp_path: Path
+) -> None:
+    window = open_window(qtbot, catalog, tmp_path / "tv", packaging="hls")
+    window._play(PlaybackRequest(video_id=catalog.clear))
+    controller = window.controller
+    with qtbot.waitSignal(controller.first_frame, timeout=20_000):
+        pass
+    engine, sink = controller.engine, controller.sink
+    assert engine is not None and sink is not None and engine.url.endswith("master.m3u8")
+    assert [t.language for t in engine.audio_tracks] == ["eng", "fra"]
+    qtbot.waitUntil(lambda: controller.position_s() >= 3.0, timeout=20_000)
+    assert sink.player.audio_pts is not None  # the English track, fetched beside the video, plays
+    assert abs(sink.player.audio_pts - sink.player.time_pos) < 0.5
+    window.shutdown()
