@@ -84,9 +84,13 @@ def shoot(api: str, state_dir: Path, out: Path) -> None:
         "the catalog",
     )
     window.grab().save(str(out / "home.png"))
-    QTest.keyClick(window.home.rows[0].cards[0], Qt.Key.Key_Return)
+    # The longest title, from its start: enough playback for the stats chart to fill in.
+    longest = max(window.titles.values(), key=lambda t: t.duration_s)
+    QTest.keyClick(window.home.cards[longest.video_id][-1], Qt.Key.Key_Return)
     wait_for(app, lambda: window.currentWidget() is window.title_page, 10, "the title page")
-    QTest.keyClick(window.title_page.resume_button, Qt.Key.Key_Return)
+    page = window.title_page
+    start = page.start_button if page.start_button.isVisible() else page.resume_button
+    QTest.keyClick(start, Qt.Key.Key_Return)
     controller = window.controller
     wait_for(app, lambda: len(window.playback.stats.samples) >= 12, 60, "playback")
     QTest.keyClick(window.playback, Qt.Key.Key_I)

@@ -27,6 +27,9 @@ class HomeScreen(QWidget):
         self._scroll = QScrollArea()
         self._scroll.setWidgetResizable(True)
         self._scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        # A TV has no scroll bars: the focused poster is scrolled into view instead.
+        self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         outer.addWidget(self._scroll)
 
     def populate(
@@ -57,6 +60,7 @@ class HomeScreen(QWidget):
                 card = TitleCard(title.video_id, title.title, progress)
                 card.activated.connect(self.activated)
                 card.focused.connect(self.focused)
+                card.focused.connect(lambda _id, c=card: self._scroll.ensureWidgetVisible(c))
                 row.add(card)
                 self.cards.setdefault(title.video_id, []).append(card)
             layout.addWidget(row)

@@ -116,7 +116,8 @@ class StatsOverlay(QWidget):
                 f"dropped    {s.dropped_frames} frames",
             ]
         if self.ttff_line:
-            lines.append(self.ttff_line)
+            head, _, rest = self.ttff_line.partition(", manifest")
+            lines += [head, f"     manifest{rest}"] if rest else [head]
         for i, line in enumerate(lines):
             p.drawText(14, 28 + 26 * i, line)
         self._chart(
@@ -128,27 +129,26 @@ class StatsOverlay(QWidget):
         p.end()
 
     def _chart(self, p: QPainter, box: QRect) -> None:
-        """Bitrate and throughput (kbit/s, shared scale) and buffer (s, own scale) over time."""
+        """Bitrate and throughput (kbit/s, shared scale) and buffer (s, own scale), last minute."""
         p.setPen(QColor("#444"))
         p.drawRect(box)
         if len(self.samples) < 2:
             return
-        top_kbps = max(
-            max(s.bitrate_kbps for s in self.samples),
-            max((s.throughput_kbps or 0.0) for s in self.samples),
-            1.0,
-        )
+        # One kbit/s scale for bitrate and throughput, topped at twice the highest bitrate
+        # played: on a fast link the throughput would otherwise flatten the bitrate line.
+        top_kbps = 2.0 * max(max(s.bitrate_kbps for s in self.samples), 1.0)
         top_buffer = max(max(s.buffer_s for s in self.samples), 1.0)
         series = (
             ("#e50914", [s.bitrate_kbps / top_kbps for s in self.samples], "bitrate"),
             (
                 "#3fa9f5",
-                [(s.throughput_kbps or 0.0) / top_kbps for s in self.samples],
+                [min((s.throughput_kbps or 0.0) / top_kbps, 1.0) for s in self.samples],
                 "throughput",
             ),
             ("#7ed957", [s.buffer_s / top_buffer for s in self.samples], "buffer"),
         )
-        step = box.width() / (self.HISTORY - 1)
+        # The newest sample at the right edge; the chart fills up as samples come in.
+        step = box.width() / (max(len(self.samples), 2) - 1)
         for n, (color, values, name) in enumerate(series):
             p.setPen(QPen(QColor(color), 2))
             points = [

@@ -90,7 +90,7 @@ class PlaybackScreen(QWidget):
         if sink is not None:
             sink.close()
         self.stats.samples.clear()
-        QTimer.singleShot(0, self.controller.prepare_sink)
+        QTimer.singleShot(0, self.controller, self.controller.prepare_sink)
 
     # -- controller signals ------------------------------------------------------------
 
@@ -273,7 +273,7 @@ class PlaybackScreen(QWidget):
             if self.message.text == text:  # unless something newer is showing
                 self.message.show_text("")
 
-        QTimer.singleShot(1500, clear)
+        QTimer.singleShot(1500, self.message, clear)  # dropped if the screen is gone
 
     # -- layout ------------------------------------------------------------------------
 
