@@ -138,7 +138,7 @@ def run(out_dir: Path) -> str:
             running.proc.terminate()
             running.proc.wait(30)
     lines += [
-        f"{STARTS} starts each of a 20 s 720p title (4 s segments, 5 rungs) through the edge on loopback, "
+        f"{STARTS} starts each of a 20 s 720p title (4 s segments, 240p-720p) through the edge on loopback, "
         "the player window offscreen with libmpv decoding; timed from Play to the first decoded frame.\n",
         "| | p50 | p99 | p99 / transfer bound |",
         "|---|---|---|---|",
