@@ -50,6 +50,7 @@ class PlayerOptions:
     audio: bool = True
     prefetch: bool = True  # fetch a focused title's start in the background
     packaging: str = "dash"  # dash, hls (both CMAF) or hls-ts
+    http_proxy: str | None = None  # every request through this HTTP proxy (e.g. a shaped link)
 
 
 class LoginScreen(QWidget):
@@ -86,7 +87,8 @@ class PlayerWindow(QStackedWidget):
             follow_redirects=True,
             # HTTP/2 where the edge offers it (ALPN over TLS); keep-alive HTTP/1.1 otherwise.
             transport=PrefetchingTransport(
-                self.prefetch_cache, httpx.AsyncHTTPTransport(http2=True)
+                self.prefetch_cache,
+                httpx.AsyncHTTPTransport(http2=True, proxy=options.http_proxy),
             ),
         )
         self.api = (

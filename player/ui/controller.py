@@ -140,6 +140,9 @@ class PlaybackController(QObject):
     def open(self, request: PlaybackRequest) -> None:
         self._request = request
         self.ttff = Ttff()
+        self.paused = False
+        self.result = None
+        self.renditions_played = set()
         self._frame_seen = False
         self.state.emit("buffering")
         self.runner.then(self.runner.submit(self._prepare(request)), self._start, self._fail)

@@ -42,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="what the backend caps the ladder for",
     )
     p.add_argument("--fullscreen", action="store_true")
+    p.add_argument("--http-proxy", metavar="URL", help="send every request through this proxy")
     p.add_argument(
         "--packaging",
         choices=("dash", "hls", "hls-ts"),
@@ -112,6 +113,7 @@ def _window(args: argparse.Namespace) -> int:
         abr=args.abr,
         fullscreen=args.fullscreen,
         packaging=args.packaging,
+        http_proxy=args.http_proxy,
     )
     return run(options)
 
