@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -42,6 +42,7 @@ from abr.events import (
     SegmentFailed,
     Tick,
 )
+from abr.manifests import ManifestError
 from abr.presentation import MediaTrack, Presentation, Rendition, SegmentRef
 from abr.qoe import QoeSummary, summarize
 from abr.session import Phase, Session, SessionMetrics
@@ -123,7 +124,11 @@ class PlaybackEngine:
         on_command: Callable[[Command], None] | None = None,
         audio_sink: AudioSink | None = None,
         fetch_key: FetchKey | None = None,
+        refresh_url: Callable[[], Awaitable[str]] | None = None,
     ) -> None:
+        """`refresh_url`, when given, is asked for a new manifest URL when a media request is
+        refused with 403 (an expired signed URL): the manifest is fetched again from it and
+        the request retried at the new address of the same segment."""
         # Fetches an HLS AES-128 key by URI; by default a plain GET (no credentials).
         self._fetch_key = fetch_key
         self.audio_sink = audio_sink  # where a separate audio track goes; None: video only
@@ -140,7 +145,7 @@ class PlaybackEngine:
         ] = asyncio.Queue()
         self._stopped = False
         self._downloads: dict[int, _Download] = {}
-        self._inits: dict[str, bytes] = {}
+        self._inits: dict[int, bytes] = {}  # rendition -> its init segment, fetched once
         self._failure: str | None = None
         self._audio: AudioFollower | None = None
         self._audio_renditions: dict[str, Rendition] = {}
@@ -151,6 +156,17 @@ class PlaybackEngine:
         self.first_segment_at: float | None = None
         self.last_failure: str | None = None  # why the latest download failed, until one succeeds
         self._decryptor: HlsAes128 | None = None
+        self._refresh_url = refresh_url
+        self._refreshing: asyncio.Task[LoadedManifest] | None = None
+        # The presentation requests go to: replaced when the signed URL is refreshed.
+        self._current: Presentation | None = None
+        # Every failed request as (session time, reason): retries are visible in reports.
+        self.failures: list[tuple[float, str]] = []
+
+    @property
+    def started_at(self) -> float:
+        """The clock value at session time 0 (once the manifest is loaded)."""
+        return self._origin
 
     def _start_audio(self, manifest: LoadedManifest) -> None:
         """Follow the default (else the first) separate audio track, if the sink plays audio."""
@@ -205,6 +221,7 @@ class PlaybackEngine:
     async def run(self, stop_after_s: float | None = None) -> PlaybackResult:
         manifest = await load_manifest(self.client, self.url)
         presentation = manifest.presentation
+        self._current = presentation
         self.manifest_loaded_at = self._clock()
         self._origin = self._clock()  # the session starts once the manifest is known
         self._start_audio(manifest)
@@ -288,11 +305,13 @@ class PlaybackEngine:
         rid = command.request_id
         segment = command.segment
         try:
-            if command.init is not None and command.init.url not in self._inits:
-                data = await self._get_all(command.init)
-                self._inits[str(command.init.url)] = data
-                self.sink.init_segment(command.rendition_index, data)
-            await self._stream(rid, segment)
+            try:
+                await self._fetch(command)
+            except _HttpStatus as exc:
+                if exc.status != 403 or self._refresh_url is None:
+                    raise
+                await self._refresh(exc)
+                await self._fetch(command)
         except httpx.TimeoutException:
             self._fail(rid, f"time-out fetching {segment.url}", True)
         except httpx.HTTPError as exc:
@@ -301,6 +320,41 @@ class PlaybackEngine:
             self._fail(rid, str(exc), exc.retryable)
         except DecryptionError as exc:
             self._fail(rid, str(exc), False)
+
+    async def _fetch(self, command: FetchSegment) -> None:
+        # Addresses from the current presentation: the same after a refresh of the signed URL.
+        rendition = self._rendition(command.rendition_index)
+        init = rendition.init if rendition is not None else command.init
+        segment = rendition.segments[command.segment_index] if rendition else command.segment
+        if init is not None and command.rendition_index not in self._inits:
+            data = await self._get_all(init)
+            self._inits[command.rendition_index] = data
+            self.sink.init_segment(command.rendition_index, data)
+        await self._stream(command.request_id, segment)
+
+    def _rendition(self, index: int) -> Rendition | None:
+        return None if self._current is None else self._current.renditions[index]
+
+    async def _refresh(self, refused: _HttpStatus) -> None:
+        """One manifest re-fetch for all downloads refused at the same time."""
+        if self._refreshing is None or self._refreshing.done():
+            assert self._refresh_url is not None
+            self._refreshing = asyncio.create_task(self._reload(self._refresh_url))
+        try:
+            manifest = await self._refreshing
+        except (httpx.HTTPError, ManifestError) as exc:
+            raise _HttpStatus(
+                f"{refused}; refreshing the manifest URL failed: {exc}", False
+            ) from exc
+        self._current = manifest.presentation
+        # The audio's signed addresses expired with the video's.
+        self._audio_renditions = manifest.audio or self._audio_renditions
+        if self._audio is not None and self.audio_track_id in manifest.audio:
+            self._audio.rendition = manifest.audio[self.audio_track_id]
+
+    async def _reload(self, refresh_url: Callable[[], Awaitable[str]]) -> LoadedManifest:
+        self.url = await refresh_url()
+        return await load_manifest(self.client, self.url)
 
     async def _plain_key(self, uri: str) -> bytes:
         response = await self.client.get(uri)
@@ -348,19 +402,21 @@ class PlaybackEngine:
         self._events.put_nowait(SegmentDone(now, rid, float(received), first_byte or now))
 
     def _fail(self, rid: int, reason: str, retryable: bool) -> None:
+        self.failures.append((self.now(), reason))
         self._events.put_nowait(SegmentFailed(self.now(), rid, reason, retryable))
 
 
 class _HttpStatus(Exception):
-    def __init__(self, message: str, retryable: bool) -> None:
+    def __init__(self, message: str, retryable: bool, status: int = 0) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.status = status
 
 
 def _check_status(response: httpx.Response, url: str) -> None:
     code = response.status_code
     if code >= 400:
-        raise _HttpStatus(f"HTTP {code} for {url}", code >= 500 or code in RETRYABLE_STATUS)
+        raise _HttpStatus(f"HTTP {code} for {url}", code >= 500 or code in RETRYABLE_STATUS, code)
 
 
 def _range_header(ref: SegmentRef) -> dict[str, str]:
