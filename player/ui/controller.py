@@ -161,12 +161,7 @@ class PlaybackController(QObject):
         if self.info.drm is not None and self.packaging != "hls-ts":
             key = await self._clearkey(self.info)
             self.ttff.licence_s = time.monotonic() - request.pressed_at
-        if self.packaging == "hls-ts":
-            if self.info.hls_ts_url is None:
-                raise ApiError(f"{self.info.title} has no HLS-TS packaging (serve --hls-ts)")
-            return self.info.hls_ts_url, None  # AES-128 when encrypted: keys per segment
-        url = self.info.hls_url if self.packaging == "hls" else self.info.dash_url
-        return url, key
+        return self._url_for(self.info), key
 
     async def _clearkey(self, info: PlaybackInfo) -> str:
         """The CENC content key from the backend's ClearKey licence server, with our JWT."""
@@ -176,6 +171,19 @@ class PlaybackController(QObject):
         if kid not in keys:
             raise ApiError(f"the licence server sent no key for key id {kid}")
         return base64.urlsafe_b64decode(keys[kid] + "=" * (-len(keys[kid]) % 4)).hex()
+
+    async def _fresh_url(self) -> str:
+        """New signed URLs from the API when the edge refuses expired ones mid-title."""
+        assert self.api is not None and self.info is not None
+        self.info = await self.api.playback_info(self.info.video_id)
+        return self._url_for(self.info)
+
+    def _url_for(self, info: PlaybackInfo) -> str:
+        if self.packaging == "hls-ts":
+            if info.hls_ts_url is None:
+                raise ApiError(f"{info.title} has no HLS-TS packaging (serve --hls-ts)")
+            return info.hls_ts_url  # AES-128 when encrypted: keys per segment
+        return info.hls_url if self.packaging == "hls" else info.dash_url
 
     async def _hls_key(self, uri: str) -> bytes:
         """An HLS AES-128 key from the backend, with the viewer's JWT and playback session."""
@@ -207,6 +215,7 @@ class PlaybackController(QObject):
             on_command=self._on_command,
             audio_sink=self.sink,
             fetch_key=self._hls_key if self.api is not None else None,
+            refresh_url=self._fresh_url if self.info is not None else None,
         )
         self.runner.then(self.runner.submit(self.engine.run()), self._finished, self._fail)
         self._stats_timer.start(STATS_EVERY_MS)
