@@ -19,7 +19,7 @@ import numpy as np
 
 from abr.qoe import QoeSummary
 from abr.registry import Profile
-from player.manifest_loader import load_presentation
+from player.manifest_loader import load_manifest
 from qa.session import SessionOutcome
 from simulator.algorithms import AlgorithmFactory
 from simulator.link import RequestModel
@@ -83,7 +83,7 @@ async def probe_sizes(manifest_url: str) -> Sizes:
     """HEAD every segment straight at the edge (not shaped): the sizes it serves. Done after
     the real sessions, so it cannot warm a cache they read."""
     async with httpx.AsyncClient(timeout=10.0) as client:
-        presentation = await load_presentation(client, manifest_url)
+        presentation = (await load_manifest(client, manifest_url)).presentation
 
         async def bits(url: str | None) -> float:
             assert url is not None

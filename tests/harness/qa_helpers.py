@@ -1,4 +1,4 @@
-"""Helpers shared by the QA harness tests (imported by name: tests/qa is on the path)."""
+"""Helpers shared by the QA harness tests (imported by name: tests/harness is on the path)."""
 
 from __future__ import annotations
 
