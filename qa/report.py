@@ -250,7 +250,11 @@ def _cdf(
     finite = np.sort(values[np.isfinite(values)])
     if len(finite):
         ys = np.arange(1, len(finite) + 1) / len(finite)
-        ax.step(np.concatenate(([finite[0]], finite)), np.concatenate(([0.0], ys)), where="post")
+        # Carried on to the right edge at 1.0: when every session is at 0 (no stalls at all)
+        # the curve would otherwise be a vertical line hidden in the y axis.
+        right = max(float(finite[-1]), target) * 1.05
+        xs = np.concatenate(([finite[0]], finite, [right]))
+        ax.step(xs, np.concatenate(([0.0], ys, [1.0])), where="post")
         if p99:
             measured = float(np.percentile(finite, 99, method="inverted_cdf"))
             ax.axvline(measured, color="C1", linewidth=1.2, label=f"p99 {measured:.2f}")
