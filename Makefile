@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: bootstrap system-deps demo test lint bench compile clean-compiled clean
+.PHONY: bootstrap system-deps demo test lint bench compile clean-compiled clean screenshots
 
 # The simulation hot path, compiled by mypyc for sweeps (`make compile`); the same source runs
 # interpreted otherwise. `streamlab` and the tests refuse compiled modules older than their source.
@@ -42,6 +42,10 @@ test: lint
 
 bench: compile
 	$(PY) -m bench.run
+
+# The player's screens as PNGs for the README (starts its own backend; no display needed).
+screenshots: bootstrap
+	$(PY) scripts/screenshots.py --out docs/screenshots
 
 compile: bootstrap
 	@$(VENV)/bin/mypyc $(HOT_PATH) >/dev/null

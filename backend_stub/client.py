@@ -17,6 +17,7 @@ import httpx
 from backend_stub.errors import BackendError
 
 DEFAULT_CHUNK = 8 * 1024 * 1024
+COMPLETE_TIMEOUT = 3600.0
 ProgressFn = Callable[[int, int], None]  # (bytes on the server, total)
 
 
@@ -36,6 +37,7 @@ class IngestRequest:
     tags: tuple[str, ...] = ()
     intro: tuple[float, float] | None = None
     subtitles: tuple[tuple[str, Path], ...] = ()  # (language, .vtt file)
+    audio: tuple[tuple[str, Path], ...] = ()  # (language, audio file): extra audio tracks
     options: tuple[tuple[str, Any], ...] = ()
 
 
@@ -93,6 +95,17 @@ class ApiClient:
                 ),
                 f"uploading subtitles {vtt}",
             )
+        for language, track in req.audio:
+            with track.open("rb") as fh:
+                _check(
+                    self.http.post(
+                        f"/api/v1/uploads/{upload_id}/audio/{language}",
+                        params={"filename": track.name},
+                        content=fh,
+                        headers={"Content-Type": "application/octet-stream"},
+                    ),
+                    f"uploading audio track {language}={track}",
+                )
         return upload_id
 
     def offset(self, upload_id: str) -> int:
@@ -137,8 +150,13 @@ class ApiClient:
         return sent
 
     def complete(self, upload_id: str) -> str:
+        # Completing hashes the whole file and copies it into the object store: minutes for
+        # a feature film, so wait for the answer rather than time out and retry.
         resp = _check(
-            self.http.post(f"/api/v1/uploads/{upload_id}/complete"),
+            self.http.post(
+                f"/api/v1/uploads/{upload_id}/complete",
+                timeout=httpx.Timeout(60.0, read=COMPLETE_TIMEOUT),
+            ),
             f"completing upload {upload_id}",
         )
         video_id: str = resp.json()["video_id"]

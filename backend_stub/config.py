@@ -39,6 +39,7 @@ class BackendConfig:
     per_title_ladder: bool = False
     hls_ts: bool = False  # also package HLS with MPEG-TS segments
     encrypt: bool = False  # CENC for CMAF, AES-128 for HLS-TS, one key per title
+    drm_scheme: str = "cenc"  # the CMAF set's common-encryption scheme: cenc or cbcs
     visibility_timeout_seconds: float = 60.0
     max_attempts: int = 3
     device_caps: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_DEVICE_CAPS))
@@ -55,6 +56,8 @@ class BackendConfig:
             raise ConfigError(
                 f"segment_seconds must be 2..6 (GOP-aligned), got {self.segment_seconds}"
             )
+        if self.drm_scheme not in ("cenc", "cbcs"):
+            raise ConfigError(f"drm_scheme must be cenc or cbcs, got {self.drm_scheme!r}")
         if self.default_device_type not in self.device_caps:
             raise ConfigError(
                 f"default_device_type {self.default_device_type!r} is not one of {sorted(self.device_caps)}"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event, inspect, make_url
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend_stub.errors import SchemaVersionError
+from backend_stub.errors import ConfigError, SchemaVersionError
 from backend_stub.models import SCHEMA_VERSION, Base, SchemaMeta
 
 
@@ -27,7 +28,11 @@ def make_engine(database_url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(database_url, pool_pre_ping=True)
+    url = make_url(database_url)
+    if url.drivername == "postgresql":
+        # Plain postgresql:// would mean psycopg2, which we do not ship: use psycopg 3.
+        url = url.set(drivername="postgresql+psycopg")
+    return create_engine(url, pool_pre_ping=True)
 
 
 def init_db(engine: Engine) -> None:
@@ -52,6 +57,25 @@ def init_db(engine: Engine) -> None:
 
 
 def session_factory(database_url: str) -> sessionmaker[Session]:
-    engine = make_engine(database_url)
-    init_db(engine)
+    """Sessions on a checked database; a bad URL, a missing driver or an unreachable server
+    is a ConfigError naming the URL (password hidden), not a traceback."""
+    try:
+        engine = make_engine(database_url)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise ConfigError(f"database URL {_safe(database_url)}: {exc}") from exc
+    try:
+        init_db(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        reason = str(exc.orig).strip() if exc.orig is not None else str(exc)
+        raise ConfigError(
+            f"cannot use database {engine.url.render_as_string(hide_password=True)}: {reason}"
+        ) from exc
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def _safe(database_url: str) -> str:
+    try:
+        return make_url(database_url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(database_url)

@@ -19,5 +19,10 @@ class StoreKeyError(BackendError):
     """An object-store key is malformed (absolute, '..', empty segment) or absent."""
 
 
+class StoreError(BackendError):
+    """The object store cannot be used (missing bucket, bad credentials, unreachable endpoint);
+    the message names the store URL."""
+
+
 class TranscodeError(BackendError):
     """ffmpeg/ffprobe/packager failed; the message carries the tool's last stderr lines."""

@@ -107,3 +107,28 @@ def probe(path: Path) -> SourceInfo:
     return SourceInfo(
         duration, int(video["width"]), int(video["height"]), fps or 25.0, bool(languages), languages
     )
+
+
+def check_audio(path: Path, what: str) -> None:
+    """Refuse a file ffprobe cannot read or that has no audio stream; `what` names the file
+    as the user knows it (the path may be a server-side copy)."""
+    proc = subprocess.run(
+        [
+            require_tool("ffprobe"),
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_streams",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        reason = proc.stderr.strip()[-300:] or f"exit {proc.returncode}"
+        raise TranscodeError(f"{what}: ffprobe cannot read it: {reason}")
+    streams = json.loads(proc.stdout).get("streams", [])
+    if not any(st.get("codec_type") == "audio" for st in streams):
+        kinds = sorted({str(st.get("codec_type")) for st in streams}) or ["nothing"]
+        raise TranscodeError(f"{what}: no audio stream in it (ffprobe found {', '.join(kinds)})")

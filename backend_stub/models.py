@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Bump when a table changes; db.init_db refuses a database stamped with another version.
@@ -106,9 +106,11 @@ class Upload(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     filename: Mapped[str] = mapped_column(String(512))
-    size: Mapped[int] = mapped_column(Integer)
+    # 64-bit: uploads may exceed 2 GiB, PostgreSQL's INTEGER (SQLite's is 64-bit anyway,
+    # so SQLite databases of schema version 1 are unchanged by this).
+    size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
-    offset: Mapped[int] = mapped_column(Integer, default=0)
+    offset: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[str] = mapped_column(String(16))  # OPEN COMPLETE
     video_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)

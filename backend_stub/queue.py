@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, case, or_, select, update
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -102,21 +102,47 @@ class JobQueue:
 
     def _fail_exhausted(self, s: Session, now: float) -> None:
         """Expired leases that used their last attempt: fail the job instead of retrying."""
-        dead = s.scalars(
-            select(TranscodingJob).where(
+        dead = s.execute(
+            select(TranscodingJob.id, TranscodingJob.attempts, TranscodingJob.max_attempts)
+            .where(
                 TranscodingJob.status == "RUNNING",
                 TranscodingJob.lease_expires_at < now,
                 TranscodingJob.attempts >= TranscodingJob.max_attempts,
             )
+            .order_by(TranscodingJob.id)  # one lock order for concurrent callers
         ).all()
-        for job in dead:
-            msg = f"worker lease expired on attempt {job.attempts} of {job.max_attempts} (worker died?)"
-            job.status, job.error, job.updated_at, job.lease_owner = "FAILED", msg, now, None
-            s.execute(
-                update(Video)
-                .where(Video.id == job.video_id)
-                .values(status="FAILED", error=msg, updated_at=now)
+        for job_id, attempts, max_attempts in dead:
+            msg = f"worker lease expired on attempt {attempts} of {max_attempts} (worker died?)"
+            # Conditional again: under READ COMMITTED another worker may have failed (or a
+            # late heartbeat revived) the job since the SELECT; only a still-dead row changes.
+            res = s.execute(
+                update(TranscodingJob)
+                .where(
+                    TranscodingJob.id == job_id,
+                    TranscodingJob.status == "RUNNING",
+                    TranscodingJob.lease_expires_at < now,
+                )
+                .values(status="FAILED", error=msg, updated_at=now, lease_owner=None)
+                .returning(TranscodingJob.video_id)
             )
+            video_id = res.scalar()
+            if video_id is not None:
+                s.execute(
+                    update(Video)
+                    .where(Video.id == video_id)
+                    .values(status="FAILED", error=msg, updated_at=now)
+                )
+
+    @staticmethod
+    def _owned(job: LeasedJob) -> ColumnElement[bool]:
+        """This lease, still held: every change by a lease holder is conditional on it, so a
+        worker whose lease expired and was taken over cannot touch the job any more."""
+        return and_(
+            TranscodingJob.id == job.job_id,
+            TranscodingJob.lease_owner == job.worker_id,
+            TranscodingJob.status == "RUNNING",
+            TranscodingJob.attempts == job.attempt,
+        )
 
     def extend(self, job: LeasedJob, visibility_timeout: float) -> bool:
         """Heartbeat. False means the lease was lost (expired and taken): stop working."""
@@ -124,12 +150,7 @@ class JobQueue:
         with self._sessions.begin() as s:
             res = s.execute(
                 update(TranscodingJob)
-                .where(
-                    TranscodingJob.id == job.job_id,
-                    TranscodingJob.lease_owner == job.worker_id,
-                    TranscodingJob.status == "RUNNING",
-                    TranscodingJob.attempts == job.attempt,
-                )
+                .where(self._owned(job))
                 .values(lease_expires_at=now + visibility_timeout, updated_at=now)
             )
             return _rowcount(res) == 1
@@ -139,7 +160,7 @@ class JobQueue:
         with self._sessions.begin() as s:
             res = s.execute(
                 update(TranscodingJob)
-                .where(TranscodingJob.id == job.job_id, TranscodingJob.lease_owner == job.worker_id)
+                .where(self._owned(job))
                 .values(
                     status="DONE",
                     lease_owner=None,
@@ -158,35 +179,42 @@ class JobQueue:
             return True
 
     def fail(self, job: LeasedJob, error: str, retry: bool) -> None:
-        """Record the error; with retry and attempts left the job becomes visible again now."""
+        """Record the error; with retry and attempts left the job becomes visible again now.
+        A worker that lost its lease changes nothing (the new owner's outcome counts)."""
         now = self._clock()
+        status_after = (
+            case((TranscodingJob.attempts < TranscodingJob.max_attempts, "PENDING"), else_="FAILED")
+            if retry
+            else "FAILED"
+        )
         with self._sessions.begin() as s:
-            row = s.get(TranscodingJob, job.job_id)
-            if row is None or row.lease_owner != job.worker_id:
-                return
-            row.error, row.updated_at, row.lease_owner = error, now, None
-            if retry and row.attempts < row.max_attempts:
-                row.status, row.lease_expires_at = "PENDING", None
-                s.execute(
-                    update(Video)
-                    .where(Video.id == job.video_id)
-                    .values(status="PENDING", error=error, updated_at=now)
+            res = s.execute(
+                update(TranscodingJob)
+                .where(self._owned(job))
+                .values(
+                    status=status_after,
+                    lease_expires_at=None,
+                    lease_owner=None,
+                    error=error,
+                    updated_at=now,
                 )
-            else:
-                row.status = "FAILED"
+                .returning(TranscodingJob.status)
+            )
+            status = res.scalar()
+            if status is not None:
                 s.execute(
                     update(Video)
                     .where(Video.id == job.video_id)
-                    .values(status="FAILED", error=error, updated_at=now)
+                    .values(status=status, error=error, updated_at=now)
                 )
 
     def release(self, job: LeasedJob) -> None:
         """Give the job back without counting it as failed (worker shutting down)."""
         now = self._clock()
         with self._sessions.begin() as s:
-            s.execute(
+            res = s.execute(
                 update(TranscodingJob)
-                .where(TranscodingJob.id == job.job_id, TranscodingJob.lease_owner == job.worker_id)
+                .where(self._owned(job))
                 .values(
                     status="PENDING",
                     lease_owner=None,
@@ -195,6 +223,8 @@ class JobQueue:
                     updated_at=now,
                 )
             )
+            if _rowcount(res) != 1:
+                return
             s.execute(
                 update(Video)
                 .where(Video.id == job.video_id)

@@ -28,6 +28,7 @@ from backend_stub.db import session_factory
 from backend_stub.edge.nginx import NginxProcess
 from backend_stub.edge.nginx_conf import TierPaths, edge_conf, shield_conf
 from backend_stub.errors import BackendError
+from backend_stub.store import open_store
 
 HOST = "127.0.0.1"
 
@@ -157,6 +158,7 @@ class Stack:
         self.logs.mkdir(exist_ok=True)
         config_path = self.config.save()
         sessions = session_factory(self.config.database_url)  # schema check before anything runs
+        open_store(self.config.store_url)  # a bad bucket/credentials/endpoint stops us here
         if self.opts.demo_catalog:
             from backend_stub.seed import seed_demo
 

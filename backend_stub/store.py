@@ -1,7 +1,8 @@
 """Object store with S3-style keys (`raw/{video_id}/…`, `media/{video_id}/…`).
 
-Only the filesystem backend exists; `open_store(url)` picks the backend by URL scheme so an
-S3-compatible one can be added behind the same interface later.
+`open_store(url)` picks the backend by URL scheme: `file://DIR` (or a plain path) for the
+filesystem layout below, `s3://BUCKET/PREFIX?endpoint=…` for an S3-compatible service
+(`store_s3.py`).
 """
 
 from __future__ import annotations
@@ -31,12 +32,26 @@ def check_key(key: str) -> str:
 class ObjectStore(Protocol):
     def put_file(self, key: str, src: Path) -> None: ...
     def put_bytes(self, key: str, data: bytes) -> None: ...
-    def get_bytes(self, key: str) -> bytes: ...
+    def get_bytes(self, key: str) -> bytes:
+        """The object's bytes; StoreKeyError if there is none."""
+        ...
+
+    def get_file(self, key: str, dest: Path) -> Path:
+        """A local copy of the object at dest (for ffmpeg's inputs); StoreKeyError if none."""
+        ...
+
     def exists(self, key: str) -> bool: ...
-    def list(self, prefix: str) -> Iterator[str]: ...
+    def list(self, prefix: str) -> Iterator[str]:
+        """Keys under prefix taken as a directory, sorted."""
+        ...
+
     def delete_prefix(self, prefix: str) -> int: ...
     def local_path(self, key: str) -> Path | None:
         """A path the origin may serve directly (sendfile), or None for remote stores."""
+        ...
+
+    def put_tree(self, prefix: str, src_dir: Path) -> int:
+        """Publish a whole title's output under prefix, replacing the previous one."""
         ...
 
 
@@ -74,6 +89,14 @@ class FilesystemStore:
             return self._path(key).read_bytes()
         except FileNotFoundError as exc:
             raise StoreKeyError(f"no object {key!r} in {self.root}") from exc
+
+    def get_file(self, key: str, dest: Path) -> Path:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.copyfile(self._path(key), dest)
+        except FileNotFoundError as exc:
+            raise StoreKeyError(f"no object {key!r} in {self.root}") from exc
+        return dest
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -116,10 +139,17 @@ class FilesystemStore:
         return sum(1 for p in dest.rglob("*") if p.is_file())
 
 
-def open_store(url: str) -> FilesystemStore:
+def open_store(url: str) -> ObjectStore:
+    """The store for url; an S3 store checks its bucket at once, so a wrong bucket, bad
+    credentials or an unreachable endpoint fail here with a StoreError naming the URL."""
     parsed = urlparse(url)
     if parsed.scheme in ("", "file"):
         return FilesystemStore(Path(parsed.path if parsed.scheme else url))
+    if parsed.scheme == "s3":
+        from backend_stub.store_s3 import S3Location, S3Store
+
+        return S3Store(S3Location.parse(url))
     raise ConfigError(
-        f"object store URL {url!r}: scheme {parsed.scheme!r} is not supported yet (only file://)"
+        f"object store URL {url!r}: scheme {parsed.scheme!r} is not supported "
+        "(file://DIR or s3://BUCKET/PREFIX?endpoint=URL)"
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from backend_stub.errors import TranscodeError
-from backend_stub.ffmpeg import SourceInfo, probe, require_tool, run
+from backend_stub.ffmpeg import SourceInfo, check_audio, probe, require_tool, run
 from backend_stub.ladder import AUDIO_KBPS, Rung, probe_complexity, select_ladder
 
 
@@ -26,7 +26,10 @@ class TranscodeOptions:
     thumbnails: bool = True
     # (key_id_hex, key_hex): CENC for the CMAF set (Shaka Packager), AES-128 for HLS-TS.
     content_key: tuple[str, str] | None = None
-    hls_key_uri: str = ""  # what HLS-TS playlists point players at for the AES-128 key
+    # Where HLS playlists point players for the key: the AES-128 key of the HLS-TS set and
+    # the identity (ClearKey) key of the CMAF set are the same 16 bytes.
+    hls_key_uri: str = ""
+    protection_scheme: str = "cenc"  # CMAF set: "cenc" (AES-CTR) or "cbcs" (AES-CBC pattern)
 
 
 @dataclass
@@ -53,15 +56,22 @@ def transcode(
     out_dir: Path,
     opts: TranscodeOptions,
     subtitles: list[tuple[str, Path]] | None = None,
+    extra_audio: list[tuple[str, Path]] | None = None,
 ) -> MediaInfo:
+    """extra_audio: (language, file) tracks uploaded beside the source, added after the
+    source's own audio streams."""
     info = probe(source)
+    extra = extra_audio or []
+    for lang, path in extra:
+        check_audio(path, f"audio track {lang!r} ({path.name})")
+    languages = info.audio_languages + tuple(lang for lang, _ in extra)
     complexity = probe_complexity(source, info.duration_seconds) if opts.per_title else 1.0
     ladder = select_ladder(info.height, opts.max_height, complexity)
     out_dir.mkdir(parents=True, exist_ok=True)
     media = MediaInfo(
-        info.duration_seconds, info.width, info.height, info.has_audio, round(complexity, 3)
+        info.duration_seconds, info.width, info.height, bool(languages), round(complexity, 3)
     )
-    _encode_cmaf(source, info, ladder, out_dir, opts)
+    _encode_cmaf(source, info, ladder, out_dir, opts, extra)
     media.packagings.append("cmaf")
     media.rungs = [
         {
@@ -74,16 +84,16 @@ def transcode(
     ]
     media.audio_tracks = [
         {"language": lang, "name": lang, "default": k == 0, "rendition": f"r{len(ladder) + k}"}
-        for k, lang in enumerate(info.audio_languages)
+        for k, lang in enumerate(languages)
     ]
-    joined = _join_rungs(out_dir, len(ladder) + len(info.audio_languages))
+    joined = _join_rungs(out_dir, len(ladder) + len(languages))
     try:
         if opts.hls_ts:
             _package_hls_ts(
                 out_dir,
                 joined,
                 len(ladder),
-                info.has_audio,
+                languages,
                 opts.segment_seconds,
                 opts.content_key,
                 opts.hls_key_uri,
@@ -96,11 +106,13 @@ def transcode(
                 out_dir,
                 joined,
                 len(ladder),
-                info.audio_languages,
+                languages,
                 opts.segment_seconds,
                 opts.content_key,
+                opts.protection_scheme,
+                opts.hls_key_uri,
             )
-            media.encryption["cmaf"] = "cenc"
+            media.encryption["cmaf"] = opts.protection_scheme
     finally:
         for path in joined:
             path.unlink(missing_ok=True)
@@ -117,10 +129,15 @@ def _scaled_width(info: SourceInfo, height: int) -> int:
 
 
 def _encode_cmaf(
-    source: Path, info: SourceInfo, ladder: list[Rung], out: Path, opts: TranscodeOptions
+    source: Path,
+    info: SourceInfo,
+    ladder: list[Rung],
+    out: Path,
+    opts: TranscodeOptions,
+    extra_audio: list[tuple[str, Path]],
 ) -> None:
     n = len(ladder)
-    audio = info.audio_languages
+    audio = info.audio_languages + tuple(lang for lang, _ in extra_audio)
     for i in range(n + len(audio)):
         # The dash muxer writes r{id}/… but does not create the directories.
         (out / f"r{i}").mkdir(exist_ok=True)
@@ -135,14 +152,19 @@ def _encode_cmaf(
         "-y",
         "-i",
         str(source),
-        "-filter_complex",
-        f"{split};{scales}",
     ]
+    for _lang, path in extra_audio:
+        cmd += ["-i", str(path)]
+    cmd += ["-filter_complex", f"{split};{scales}"]
     for i in range(n):
         cmd += ["-map", f"[v{i}]"]
-    # Every audio stream of the source becomes a track (language from its tag).
-    for k in range(len(audio)):
+    # Every audio stream of the source becomes a track (language from its tag), then each
+    # separately uploaded file's first audio stream, tagged with the language given for it.
+    for k in range(len(info.audio_languages)):
         cmd += ["-map", f"0:a:{k}"]
+    for j, (lang, _path) in enumerate(extra_audio):
+        k = len(info.audio_languages) + j
+        cmd += ["-map", f"{j + 1}:a:0", f"-metadata:s:a:{k}", f"language={lang}"]
     seg = opts.segment_seconds
     cmd += [
         "-c:v",
@@ -176,8 +198,10 @@ def _encode_cmaf(
             f"-bufsize:v:{i}",
             f"{r.bitrate_kbps * 2}k",
         ]
-    if info.has_audio:
+    if audio:
         cmd += ["-c:a", "aac", "-b:a", f"{AUDIO_KBPS}k", "-ac", "2", "-ar", "48000"]
+    # A separate audio file may run longer than the picture: end every track with the video.
+    cmd += ["-t", f"{info.duration_seconds:.3f}"]
     # One adaptation set per audio language, so DASH players can offer a choice.
     sets = " ".join(["id=0,streams=v", *(f"id={k + 1},streams={n + k}" for k in range(len(audio)))])
     cmd += [
@@ -245,18 +269,33 @@ def _package_hls_ts(
     out: Path,
     joined: list[Path],
     n: int,
-    has_audio: bool,
+    languages: tuple[str, ...],
     seg: int,
     content_key: tuple[str, str] | None,
     key_uri: str,
 ) -> None:
     """Remux (no re-encode) the CMAF rungs into MPEG-TS; every variant is muxed with the
-    same PIDs, so a player can switch by concatenating TS segments too. With a key, the
-    segments are AES-128 encrypted by ffmpeg's HLS muxer (key-info file)."""
+    same PIDs (video + the first audio track), so a player can switch by concatenating TS
+    segments too. Further audio tracks become audio-only TS renditions `ts/a{k}/` in an
+    EXT-X-MEDIA group whose first entry, without URI, is the audio muxed in the variants
+    (the classic HLS layout, playable by players that know no alternate audio). With a key,
+    all segments are AES-128 encrypted by ffmpeg's HLS muxer (key-info file)."""
     ts = out / "ts"
     ts.mkdir(exist_ok=True)
+    has_audio = bool(languages)
+    keyinfo = out / ".hls-keyinfo"
+    keyfile = out / ".hls-key"
+    encrypt: list[str] = []
+    if content_key:
+        keyfile.write_bytes(bytes.fromhex(content_key[1]))
+        keyinfo.write_text(f"{key_uri}\n{keyfile}\n")
+        encrypt = ["-hls_key_info_file", str(keyinfo)]
+    hls = [
+        "-c", "copy", "-f", "hls", "-hls_time", str(seg), "-hls_playlist_type", "vod",
+        "-hls_segment_type", "mpegts", "-mpegts_start_pid", "0x100", *encrypt,
+    ]  # fmt: skip
     cmd = [require_tool("ffmpeg"), "-v", "error", "-y"]
-    for path in joined:
+    for path in joined[: n + 1]:
         cmd += ["-i", str(path)]
     for i in range(n):
         cmd += ["-map", f"{i}:v"]
@@ -266,37 +305,49 @@ def _package_hls_ts(
     for i in range(n):
         (ts / f"r{i}").mkdir(exist_ok=True)
     cmd += [
-        "-c",
-        "copy",
-        "-f",
-        "hls",
-        "-hls_time",
-        str(seg),
-        "-hls_playlist_type",
-        "vod",
-        "-hls_segment_type",
-        "mpegts",
-        "-mpegts_start_pid",
-        "0x100",
+        *hls,
         "-hls_segment_filename",
         str(ts / "r%v" / "seg-%05d.ts"),
         "-master_pl_name",
         "master.m3u8",
         "-var_stream_map",
         " ".join(stream_map),
+        str(ts / "r%v" / "index.m3u8"),
     ]
-    keyinfo = out / ".hls-keyinfo"
-    keyfile = out / ".hls-key"
-    if content_key:
-        keyfile.write_bytes(bytes.fromhex(content_key[1]))
-        keyinfo.write_text(f"{key_uri}\n{keyfile}\n")
-        cmd += ["-hls_key_info_file", str(keyinfo)]
-    cmd.append(str(ts / "r%v" / "index.m3u8"))
     try:
         run(cmd, "ffmpeg HLS-TS remux")
+        for k in range(1, len(languages)):
+            (ts / f"a{k}").mkdir(exist_ok=True)
+            run(
+                [
+                    require_tool("ffmpeg"), "-v", "error", "-y", "-i", str(joined[n + k]),
+                    "-map", "0:a", *hls,
+                    "-hls_segment_filename", str(ts / f"a{k}" / "seg-%05d.ts"),
+                    str(ts / f"a{k}" / "index.m3u8"),
+                ],
+                f"ffmpeg HLS-TS remux of audio track {languages[k]!r}",
+            )  # fmt: skip
     finally:
         keyinfo.unlink(missing_ok=True)
         keyfile.unlink(missing_ok=True)
+    if len(languages) > 1:
+        master = ts / "master.m3u8"
+        master.write_text(_with_ts_audio_group(master.read_text(), languages))
+
+
+def _with_ts_audio_group(master: str, languages: tuple[str, ...]) -> str:
+    """Add the alternate audio group to ffmpeg's TS master playlist."""
+    media = [
+        f'#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud",NAME="{lang}",LANGUAGE="{lang}",'
+        f"DEFAULT={'YES' if k == 0 else 'NO'},AUTOSELECT=YES"
+        + (f',URI="a{k}/index.m3u8"' if k else "")
+        for k, lang in enumerate(languages)
+    ]
+    lines = master.splitlines()
+    at = next(i for i, ln in enumerate(lines) if ln.startswith("#EXT-X-STREAM-INF"))
+    lines[at:at] = media
+    lines = [ln + ',AUDIO="aud"' if ln.startswith("#EXT-X-STREAM-INF") else ln for ln in lines]
+    return "\n".join(lines) + "\n"
 
 
 CLEARKEY_SYSTEM = "urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e"
@@ -318,6 +369,11 @@ def packager_binary() -> str:
     return str(path)
 
 
+PROTECTION_SCHEMES = ("cenc", "cbcs")
+# RFC 8216bis: SAMPLE-AES-CTR is CENC's AES-CTR in fMP4, SAMPLE-AES its cbcs pattern.
+_HLS_METHOD = {"cenc": "SAMPLE-AES-CTR", "cbcs": "SAMPLE-AES"}
+
+
 def _package_cenc(
     out: Path,
     joined: list[Path],
@@ -325,9 +381,13 @@ def _package_cenc(
     audio_languages: tuple[str, ...],
     seg: int,
     content_key: tuple[str, str],
+    scheme: str,
+    key_uri: str,
 ) -> None:
-    """Re-package the CMAF set with CENC ('cenc', one key per title, no clear lead) and
-    DASH + HLS manifests from Shaka Packager; it replaces the clear set in place."""
+    """Re-package the CMAF set with common encryption (`scheme`, one key per title, no clear
+    lead) and DASH + HLS manifests from Shaka Packager; it replaces the clear set in place."""
+    if scheme not in PROTECTION_SCHEMES:
+        raise TranscodeError(f"protection scheme {scheme!r} is not one of {PROTECTION_SCHEMES}")
     enc = out / ".cenc"
     shutil.rmtree(enc, ignore_errors=True)
     streams = []
@@ -344,6 +404,11 @@ def _package_cenc(
                 desc += f",language={lang}"
         streams.append(desc)
     kid, key = content_key
+    default_language = (
+        ["--default_language", audio_languages[0]]
+        if audio_languages and audio_languages[0] != "und"
+        else []
+    )
     run(
         [
             packager_binary(),
@@ -354,11 +419,14 @@ def _package_cenc(
             "--keys",
             f"label=:key_id={kid}:key={key}",
             "--protection_scheme",
-            "cenc",
+            scheme,
             "--protection_systems",
             "CommonSystem",
             "--clear_lead",
             "0",
+            "--hls_key_uri",
+            key_uri,
+            *default_language,
             "--mpd_output",
             str(enc / "manifest.mpd"),
             "--hls_master_playlist_output",
@@ -369,6 +437,8 @@ def _package_cenc(
         ],
         "Shaka Packager (CENC)",
     )
+    for playlist in enc.glob("media_*.m3u8"):
+        playlist.write_text(_with_key_tag(playlist.read_text(), scheme, kid, key_uri))
     for stale in [
         *out.glob("r[0-9]*"),
         *out.glob("media_*.m3u8"),
@@ -393,9 +463,29 @@ def _package_cenc(
         "<MPD ", '<MPD xmlns:clearkey="http://dashif.org/guidelines/clearKey" ', 1
     )
     text = re.sub(
-        r'(<ContentProtection value="cenc"[^>]*/>)', lambda m: m.group(1) + clearkey, text
+        rf'(<ContentProtection value="{scheme}"[^>]*/>)', lambda m: m.group(1) + clearkey, text
     )
     mpd.write_text(text)
+
+
+def _with_key_tag(playlist: str, scheme: str, kid: str, key_uri: str) -> str:
+    """Make sure an encrypted CMAF media playlist signals its key in ClearKey's HLS form:
+    KEYFORMAT="identity", URI = the backend's key endpoint (the raw 16-byte key, JWT
+    required), KEYID = the CENC key id. Shaka Packager writes this for cbcs but skips it for
+    cenc ("should be handled by a specific DRM system"), so for cenc it is added here, before
+    the EXT-X-MAP it applies to."""
+    if "#EXT-X-KEY:" in playlist:
+        return playlist
+    tag = (
+        f'#EXT-X-KEY:METHOD={_HLS_METHOD[scheme]},URI="{key_uri}",KEYFORMAT="identity",'
+        f'KEYFORMATVERSIONS="1",KEYID=0x{kid}'
+    )
+    lines = playlist.splitlines()
+    at = next((i for i, ln in enumerate(lines) if ln.startswith("#EXT-X-MAP")), None)
+    if at is None:
+        raise TranscodeError("Shaka Packager wrote a CMAF media playlist without EXT-X-MAP")
+    lines.insert(at, tag)
+    return "\n".join(lines) + "\n"
 
 
 def _poster(source: Path, info: SourceInfo, out: Path) -> str:

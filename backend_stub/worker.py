@@ -20,7 +20,7 @@ from sqlalchemy import update
 
 from backend_stub.config import BackendConfig
 from backend_stub.db import session_factory
-from backend_stub.errors import BackendError, TranscodeError
+from backend_stub.errors import BackendError, StoreKeyError, TranscodeError
 from backend_stub.models import Video
 from backend_stub.queue import JobQueue, LeasedJob
 from backend_stub.store import open_store
@@ -51,6 +51,7 @@ class Worker:
             if video.drm_key_id and video.drm_key
             else None,
             hls_key_uri=hls_key_uri(video.id),
+            protection_scheme=str(o.get("drm_scheme", c.drm_scheme)),
         )
 
     def run_once(self) -> bool:
@@ -72,11 +73,24 @@ class Worker:
             # Deterministic for this input: retrying would fail the same way.
             self.queue.fail(job, str(exc), retry=False)
         except Exception as exc:
+            # Anything else (object store or database hiccup) may pass: retry.
             self.queue.fail(job, f"{type(exc).__name__}: {exc}", retry=True)
         finally:
             done.set()
             shutil.rmtree(work, ignore_errors=True)
         return True
+
+    def _input(self, key: str, inputs: Path) -> Path:
+        """A local file for ffmpeg: the store's own file when it has one, else a download."""
+        path = self.store.local_path(key)
+        if path is not None:
+            if not path.is_file():
+                raise TranscodeError(f"source object {key!r} is missing from the store")
+            return path
+        try:
+            return self.store.get_file(key, inputs / key)
+        except StoreKeyError as exc:
+            raise TranscodeError(f"source object {key!r} is missing from the store") from exc
 
     def _heartbeat(self, job: LeasedJob, lost: threading.Event, done: threading.Event) -> None:
         period = max(0.2, self.config.visibility_timeout_seconds / 3)
@@ -100,19 +114,22 @@ class Worker:
                 s.commit()
             opts = self.options_for(video)
             source_key = video.source_key
-        source = self.store.local_path(source_key)
-        if source is None or not source.is_file():
-            raise TranscodeError(f"source object {source_key!r} is missing from the store")
         shutil.rmtree(work, ignore_errors=True)
-        subtitles = []
-        for key in self.store.list(f"raw/{job.video_id}/subtitles"):
-            path = self.store.local_path(key)
-            if path is not None:
-                subtitles.append((Path(key).stem, path))
-        media = transcode(source, work, opts, subtitles)
+        inputs, out = work / "in", work / "out"
+        source = self._input(source_key, inputs)
+        subtitles = [
+            (Path(key).stem, self._input(key, inputs))
+            for key in self.store.list(f"raw/{job.video_id}/subtitles")
+        ]
+        # raw/{id}/audio/{position}.{language}{suffix}, listed in position order.
+        audio = [
+            (Path(key).name.split(".")[1], self._input(key, inputs))
+            for key in self.store.list(f"raw/{job.video_id}/audio")
+        ]
+        media = transcode(source, out, opts, subtitles, audio)
         if lost.is_set() or not self.queue.extend(job, self.config.visibility_timeout_seconds):
             return  # another worker owns the job now; its output wins
-        self.store.put_tree(f"media/{job.video_id}", work)
+        self.store.put_tree(f"media/{job.video_id}", out)
         with self.sessions.begin() as s:
             s.execute(
                 update(Video)

@@ -37,7 +37,7 @@ def main() -> int:
         ]
     else:
         sections.append(f"_{SHARED} is absent: the lab benchmarks need the dev traces._\n")
-    for optional in ("bench.backend",):
+    for optional in ("bench.backend", "bench.player", "bench.qa"):
         try:
             module = importlib.import_module(optional)
         except ImportError:

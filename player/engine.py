@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -30,14 +30,36 @@ from abr.commands import (
     SessionFailed,
 )
 from abr.config import SessionConfig
-from abr.events import BytesReceived, ManifestLoaded, SegmentDone, SegmentFailed, Tick
-from abr.presentation import Presentation, SegmentRef
+from abr.events import (
+    BytesReceived,
+    ManifestLoaded,
+    Pause,
+    PlaybackPosition,
+    QualityCapChanged,
+    Resume,
+    Seek,
+    SegmentDone,
+    SegmentFailed,
+    Tick,
+)
+from abr.manifests import ManifestError
+from abr.presentation import MediaTrack, Presentation, Rendition, SegmentRef
 from abr.qoe import QoeSummary, summarize
 from abr.session import Phase, Session, SessionMetrics
-from player.manifest_loader import load_presentation
+from player.audio import AudioFollower, AudioSink
+from player.drm import DecryptionError, FetchKey, HlsAes128
+from player.manifest_loader import LoadedManifest, load_manifest
+from player.prefetch import TRANSFER_HEADER
 
 PROGRESS_INTERVAL_S = 0.1  # how often a download reports its progress to the session
 RETRYABLE_STATUS = {408, 425, 429}
+
+# What the viewer (pause, seek, a quality cap) and the decoder (its position) tell the session.
+ControlEvent = Pause | Resume | Seek | PlaybackPosition | QualityCapChanged
+
+
+class _Stop:
+    """Queued by `PlaybackEngine.stop`: end the run as if `stop_after_s` had passed."""
 
 
 class MediaSink(Protocol):
@@ -98,37 +120,130 @@ class PlaybackEngine:
         client: httpx.AsyncClient,
         config: SessionConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
+        start_position_s: float = 0.0,
+        on_command: Callable[[Command], None] | None = None,
+        audio_sink: AudioSink | None = None,
+        fetch_key: FetchKey | None = None,
+        refresh_url: Callable[[], Awaitable[str]] | None = None,
     ) -> None:
+        """`refresh_url`, when given, is asked for a new manifest URL when a media request is
+        refused with 403 (an expired signed URL): the manifest is fetched again from it and
+        the request retried at the new address of the same segment."""
+        # Fetches an HLS AES-128 key by URI; by default a plain GET (no credentials).
+        self._fetch_key = fetch_key
+        self.audio_sink = audio_sink  # where a separate audio track goes; None: video only
         self.url = url
+        self.start_position_s = start_position_s
+        self._on_command = on_command
         self.sink = sink
         self.client = client
         self.session = Session(algorithm, config)
         self._clock = clock
         self._origin = clock()
-        self._events: asyncio.Queue[BytesReceived | SegmentDone | SegmentFailed] = asyncio.Queue()
+        self._events: asyncio.Queue[
+            BytesReceived | SegmentDone | SegmentFailed | ControlEvent | _Stop
+        ] = asyncio.Queue()
+        self._stopped = False
         self._downloads: dict[int, _Download] = {}
-        self._inits: dict[str, bytes] = {}
+        self._inits: dict[int, bytes] = {}  # rendition -> its init segment, fetched once
         self._failure: str | None = None
+        self._audio: AudioFollower | None = None
+        self._audio_renditions: dict[str, Rendition] = {}
+        self.audio_tracks: tuple[MediaTrack, ...] = ()  # the separate audio tracks one can pick
+        self.audio_track_id: str | None = None
+        self._highest_fetched = -1
+        self.manifest_loaded_at: float | None = None  # clock() values, for the TTFF breakdown
+        self.first_segment_at: float | None = None
+        self.last_failure: str | None = None  # why the latest download failed, until one succeeds
+        self._decryptor: HlsAes128 | None = None
+        self._refresh_url = refresh_url
+        self._refreshing: asyncio.Task[LoadedManifest] | None = None
+        # The presentation requests go to: replaced when the signed URL is refreshed.
+        self._current: Presentation | None = None
+        # Every failed request as (session time, reason): retries are visible in reports.
+        self.failures: list[tuple[float, str]] = []
+
+    @property
+    def started_at(self) -> float:
+        """The clock value at session time 0 (once the manifest is loaded)."""
+        return self._origin
+
+    def _start_audio(self, manifest: LoadedManifest) -> None:
+        """Follow the default (else the first) separate audio track, if the sink plays audio."""
+        if not manifest.audio or self.audio_sink is None:
+            return
+        tracks = manifest.presentation.audio_tracks
+        default = next((t.id for t in tracks if t.is_default and t.id in manifest.audio), None)
+        self.audio_track_id = default or next(iter(manifest.audio))
+        self._audio_renditions = manifest.audio
+        self.audio_tracks = tuple(t for t in tracks if t.id in manifest.audio)
+        self.audio_sink.expect_audio()
+        self._audio = AudioFollower(
+            manifest.audio[self.audio_track_id],
+            self.client,
+            self.audio_sink,
+            lambda: self._highest_fetched,
+        )
+        start = manifest.presentation.segment_at(self.start_position_s)
+        self._audio.start(start)
+
+    def select_audio(self, track_id: str) -> None:
+        """Switch the audio track at the current position (on the engine's loop)."""
+        if self._audio is None or self.audio_sink is None or track_id == self.audio_track_id:
+            return
+        if track_id not in self._audio_renditions:
+            raise ValueError(f"no audio track {track_id!r}; have {sorted(self._audio_renditions)}")
+        self._audio.stop()
+        self.audio_track_id = track_id
+        self._audio = AudioFollower(
+            self._audio_renditions[track_id],
+            self.client,
+            self.audio_sink,
+            lambda: self._highest_fetched,
+        )
+        self.audio_sink.switch_audio()
+        position = self.session.position_s
+        self._audio.start(self.session.context.presentation.segment_at(position))
 
     def now(self) -> float:
         return self._clock() - self._origin
 
+    def post(self, event: ControlEvent) -> None:
+        """A viewer's or the decoder's event; stamped with the engine's clock on arrival.
+
+        Call on the engine's event loop (from another thread: `loop.call_soon_threadsafe`)."""
+        self._events.put_nowait(event)
+
+    def stop(self) -> None:
+        """End the run; `run` returns the session's result so far. Same threading as `post`."""
+        self._events.put_nowait(_Stop())
+
     async def run(self, stop_after_s: float | None = None) -> PlaybackResult:
-        presentation = await load_presentation(self.client, self.url)
+        manifest = await load_manifest(self.client, self.url)
+        presentation = manifest.presentation
+        self._current = presentation
+        self.manifest_loaded_at = self._clock()
         self._origin = self._clock()  # the session starts once the manifest is known
-        commands = self.session.handle(ManifestLoaded(0.0, presentation))
+        self._start_audio(manifest)
+        decryptor = HlsAes128(manifest.hls_keys, self._fetch_key or self._plain_key)
+        self._decryptor = decryptor if decryptor.needed else None
+        commands = self.session.handle(
+            ManifestLoaded(0.0, presentation, start_position_s=self.start_position_s)
+        )
         try:
             while True:
                 self._execute(commands)
                 if self.session.phase in (Phase.ENDED, Phase.FAILED):
                     break
-                if stop_after_s is not None and self.now() >= stop_after_s:
+                if self._stopped or (stop_after_s is not None and self.now() >= stop_after_s):
                     commands = self.session.handle(Tick(self.now()))
                     break
                 commands = await self._next_event(stop_after_s)
         finally:
             for download in self._downloads.values():
                 download.task.cancel()
+            if self._audio is not None:
+                self._audio.stop()
         metrics = self.session.metrics()
         return PlaybackResult(
             presentation, metrics, summarize(metrics, presentation), self._failure
@@ -143,6 +258,9 @@ class PlaybackEngine:
             event = await asyncio.wait_for(self._events.get(), timeout)
         except TimeoutError:
             return self.session.handle(Tick(self.now()))
+        if isinstance(event, _Stop):
+            self._stopped = True
+            return []
         # Stamped again on arrival: the session must see time move forward only.
         event.now = max(event.now, self.now())
         if isinstance(event, SegmentDone):
@@ -150,18 +268,24 @@ class PlaybackEngine:
             if download is None:
                 return []  # aborted meanwhile
             command = download.command
+            self.last_failure = None
+            if self.first_segment_at is None:
+                self.first_segment_at = self._clock()
             self.sink.media_segment(command.segment_index, command.rendition_index, download.body)
             if command.segment_index == self.session.context.segment_count - 1:
                 self.sink.end_of_stream()
-        elif (
-            isinstance(event, SegmentFailed) and self._downloads.pop(event.request_id, None) is None
-        ):
-            return []
+        elif isinstance(event, SegmentFailed):
+            if self._downloads.pop(event.request_id, None) is None:
+                return []
+            self.last_failure = event.reason
         return self.session.handle(event)
 
     def _execute(self, commands: list[Command]) -> None:
         for command in commands:
+            if self._on_command is not None:
+                self._on_command(command)
             if isinstance(command, FetchSegment):
+                self._highest_fetched = max(self._highest_fetched, command.segment_index)
                 task = asyncio.create_task(self._download(command))
                 self._downloads[command.request_id] = _Download(command, task)
             elif isinstance(command, AbortRequest):
@@ -170,6 +294,10 @@ class PlaybackEngine:
                     download.task.cancel()
             elif isinstance(command, FlushBuffer):
                 self.sink.flush(command.position_s)
+                index = self.session.context.presentation.segment_at(command.position_s)
+                self._highest_fetched = index - 1
+                if self._audio is not None:
+                    self._audio.start(index)
             elif isinstance(command, SessionFailed):
                 self._failure = command.reason
 
@@ -177,17 +305,61 @@ class PlaybackEngine:
         rid = command.request_id
         segment = command.segment
         try:
-            if command.init is not None and command.init.url not in self._inits:
-                data = await self._get_all(command.init)
-                self._inits[str(command.init.url)] = data
-                self.sink.init_segment(command.rendition_index, data)
-            await self._stream(rid, segment)
+            try:
+                await self._fetch(command)
+            except _HttpStatus as exc:
+                if exc.status != 403 or self._refresh_url is None:
+                    raise
+                await self._refresh(exc)
+                await self._fetch(command)
         except httpx.TimeoutException:
             self._fail(rid, f"time-out fetching {segment.url}", True)
         except httpx.HTTPError as exc:
             self._fail(rid, f"{exc.__class__.__name__} fetching {segment.url}: {exc}", True)
         except _HttpStatus as exc:
             self._fail(rid, str(exc), exc.retryable)
+        except DecryptionError as exc:
+            self._fail(rid, str(exc), False)
+
+    async def _fetch(self, command: FetchSegment) -> None:
+        # Addresses from the current presentation: the same after a refresh of the signed URL.
+        rendition = self._rendition(command.rendition_index)
+        init = rendition.init if rendition is not None else command.init
+        segment = rendition.segments[command.segment_index] if rendition else command.segment
+        if init is not None and command.rendition_index not in self._inits:
+            data = await self._get_all(init)
+            self._inits[command.rendition_index] = data
+            self.sink.init_segment(command.rendition_index, data)
+        await self._stream(command.request_id, segment)
+
+    def _rendition(self, index: int) -> Rendition | None:
+        return None if self._current is None else self._current.renditions[index]
+
+    async def _refresh(self, refused: _HttpStatus) -> None:
+        """One manifest re-fetch for all downloads refused at the same time."""
+        if self._refreshing is None or self._refreshing.done():
+            assert self._refresh_url is not None
+            self._refreshing = asyncio.create_task(self._reload(self._refresh_url))
+        try:
+            manifest = await self._refreshing
+        except (httpx.HTTPError, ManifestError) as exc:
+            raise _HttpStatus(
+                f"{refused}; refreshing the manifest URL failed: {exc}", False
+            ) from exc
+        self._current = manifest.presentation
+        # The audio's signed addresses expired with the video's.
+        self._audio_renditions = manifest.audio or self._audio_renditions
+        if self._audio is not None and self.audio_track_id in manifest.audio:
+            self._audio.rendition = manifest.audio[self.audio_track_id]
+
+    async def _reload(self, refresh_url: Callable[[], Awaitable[str]]) -> LoadedManifest:
+        self.url = await refresh_url()
+        return await load_manifest(self.client, self.url)
+
+    async def _plain_key(self, uri: str) -> bytes:
+        response = await self.client.get(uri)
+        _check_status(response, uri)
+        return response.content
 
     async def _get_all(self, ref: SegmentRef) -> bytes:
         response = await self.client.get(str(ref.url), headers=_range_header(ref))
@@ -203,10 +375,13 @@ class PlaybackEngine:
             chunks: list[bytes] = []
             received = 0
             reported = -1.0
+            # A body the prefetcher already fetched arrives at memory speed: date its first
+            # byte back by the real transfer time, so the throughput estimate stays honest.
+            prefetched = response.headers.get(TRANSFER_HEADER)
             async for chunk in response.aiter_bytes():
                 now = self.now()
                 if first_byte is None:
-                    first_byte = now
+                    first_byte = now - float(prefetched) if prefetched else now
                 chunks.append(chunk)
                 received += len(chunk)
                 if now - reported >= PROGRESS_INTERVAL_S:
@@ -217,24 +392,31 @@ class PlaybackEngine:
         download = self._downloads.get(rid)
         if download is None:
             return
-        download.body = b"".join(chunks)
+        body = b"".join(chunks)
+        if self._decryptor is not None:
+            command = download.command
+            rendition = self.session.context.presentation.renditions[command.rendition_index]
+            body = await self._decryptor.decrypt(rendition.id, command.segment_index, body, url)
+        download.body = body
         now = self.now()
         self._events.put_nowait(SegmentDone(now, rid, float(received), first_byte or now))
 
     def _fail(self, rid: int, reason: str, retryable: bool) -> None:
+        self.failures.append((self.now(), reason))
         self._events.put_nowait(SegmentFailed(self.now(), rid, reason, retryable))
 
 
 class _HttpStatus(Exception):
-    def __init__(self, message: str, retryable: bool) -> None:
+    def __init__(self, message: str, retryable: bool, status: int = 0) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.status = status
 
 
 def _check_status(response: httpx.Response, url: str) -> None:
     code = response.status_code
     if code >= 400:
-        raise _HttpStatus(f"HTTP {code} for {url}", code >= 500 or code in RETRYABLE_STATUS)
+        raise _HttpStatus(f"HTTP {code} for {url}", code >= 500 or code in RETRYABLE_STATUS, code)
 
 
 def _range_header(ref: SegmentRef) -> dict[str, str]:

@@ -2,10 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import httpx
 
-from abr.manifests import ManifestError, media_playlist_urls, parse_dash, parse_hls
-from abr.presentation import Presentation
+from abr.manifests import (
+    ContentProtection,
+    HlsKey,
+    ManifestError,
+    dash_audio_renditions,
+    dash_content_protection,
+    hls_audio_rendition,
+    hls_segment_keys,
+    media_playlist_urls,
+    parse_dash,
+    parse_hls,
+)
+from abr.presentation import Presentation, Rendition
+
+
+@dataclass(frozen=True)
+class LoadedManifest:
+    presentation: Presentation
+    # The separate audio tracks' segments, by `presentation.audio_tracks[i].id`.
+    audio: dict[str, Rendition] = field(default_factory=dict)
+    # DASH ContentProtection per video rendition id (empty when clear).
+    protection: dict[str, tuple[ContentProtection, ...]] = field(default_factory=dict)
+    # HLS: per rendition id, the EXT-X-KEY in force for each segment (None: clear).
+    hls_keys: dict[str, tuple[HlsKey | None, ...]] = field(default_factory=dict)
 
 
 async def _get_text(client: httpx.AsyncClient, url: str) -> str:
@@ -18,9 +42,23 @@ async def _get_text(client: httpx.AsyncClient, url: str) -> str:
     return response.text
 
 
-async def load_presentation(client: httpx.AsyncClient, url: str) -> Presentation:
+async def load_manifest(client: httpx.AsyncClient, url: str) -> LoadedManifest:
     text = await _get_text(client, url)
     if "<MPD" in text[:2000]:
-        return parse_dash(text, str(httpx.URL(url)))
+        base = str(httpx.URL(url))
+        return LoadedManifest(
+            parse_dash(text, base),
+            dash_audio_renditions(text, base),
+            dash_content_protection(text, base),
+        )
     media = {u: await _get_text(client, u) for u in media_playlist_urls(text, url)}
-    return parse_hls(text, url, media)
+    presentation = parse_hls(text, url, media)
+    tracks = presentation.audio_tracks
+    audio: dict[str, Rendition] = {}
+    # An audio track without a URI is muxed into the video: then the separate ones are
+    # alternatives the player does not follow (it would play two languages at once).
+    if tracks and all(t.url for t in tracks):
+        for track in tracks:
+            assert track.url is not None
+            audio[track.id] = hls_audio_rendition(track, await _get_text(client, track.url))
+    return LoadedManifest(presentation, audio, hls_keys=hls_segment_keys(text, url, media))

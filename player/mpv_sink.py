@@ -12,13 +12,22 @@ media time (`rebase-start-time=no`), so `time-pos` stays comparable across strea
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
 
 import mpv
 
+from player.ts_continuity import ContinuityRewriter, is_ts
+
 END = None  # queued after the last segment
+log = logging.getLogger(__name__)
+
+
+def _log_failure(error: Exception | None, result: object) -> None:
+    if error is not None:
+        log.warning("libmpv could not add the audio track: %s", error)
 
 
 class _QueueStream:
@@ -46,28 +55,50 @@ class _QueueStream:
 
 
 class MpvSink:
-    """A `MediaSink` that plays through libmpv. `vo="null"` decodes without a window."""
+    """A `MediaSink` that plays through libmpv.
 
-    def __init__(self, vo: str = "null", ao: str = "null") -> None:
+    `vo="null"` decodes without a window; `vo="libmpv"` leaves drawing to a render context
+    (`player.mpv_render`) that the UI's video widget owns. `decryption_key` (32 hex digits)
+    decrypts CENC media; ffmpeg applies it to every fragment it demuxes.
+    """
+
+    def __init__(
+        self, vo: str = "null", ao: str = "null", decryption_key: str | None = None
+    ) -> None:
         self._chunks: queue.Queue[bytes | None] = queue.Queue()
+        # A separate audio track (DASH/CMAF ladders carry audio beside the video) is a second
+        # stream of the same kind, opened by mpv as an external audio file of each stream.
+        self._audio_chunks: queue.Queue[bytes | None] = queue.Queue()
+        self.has_audio = False
+        self._audio_switches = 0
         self._inits: dict[int, bytes] = {}
         self._sent_init = False
         self._started = False
+        self._ts = ContinuityRewriter()  # TS renditions joined in one stream count on
         self._streams = 0
         self._first_frame = threading.Event()
         self.first_frame_at: float | None = None  # time.monotonic() of the first decoded frame
         self.position_s: float | None = None
-        self._player = mpv.MPV(
+        options: dict[str, str] = {}
+        if decryption_key is not None:
+            options["demuxer_lavf_o"] = f"decryption_key={decryption_key}"
+        self.player = mpv.MPV(
             vo=vo,
             ao=ao,
+            hwdec="no",
             # Keep mpv's own read-ahead small: the engine owns the buffer, not mpv.
             cache="no",
             demuxer_readahead_secs=1,
             demuxer_max_bytes="4MiB",
             rebase_start_time="no",
+            # ffmpeg's default probe reads 5 s of packets before decoding starts; on a stream
+            # that blocks for the next segment that means waiting for a second download.
+            demuxer_lavf_analyzeduration=0.1,
+            demuxer_lavf_probe_info="nostreams",
+            **options,
         )
-        self._player.register_stream_protocol("streamlab", self._open)
-        self._player.observe_property("time-pos", self._on_time)
+        self.player.register_stream_protocol("streamlab", self._open)
+        self.player.observe_property("time-pos", self._on_time)
 
     def _on_time(self, _name: str, value: float | None) -> None:
         # Called on mpv's event thread: only plain assignments here.
@@ -79,12 +110,40 @@ class MpvSink:
             self._first_frame.set()
 
     def _open(self, uri: str) -> _QueueStream:
-        return _QueueStream(self._chunks)
+        return _QueueStream(self._audio_chunks if "/audio/" in uri else self._chunks)
+
+    def expect_audio(self) -> None:
+        self.has_audio = True
+
+    def audio_data(self, data: bytes) -> None:
+        """Bytes of the separate audio track, in order (its init first in each stream)."""
+        self._audio_chunks.put(data)
+
+    def audio_end(self) -> None:
+        self._audio_chunks.put(END)
+
+    def switch_audio(self) -> None:
+        # mpv aligns the new external track by its timestamps: it starts at the segment
+        # holding the current position and playback carries on without a seek.
+        self._audio_chunks.put(END)
+        self._audio_chunks = queue.Queue()
+        self._audio_switches += 1
+        if self._started:
+            # Asynchronous: mpv probes the new stream, which blocks until the engine's loop
+            # (the caller) has fetched its first bytes.
+            self.player.command_async(
+                "audio-add",
+                f"streamlab://audio/{self._streams}.{self._audio_switches}",
+                "select",
+                callback=_log_failure,
+            )
 
     def init_segment(self, rendition: int, data: bytes) -> None:
         self._inits[rendition] = data
 
     def media_segment(self, index: int, rendition: int, data: bytes) -> None:
+        if is_ts(data):
+            data = self._ts.rewrite(data)
         if not self._sent_init and rendition in self._inits:
             self._sent_init = True
             self._chunks.put(self._inits[rendition])
@@ -92,14 +151,19 @@ class MpvSink:
         if not self._started:
             self._started = True
             self._streams += 1
-            self._player.play(f"streamlab://stream/{self._streams}")
+            if self.has_audio:
+                self.player["audio-files"] = [f"streamlab://audio/{self._streams}"]
+            self.player.play(f"streamlab://stream/{self._streams}")
 
     def flush(self, position_s: float) -> None:
         """End the current stream; the next segment opens a new one (a seek)."""
         self._chunks.put(END)
         self._chunks = queue.Queue()
+        self._audio_chunks.put(END)
+        self._audio_chunks = queue.Queue()
         self._sent_init = False
         self._started = False
+        self._ts = ContinuityRewriter()
         self.position_s = position_s
 
     def end_of_stream(self) -> None:
@@ -110,11 +174,12 @@ class MpvSink:
         if not self._started:
             return True
         try:
-            self._player.wait_for_playback(timeout=timeout_s)
+            self.player.wait_for_playback(timeout=timeout_s)
         except TimeoutError:
             return False
         return True
 
     def close(self) -> None:
         self._chunks.put(END)
-        self._player.terminate()
+        self._audio_chunks.put(END)
+        self.player.terminate()

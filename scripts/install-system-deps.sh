@@ -3,7 +3,9 @@
 # Idempotent: a second run with everything present does nothing and prints nothing.
 set -euo pipefail
 
-packages=(ffmpeg libmpv2 xvfb xauth nginx)
+packages=(ffmpeg libmpv2 xvfb xauth nginx postgresql)
+# What Qt's xcb platform plugin (the player's window under X or Xvfb) loads beyond libxcb itself.
+packages+=(libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libegl1)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -18,7 +18,7 @@ from abr.presentation import Presentation
 from abr.qoe import QoeSummary, summarize
 from abr.session import Phase, Session, SessionMetrics
 from simulator.errors import SimulationError
-from simulator.link import TraceLink
+from simulator.link import RequestModel, TraceLink
 from traces.trace import Trace
 
 # A session that needs more events than this is stuck, not slow: 199 segments take ~600.
@@ -46,8 +46,10 @@ class Simulation:
         *,
         noise: float = 0.0,
         seed: int = 0,
+        requests: RequestModel | None = None,
     ) -> None:
         self.trace = trace
+        self.requests = requests
         self.presentation = presentation
         self.link = TraceLink(trace, noise=noise, seed=seed)
         self.session = Session(algorithm, config)
@@ -75,8 +77,11 @@ class Simulation:
                 kind = type(command)
                 if kind is FetchSegment:
                     assert isinstance(command, FetchSegment)
-                    first_byte = now + link.latency_at(now)
-                    size = command.segment.size_bits
+                    if self.requests is None:
+                        first_byte = now + link.latency_at(now)
+                        size = command.segment.size_bits
+                    else:
+                        first_byte, size = self._modelled_request(command, now)
                     flight = (
                         command.request_id,
                         first_byte,
@@ -107,13 +112,26 @@ class Simulation:
             elif flight is not None:
                 now = wake
                 request_id, first_byte, _, _ = flight
-                received = link.bits_between(first_byte, now)
-                seen = first_byte if now >= first_byte else None
-                commands = handle(BytesReceived(now, request_id, received / 8.0, seen))
+                if now < first_byte:
+                    # Nothing has arrived yet: a real driver has no progress to report (the
+                    # player's engine reports only bytes it received), only the time.
+                    commands = handle(Tick(now))
+                else:
+                    received = link.bits_between(first_byte, now)
+                    commands = handle(BytesReceived(now, request_id, received / 8.0, first_byte))
             else:
                 now = wake
                 commands = handle(Tick(now))
         self.now, self._flight, self._commands, self._budget = now, flight, [], budget
+
+    def _modelled_request(self, command: FetchSegment, now: float) -> tuple[float, float]:
+        """(first byte at, bits to transfer) of a request under the request model."""
+        model = self.requests
+        assert model is not None
+        first_byte = now + self.link.latency_at(now) + model.overhead_s
+        if model.transfer_bits is not None:
+            return first_byte, model.transfer_bits[command.segment_index][command.rendition_index]
+        return first_byte, command.segment.size_bits
 
     def result(self) -> SimulationResult:
         metrics = self.session.metrics()
@@ -128,8 +146,11 @@ def simulate(
     *,
     noise: float = 0.0,
     seed: int = 0,
+    requests: RequestModel | None = None,
 ) -> SimulationResult:
-    simulation = Simulation(trace, presentation, algorithm, config, noise=noise, seed=seed)
+    simulation = Simulation(
+        trace, presentation, algorithm, config, noise=noise, seed=seed, requests=requests
+    )
     simulation.run()
     if simulation.deferred:
         raise SimulationError(

@@ -2,8 +2,11 @@
 
 The emulator's and the QA harness's network: a client connects to the shaper, which connects
 to the upstream (the CDN edge) and relays bytes. Upstream-to-client bytes pass a token
-bucket whose rate follows the trace's bandwidth over time (looping, per connection, from the
-moment the connection opens), with a small burst so small segments are not held back. The
+bucket whose rate follows the trace's bandwidth over time (looping), with a small burst so
+small segments are not held back. The trace runs from the moment each connection opens, or,
+with `per_connection=False`, from the first connection on: one access link whose trace goes
+on when a client opens a new connection (after an abandoned download), as the simulator's
+link does. The
 first bytes of each response wait the trace's latency, as the simulator charges it once per
 request. Requests (client to upstream) pass unshaped: they are a few hundred bytes.
 """
@@ -24,15 +27,23 @@ BURST_S = 0.005  # bucket depth in seconds of the current rate
 
 @dataclass
 class ShapedStats:
-    """What one connection was sent, for reporting the shaper's own accuracy."""
+    """What one connection was sent, for reporting the shaper's own accuracy.
+
+    Only the link time of the bytes sent counts (from when the credit they used began to
+    accrue to when they were written): idle gaps on a kept-alive connection and waits for a
+    slow upstream say nothing about the bucket's accuracy."""
 
     bytes_sent: int = 0
-    seconds: float = 0.0
-    requested_kbps: float = 0.0  # the trace's mean rate over the same time
+    seconds: float = 0.0  # busy time
+    requested_bits: float = 0.0  # what the trace allowed over the busy time
 
     @property
     def achieved_kbps(self) -> float:
         return self.bytes_sent * 8 / self.seconds / 1000 if self.seconds > 0 else 0.0
+
+    @property
+    def requested_kbps(self) -> float:
+        return self.requested_bits / self.seconds / 1000 if self.seconds > 0 else 0.0
 
 
 class _Schedule:
@@ -61,23 +72,36 @@ class TraceShaper:
         upstream_host: str,
         upstream_port: int,
         clock: Callable[[], float] = time.monotonic,
+        per_connection: bool = True,
     ) -> None:
         self.schedule = _Schedule(trace)
         self.upstream = (upstream_host, upstream_port)
         self.clock = clock
+        self.per_connection = per_connection
+        self.link_opened: float | None = None  # the first connection's time
         self.stats: list[ShapedStats] = []
         self._server: asyncio.Server | None = None
+        self._connections: set[asyncio.Task[None]] = set()
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         self._server = await asyncio.start_server(self._handle, host, port)
         return int(self._server.sockets[0].getsockname()[1])
 
     async def close(self) -> None:
+        """Stop listening and drop the connections still open (a kept-alive client's)."""
         if self._server is not None:
             self._server.close()
+        for task in list(self._connections):
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
+        if self._server is not None:
             await self._server.wait_closed()
 
     async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(task)
+        task.add_done_callback(self._connections.discard)
         try:
             upstream_r, upstream_w = await asyncio.open_connection(*self.upstream)
         except OSError:
@@ -86,10 +110,20 @@ class TraceShaper:
         stats = ShapedStats()
         self.stats.append(stats)
         opened = self.clock()
+        if self.link_opened is None:
+            self.link_opened = opened
+        if not self.per_connection:
+            opened = self.link_opened
         requested = asyncio.Event()  # set when a request went up: its answer pays the latency
         up = asyncio.create_task(_pump(client_r, upstream_w, requested))
         try:
             await self._shaped_pump(upstream_r, client_w, opened, stats, requested)
+        except OSError:
+            pass  # either side reset the connection: the client sees it as such
+        except asyncio.CancelledError:
+            # `close()` cancels open connections. Ending normally, because asyncio's server
+            # callback calls exception() on the finished task, which raises on a cancelled one.
+            pass
         finally:
             up.cancel()
             for writer in (client_w, upstream_w):
@@ -105,7 +139,7 @@ class TraceShaper:
     ) -> None:
         tokens = 0.0  # bits the bucket holds
         last = opened
-        first_sent: float | None = None
+        sent_until = opened  # when the previous chunk's last byte was written
         while True:
             chunk = await reader.read(CHUNK_BYTES)
             if not chunk:
@@ -115,50 +149,64 @@ class TraceShaper:
                 _, latency, _ = self.schedule.at(self.clock() - opened)
                 if latency > 0:
                     await asyncio.sleep(latency)
+            # The chunk's link time starts when the credit it uses from the bucket began to
+            # accrue: waits for upstream data and idle gaps are not the shaper's to account.
+            now = self.clock()
+            rate, _, _ = self.schedule.at(now - opened)
+            # Credit from idle time up to the depth (the burst, or two packets at low rates);
+            # credit a late wake-up left over is owed to the data and kept.
+            depth = max(rate * BURST_S, 2 * 1500 * 8)
+            tokens = max(tokens, min(tokens + rate * (now - last), depth))
+            last = now
+            credit = min(tokens, len(chunk) * 8)  # what this chunk will use of it
+            busy_from = max(now - credit / rate, sent_until) if rate > 0 else now
             for start in range(0, len(chunk), 1500):
                 piece = chunk[start : start + 1500]
                 need = len(piece) * 8
                 while True:
                     now = self.clock()
                     rate, _, left = self.schedule.at(now - opened)
-                    # Depth: the burst, or two packets at low rates, so the credit a late
-                    # wake-up earns is kept rather than lost (timers overshoot by ~1 ms).
-                    tokens = min(tokens + rate * (now - last), max(rate * BURST_S, 2 * need))
+                    # No depth limit while data waits: a late wake-up (a loaded event loop
+                    # overshoots its timers by milliseconds) sends what the link would have
+                    # sent meanwhile, so the mean rate holds. The burst limit applies to
+                    # credit from idle time, at the start of a chunk.
+                    tokens += rate * (now - last)
                     last = now
                     if tokens >= need:
                         break
                     wait = (need - tokens) / rate if rate > 0 else left
                     await asyncio.sleep(min(wait, left) if left > 0 else wait)
                 tokens -= need
+                if writer.is_closing():
+                    return  # the client went away (an abandoned download): stop sending
                 writer.write(piece)
-                if first_sent is None:
-                    first_sent = self.clock()
                 stats.bytes_sent += len(piece)
             await writer.drain()
-            if first_sent is not None:
-                stats.seconds = self.clock() - first_sent
-                stats.requested_kbps = self._mean_kbps(first_sent - opened, self.clock() - opened)
+            sent_until = self.clock()
+            stats.seconds += sent_until - busy_from
+            stats.requested_bits += self._capacity_bits(busy_from - opened, sent_until - opened)
 
-    def _mean_kbps(self, start: float, end: float) -> float:
-        """Time-weighted mean trace rate between two connection times."""
-        if end <= start:
-            return self.schedule.at(start)[0] / 1000.0
+    def _capacity_bits(self, start: float, end: float) -> float:
+        """Bits the trace allows between two link times."""
         total, t = 0.0, start
         while t < end:
             rate, _, left = self.schedule.at(t)
             step = min(left, end - t) or 1e-9
             total += rate * step
             t += step
-        return total / (end - start) / 1000.0
+        return total
 
 
 async def _pump(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, requested: asyncio.Event
 ) -> None:
-    while True:
-        data = await reader.read(CHUNK_BYTES)
-        if not data:
-            return
-        writer.write(data)
-        await writer.drain()
-        requested.set()
+    try:
+        while True:
+            data = await reader.read(CHUNK_BYTES)
+            if not data:
+                return
+            writer.write(data)
+            await writer.drain()
+            requested.set()
+    except OSError:
+        return  # a reset: the shaped direction sees the end of the connection too

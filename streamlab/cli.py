@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "streamlab.commands.play",
     "streamlab.commands.serve",
     "streamlab.commands.ingest",
+    "streamlab.commands.qa",
 )
 
 

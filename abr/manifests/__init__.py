@@ -5,9 +5,14 @@ media playlists to fetch): `media_playlist_urls`, then `parse_hls`. Every failur
 `ManifestError` (a ValueError) whose message starts with the source it came from.
 """
 
-from abr.manifests.dash import dash_content_protection, parse_dash
+from abr.manifests.dash import dash_audio_renditions, dash_content_protection, parse_dash
 from abr.manifests.errors import ManifestError
-from abr.manifests.hls import hls_segment_keys, media_playlist_urls, parse_hls
+from abr.manifests.hls import (
+    hls_audio_rendition,
+    hls_segment_keys,
+    media_playlist_urls,
+    parse_hls,
+)
 from abr.manifests.protection import ContentProtection, HlsKey
 from abr.manifests.sabre_video import parse_sabre_video
 
@@ -15,7 +20,9 @@ __all__ = [
     "ContentProtection",
     "HlsKey",
     "ManifestError",
+    "dash_audio_renditions",
     "dash_content_protection",
+    "hls_audio_rendition",
     "hls_segment_keys",
     "media_playlist_urls",
     "parse_dash",

@@ -15,6 +15,7 @@ to be fetched first).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 from xml.dom import minidom
@@ -47,7 +48,13 @@ def parse_dash(mpd_text: str, base_url: str) -> Presentation:
     Segment counts may differ by one between Representations (the last one is then dropped from
     the longer ones); see `abr.manifests._ladder.common_count`.
     """
-    return _parse(mpd_text, base_url)[0]
+    return _parse(mpd_text, base_url).presentation
+
+
+def dash_audio_renditions(mpd_text: str, base_url: str) -> dict[str, Rendition]:
+    """Per audio track id (`Presentation.audio_tracks[i].id`), its first Representation with
+    its segments: what a player fetches beside the video. Same errors as `parse_dash`."""
+    return _parse(mpd_text, base_url).audio
 
 
 def dash_content_protection(
@@ -58,12 +65,17 @@ def dash_content_protection(
     `Presentation` has no field for them; a player needs them for EME/CENC. Same errors as
     `parse_dash`.
     """
-    return _parse(mpd_text, base_url)[1]
+    return _parse(mpd_text, base_url).protection
 
 
-def _parse(
-    mpd_text: str, source: str
-) -> tuple[Presentation, dict[str, tuple[ContentProtection, ...]]]:
+@dataclass(frozen=True)
+class _Parsed:
+    presentation: Presentation
+    protection: dict[str, tuple[ContentProtection, ...]]
+    audio: dict[str, Rendition]
+
+
+def _parse(mpd_text: str, source: str) -> _Parsed:
     root = _root(mpd_text, source)
     mpd: Any = MPEGDASH()
     try:
@@ -83,6 +95,7 @@ def _parse(
     videos: list[tuple[Rendition, list[float]]] = []
     protection: dict[str, tuple[ContentProtection, ...]] = {}
     audio: list[MediaTrack] = []
+    audio_renditions: dict[str, Rendition] = {}
     subtitles: list[MediaTrack] = []
     set_elements = _children(period_element, "AdaptationSet")
     for index, (aset, aset_element) in enumerate(
@@ -104,9 +117,16 @@ def _parse(
         elif kind in ("audio", "text") and reps:
             track = _track(kind, index, aset, aset_element, period, set_base)
             (audio if kind == "audio" else subtitles).append(track)
+            if kind == "audio" and track.url is None:
+                rep = reps[0]
+                where = Where(source, f"audio Representation {rep.id!r}")
+                rid = str(rep.id) if rep.id else track.id
+                audio_renditions[track.id] = _rendition(
+                    rep, rid, aset, period, set_base, total_s, where
+                )[0]
     if not videos:
         raise ManifestError(source, "no video AdaptationSet with Representations")
-    return assemble(videos, source, audio, subtitles), protection
+    return _Parsed(assemble(videos, source, audio, subtitles), protection, audio_renditions)
 
 
 def _root(text: str, source: str) -> Any:

@@ -84,6 +84,28 @@ def hls_segment_keys(
     return {r.id: keys[r.id][:n] for r in presentation.renditions}
 
 
+# EXT-X-MEDIA carries no bit rate: audio segment sizes are estimated at this (and flagged).
+AUDIO_ESTIMATE_BPS = 128_000
+
+
+def hls_audio_rendition(track: MediaTrack, playlist_text: str) -> Rendition:
+    """The segments of a separate EXT-X-MEDIA audio track, from its media playlist (which the
+    caller fetched from `track.url`): what a player fetches beside the video."""
+    url = track.url or track.id
+    media = _read_media(_load(playlist_text, url), playlist_text, url)
+    segments = tuple(
+        segment(ref, d, AUDIO_ESTIMATE_BPS, byte_range)
+        for (ref, byte_range), d in zip(media.refs, media.durations, strict=True)
+    )
+    return Rendition(
+        id=track.id,
+        bandwidth_bps=AUDIO_ESTIMATE_BPS,
+        segments=segments,
+        codecs=track.codecs,
+        init=media.init,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _Media:
     """One media playlist, read: what the rendition needs besides the master's attributes."""

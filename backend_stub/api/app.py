@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from backend_stub.api import auth_routes, catalog, drm, media, playback, uploads
+from backend_stub.api import auth_routes, catalog, drm, errors, media, playback, uploads
 from backend_stub.api.state import AppState
 from backend_stub.config import BackendConfig
 from backend_stub.db import session_factory
@@ -25,6 +25,7 @@ def create_app(config: BackendConfig) -> FastAPI:
         store=open_store(config.store_url),
         queue=JobQueue(sessions),
     )
+    errors.install(app)
     for module in (auth_routes, catalog, playback, uploads, media, drm):
         app.include_router(module.router)
 

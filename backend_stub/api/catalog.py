@@ -54,7 +54,7 @@ def video_summary(state: AppState, request: Request, v: Video) -> dict[str, Any]
 def list_videos(request: Request, state: StateDep, q: str = "") -> dict[str, Any]:
     stmt = select(Video).order_by(Video.created_at)
     if q.strip():
-        stmt = stmt.where(Video.title.ilike(f"%{q.strip()}%"))
+        stmt = stmt.where(Video.title.icontains(q.strip(), autoescape=True))
     with state.sessions() as s:
         videos = s.scalars(stmt).all()
     return {"videos": [video_summary(state, request, v) for v in videos]}

@@ -69,24 +69,32 @@ def serve_media(
         raise HTTPException(403, str(exc)) from exc
     if request.method == "GET":
         state.fetches.hit(key)
-    file = state.store.local_path(key)
     headers = {"Cache-Control": cache_control(key)}
     media_type = _TYPES.get("." + key.rsplit(".", 1)[-1], "application/octet-stream")
-    if file is not None and file.is_file():
-        return FileResponse(file, media_type=media_type, headers=headers)
+    file = state.store.local_path(key)
+    if file is not None:
+        if file.is_file():
+            return FileResponse(file, media_type=media_type, headers=headers)
+    else:
+        # A remote store (S3): the origin reads the object and the two nginx tiers cache it,
+        # so the store sees about one GET per object however many viewers there are.
+        try:
+            return Response(state.store.get_bytes(key), media_type=media_type, headers=headers)
+        except StoreKeyError:
+            pass  # perhaps a device-capped variant, derived below
     capped = _CAPPED.match(path)
     if capped:
         # Device-capped variant of the master playlist / MPD, derived on request.
         base_key = f"media/{video_id}/{capped['dir']}{capped['base']}.{capped['ext']}"
-        if state.store.exists(base_key):
+        try:
             text = state.store.get_bytes(base_key).decode()
-            height = int(capped["h"])
-            body = (
-                cap_master_playlist(text, height)
-                if capped["ext"] == "m3u8"
-                else cap_mpd(text, height)
-            )
-            return Response(body, media_type=media_type, headers=headers)
+        except StoreKeyError:
+            raise HTTPException(404, f"no object {key}") from None
+        height = int(capped["h"])
+        body = (
+            cap_master_playlist(text, height) if capped["ext"] == "m3u8" else cap_mpd(text, height)
+        )
+        return Response(body, media_type=media_type, headers=headers)
     raise HTTPException(404, f"no object {key}")
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend_stub.auth import AuthError, Principal, decode_token
 from backend_stub.config import BackendConfig
 from backend_stub.queue import JobQueue
-from backend_stub.store import FilesystemStore
+from backend_stub.store import ObjectStore
 
 
 @dataclass
@@ -37,7 +37,7 @@ class FetchCounter:
 class AppState:
     config: BackendConfig
     sessions: sessionmaker[Session]
-    store: FilesystemStore
+    store: ObjectStore
     queue: JobQueue
     fetches: FetchCounter = field(default_factory=FetchCounter)
 

@@ -17,20 +17,35 @@ import re
 import secrets
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import update
+from sqlalchemy.engine import CursorResult
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from backend_stub.api.state import AppState, StateDep, UserDep
 from backend_stub.auth import Principal
+from backend_stub.errors import TranscodeError
+from backend_stub.ffmpeg import check_audio
 from backend_stub.models import Upload, Video
+from backend_stub.transcode import PROTECTION_SCHEMES
 
 router = APIRouter()
 
 MAX_UPLOAD_BYTES = 20 * 1024**3
-_ALLOWED_OPTIONS = {"hls_ts", "per_title", "max_height", "preset", "segment_seconds", "encrypt"}
+_ALLOWED_OPTIONS = {
+    "hls_ts",
+    "per_title",
+    "max_height",
+    "preset",
+    "segment_seconds",
+    "encrypt",
+    "drm_scheme",
+}
+_AUDIO_SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,8}$")
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
@@ -50,6 +65,10 @@ def _part_path(state: AppState, upload_id: str) -> Path:
     return state.config.uploads_dir / f"{upload_id}.part"
 
 
+def _audio_dir(state: AppState, upload_id: str) -> Path:
+    return state.config.uploads_dir / f"{upload_id}.audio"
+
+
 def _own_upload(state: AppState, upload_id: str, user: Principal) -> Upload:
     with state.sessions() as s:
         up = s.get(Upload, upload_id)
@@ -64,6 +83,11 @@ def create_upload(body: CreateUpload, user: UserDep, state: StateDep) -> dict[st
     if unknown:
         raise HTTPException(
             422, f"unknown options {sorted(unknown)}; allowed: {sorted(_ALLOWED_OPTIONS)}"
+        )
+    if body.options.get("drm_scheme", "cenc") not in PROTECTION_SCHEMES:
+        raise HTTPException(
+            422,
+            f"options.drm_scheme {body.options['drm_scheme']!r} is not one of {PROTECTION_SCHEMES}",
         )
     if (body.intro_start is None) != (body.intro_end is None) or (
         body.intro_start is not None
@@ -176,6 +200,57 @@ async def upload_subtitles(
     return {"language": language}
 
 
+@router.post("/api/v1/uploads/{upload_id}/audio/{language}", status_code=201)
+async def upload_audio(
+    upload_id: str,
+    language: str,
+    request: Request,
+    user: UserDep,
+    state: StateDep,
+    filename: str = "audio.m4a",
+) -> dict[str, Any]:
+    """A separate audio track (one file, any format ffmpeg reads) for the title; it becomes an
+    audio rendition tagged `language` in both manifests. Checked with ffprobe on arrival, so a
+    file that is not audio is refused here (422) rather than failing the transcode later."""
+    up = _own_upload(state, upload_id, user)
+    if up.status != "OPEN":
+        raise HTTPException(409, f"upload {upload_id} is already {up.status}")
+    if not _LANG.match(language):
+        raise HTTPException(
+            422, f"audio language {language!r} is not a BCP-47 tag like 'en' or 'pt-BR'"
+        )
+    suffix = Path(filename).suffix.lower() or ".m4a"
+    if not _AUDIO_SUFFIX.match(suffix):
+        raise HTTPException(422, f"audio filename {filename!r} has an unusable extension")
+    audio_dir = _audio_dir(state, up.id)
+    audio_dir.mkdir(parents=True, exist_ok=True)
+    # Files are "{position}.{language}{suffix}": tracks keep the order they were sent in
+    # (the first is the default when the source has no audio); re-sending a language
+    # replaces it in place.
+    same = sorted(audio_dir.glob(f"*.{language}.*"))
+    position = same[0].name.split(".")[0] if same else f"{len(list(audio_dir.iterdir())):02d}"
+    for old in same:
+        old.unlink()
+    path = audio_dir / f"{position}.{language}{suffix}"
+    size = 0
+    with path.open("wb") as fh:
+        async for piece in request.stream():
+            size += len(piece)
+            if size > MAX_UPLOAD_BYTES:
+                fh.close()
+                path.unlink()
+                raise HTTPException(
+                    413, f"audio for {language!r} is larger than {MAX_UPLOAD_BYTES}"
+                )
+            fh.write(piece)
+    try:
+        await run_in_threadpool(check_audio, path, f"audio for {language!r} ({filename})")
+    except TranscodeError as exc:
+        path.unlink()
+        raise HTTPException(422, str(exc)) from exc
+    return {"language": language, "size": size}
+
+
 @router.post("/api/v1/uploads/{upload_id}/complete")
 def complete_upload(upload_id: str, user: UserDep, state: StateDep) -> dict[str, Any]:
     up = _own_upload(state, upload_id, user)
@@ -185,9 +260,12 @@ def complete_upload(upload_id: str, user: UserDep, state: StateDep) -> dict[str,
         raise HTTPException(409, f"upload has {up.offset} of {up.size} bytes; send the rest first")
     path = _part_path(state, upload_id)
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
+    try:
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except FileNotFoundError:
+        return _finished(state, upload_id)  # a concurrent complete got there first
     if digest.hexdigest() != up.sha256:
         raise HTTPException(
             422, f"checksum mismatch: declared sha256 {up.sha256}, received {digest.hexdigest()}"
@@ -195,34 +273,68 @@ def complete_upload(upload_id: str, user: UserDep, state: StateDep) -> dict[str,
     video_id = secrets.token_hex(6)
     suffix = Path(up.filename).suffix.lower() or ".bin"
     source_key = f"raw/{video_id}/source{suffix}"
-    state.store.put_file(source_key, path)
-    for sub in state.config.uploads_dir.glob(f"{up.id}.*.vtt"):
-        language = sub.name.split(".")[1]
-        state.store.put_file(f"raw/{video_id}/subtitles/{language}.vtt", sub)
-        sub.unlink()
+    audio_dir = _audio_dir(state, up.id)
+    side = [
+        (f"raw/{video_id}/subtitles/{sub.name.split('.')[1]}.vtt", sub)
+        for sub in state.config.uploads_dir.glob(f"{up.id}.*.vtt")
+    ] + [
+        # Same name in the store; the worker reads the language back from it.
+        (f"raw/{video_id}/audio/{audio.name}", audio)
+        for audio in (sorted(audio_dir.glob("*")) if audio_dir.is_dir() else [])
+    ]
+    try:
+        state.store.put_file(source_key, path)
+        for key, file in side:
+            state.store.put_file(key, file)
+    except FileNotFoundError:
+        state.store.delete_prefix(f"raw/{video_id}")
+        return _finished(state, upload_id)
     meta = up.metadata_ or {}
     now = time.time()
     with state.sessions.begin() as s:
-        s.add(
-            Video(
-                id=video_id,
-                title=meta["title"],
-                status="PENDING",
-                source_key=source_key,
-                owner_id=user.user_id,
-                genre=meta.get("genre", ""),
-                tags=meta.get("tags", []),
-                intro_start=meta.get("intro_start"),
-                intro_end=meta.get("intro_end"),
-                options=meta.get("options", {}),
-                media={},
-                created_at=now,
-                updated_at=now,
-            )
+        # The conditional UPDATE decides between concurrent completes of one upload (a
+        # client retrying after a timeout): one title, whoever commits first.
+        claimed = s.execute(
+            update(Upload)
+            .where(Upload.id == upload_id, Upload.status == "OPEN")
+            .values(status="COMPLETE", video_id=video_id)
         )
-        row = s.get(Upload, upload_id)
-        assert row is not None
-        row.status, row.video_id = "COMPLETE", video_id
+        won = cast("CursorResult[Any]", claimed).rowcount == 1
+        if won:
+            s.add(
+                Video(
+                    id=video_id,
+                    title=meta["title"],
+                    status="PENDING",
+                    source_key=source_key,
+                    owner_id=user.user_id,
+                    genre=meta.get("genre", ""),
+                    tags=meta.get("tags", []),
+                    intro_start=meta.get("intro_start"),
+                    intro_end=meta.get("intro_end"),
+                    options=meta.get("options", {}),
+                    media={},
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    if not won:
+        state.store.delete_prefix(f"raw/{video_id}")
+        return _finished(state, upload_id)
     state.queue.enqueue(video_id, state.config.max_attempts)
+    # Only now, with the title committed, may the spooled files go.
     path.unlink(missing_ok=True)
+    for _key, file in side:
+        file.unlink(missing_ok=True)
+    if audio_dir.is_dir():
+        audio_dir.rmdir()
     return {"video_id": video_id, "status": "PENDING"}
+
+
+def _finished(state: AppState, upload_id: str) -> dict[str, Any]:
+    """The answer for a complete that lost the race to another complete of the upload."""
+    with state.sessions() as s:
+        row = s.get(Upload, upload_id)
+    if row is None or row.status != "COMPLETE":
+        raise HTTPException(409, f"upload {upload_id}'s spooled files are gone; upload it again")
+    return {"video_id": row.video_id, "status": "PENDING"}

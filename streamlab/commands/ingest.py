@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import httpx
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
@@ -38,15 +39,20 @@ def parse_intro(text: str) -> tuple[float, float]:
     return a, b
 
 
-def parse_subtitles(items: Sequence[str]) -> tuple[tuple[str, Path], ...]:
-    out = []
+def parse_language_files(
+    option: str, items: Sequence[str], shape: str
+) -> tuple[tuple[str, Path], ...]:
+    """`--subtitles en=a.vtt`, `--audio fr=b.m4a`: (language, existing file) pairs."""
+    out: list[tuple[str, Path]] = []
     for item in items:
         lang, sep, file = item.partition("=")
         if not sep or not lang or not file:
-            raise BackendError(f"--subtitles {item!r} is not LANG=FILE.vtt")
+            raise BackendError(f"{option} {item!r} is not {shape}")
         path = Path(file)
         if not path.is_file():
-            raise BackendError(f"--subtitles {item!r}: {path} does not exist")
+            raise BackendError(f"{option} {item!r}: {path} does not exist")
+        if lang in (seen := [known for known, _ in out]):
+            raise BackendError(f"{option} {item!r}: language {lang!r} given twice ({seen})")
         out.append((lang, path))
     return tuple(out)
 
@@ -56,6 +62,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--title", required=True)
     p.add_argument("--subtitles", action="append", default=[], metavar="LANG=FILE.vtt")
     p.add_argument(
+        "--audio",
+        action="append",
+        default=[],
+        metavar="LANG=FILE",
+        help="extra audio track from a separate file, e.g. fr=movie.fr.m4a (repeatable)",
+    )
+    p.add_argument(
         "--intro", metavar="START-END", help="intro span for 'skip intro', e.g. 0:05-0:35"
     )
     p.add_argument("--genre", default="")
@@ -63,6 +76,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hls-ts", action="store_true", help="also package HLS with MPEG-TS segments")
     p.add_argument(
         "--encrypt", action="store_true", help="CENC (ClearKey) + HLS AES-128 for this title"
+    )
+    p.add_argument(
+        "--drm-scheme",
+        choices=("cenc", "cbcs"),
+        help="with --encrypt: the CMAF set's scheme (default: the server's, normally cenc)",
     )
     p.add_argument(
         "--per-title", action="store_true", help="scale the ladder by a complexity probe"
@@ -118,7 +136,8 @@ def ingest(args: argparse.Namespace) -> int:
         genre=args.genre,
         tags=tuple(args.tag),
         intro=parse_intro(args.intro) if args.intro else None,
-        subtitles=parse_subtitles(args.subtitles),
+        subtitles=parse_language_files("--subtitles", args.subtitles, "LANG=FILE.vtt"),
+        audio=parse_language_files("--audio", args.audio, "LANG=FILE (an audio file)"),
         options=tuple(
             (k, True)
             for k, on in (
@@ -127,7 +146,8 @@ def ingest(args: argparse.Namespace) -> int:
                 ("encrypt", args.encrypt),
             )
             if on
-        ),
+        )
+        + ((("drm_scheme", args.drm_scheme),) if args.drm_scheme else ()),
     )
     client = ApiClient(_api_url(args))
     try:
@@ -195,6 +215,18 @@ def run(args: argparse.Namespace) -> int:
         return ingest(args)
     except BackendError as exc:
         print(f"streamlab ingest: error: {exc}", file=sys.stderr)
+        return 2
+    except httpx.HTTPError as exc:
+        # Connection refused, timeouts, a cut: re-running the same command resumes.
+        try:
+            where = str(exc.request.url)
+        except RuntimeError:  # httpx raises when the error carries no request
+            where = "the API"
+        print(
+            f"streamlab ingest: error: talking to {where}: {exc or type(exc).__name__}; "
+            "run the same command again to resume",
+            file=sys.stderr,
+        )
         return 2
 
 

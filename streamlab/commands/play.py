@@ -1,7 +1,9 @@
-"""`streamlab play URL --headless [--no-decode]`: the engine over real HTTP, QoE as JSON.
+"""`streamlab play [URL]`: the 10-foot Qt player; `--headless` plays a URL and prints QoE JSON.
 
-Headless, libmpv decodes with no window (`vo=null`); `--no-decode` counts bytes instead and
-the session's real-time playout clock stands in for the decoder. The Qt UI is in progress.
+With no URL the window opens the catalog of `streamlab serve` (found through `--api` or
+`DATA_DIR/serve.json`); with a URL it plays that HLS or DASH manifest directly. Headless,
+libmpv decodes with no window (`vo=null`); `--no-decode` counts bytes instead and the
+session's real-time playout clock stands in for the decoder.
 """
 
 from __future__ import annotations
@@ -9,13 +11,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import math
 import time
+from pathlib import Path
 
 import httpx
 
 from abr.manifests import ManifestError
 from abr.registry import PROFILES
+from player.api import DEVICE_TYPES
 from player.engine import CountingSink, PlaybackEngine
 from player.mpv_sink import MpvSink
 from simulator.algorithms import AlgorithmSpecError, resolve
@@ -24,7 +29,26 @@ from streamlab.errors import UsageError
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("play", help="play an HLS or DASH URL")
-    p.add_argument("url")
+    p.add_argument("url", nargs="?", help="an HLS or DASH URL (default: the backend's catalog)")
+    p.add_argument("--api", help="backend API URL (default: from DATA_DIR/serve.json)")
+    p.add_argument("--data-dir", type=Path, default=Path("streamlab-data"))
+    p.add_argument("--username", default="demo")
+    p.add_argument("--password", default="demo")
+    p.add_argument(
+        "--device-type",
+        default="desktop",
+        type=str.lower,  # SmartTV, Desktop, Mobile as well as the API's spelling
+        choices=DEVICE_TYPES,
+        help="what the backend caps the ladder for",
+    )
+    p.add_argument("--fullscreen", action="store_true")
+    p.add_argument("--http-proxy", metavar="URL", help="send every request through this proxy")
+    p.add_argument(
+        "--packaging",
+        choices=("dash", "hls", "hls-ts"),
+        default="dash",
+        help="which of a catalog title's packagings to play (default dash: CMAF with ClearKey)",
+    )
     p.add_argument("--abr", default="streamlab", help="algorithm name or package.module:Class")
     p.add_argument("--headless", action="store_true", help="no window")
     p.add_argument("--no-decode", action="store_true", help="count bytes instead of decoding")
@@ -60,9 +84,45 @@ async def _play(args: argparse.Namespace) -> dict[str, object]:
     return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
 
 
+def _window(args: argparse.Namespace) -> int:
+    from player.ui.app import PlayerOptions, run  # Qt only when a window is wanted
+
+    # Each start's time to first frame and its breakdown, and playback trouble, on stderr.
+    logging.basicConfig(level=logging.INFO, format="streamlab play: %(message)s")
+
+    api = args.api
+    if args.url is None and api is None:
+        serve_json = args.data_dir / "serve.json"
+        try:
+            api = json.loads(serve_json.read_text())["api"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise UsageError(
+                f"no URL and no backend: {serve_json} is missing or unreadable ({exc}); "
+                "start `streamlab serve` or pass --api URL or a manifest URL"
+            ) from exc
+    try:
+        resolve(args.abr, PROFILES["default"])
+    except AlgorithmSpecError as exc:
+        raise UsageError(str(exc)) from exc
+    options = PlayerOptions(
+        api_url=None if args.url else api,
+        url=args.url,
+        username=args.username,
+        password=args.password,
+        device_type=args.device_type,
+        abr=args.abr,
+        fullscreen=args.fullscreen,
+        packaging=args.packaging,
+        http_proxy=args.http_proxy,
+    )
+    return run(options)
+
+
 def run(args: argparse.Namespace) -> int:
     if not args.headless:
-        raise UsageError("the windowed player is in progress: use --headless")
+        return _window(args)
+    if args.url is None:
+        raise UsageError("--headless plays a URL: give the manifest URL")
     try:
         row = asyncio.run(_play(args))
     except (ManifestError, AlgorithmSpecError) as exc:

@@ -30,7 +30,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--workers", type=int, default=2, help="transcode worker processes (default 2)")
     p.add_argument(
-        "--database-url", default="", help="SQLAlchemy URL (default: SQLite in the data dir)"
+        "--database-url",
+        default="",
+        help="SQLAlchemy URL, e.g. postgresql://user:pw@host/db (default: SQLite in the data dir)",
+    )
+    p.add_argument(
+        "--store-url",
+        default="",
+        help="object store: file://DIR or s3://BUCKET/PREFIX?endpoint=URL&region=R, credentials "
+        "from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (default: DATA_DIR/store)",
     )
     p.add_argument(
         "--demo-catalog",
@@ -54,6 +62,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--encrypt",
         action="store_true",
         help="encrypt every new title: CENC (ClearKey) for CMAF, AES-128 for HLS-TS",
+    )
+    p.add_argument(
+        "--drm-scheme",
+        choices=("cenc", "cbcs"),
+        default="cenc",
+        help="common-encryption scheme of the CMAF set when encrypting (default cenc)",
     )
     p.add_argument(
         "--per-title", action="store_true", help="scale each title's ladder by a complexity probe"
@@ -120,6 +134,8 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
             "hls_ts": args.hls_ts,
             "per_title_ladder": args.per_title,
             "encrypt": args.encrypt,
+            "drm_scheme": args.drm_scheme,
+            "store_url": args.store_url,
             "visibility_timeout_seconds": args.visibility_timeout,
             "device_caps": caps,
         },

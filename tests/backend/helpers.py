@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -11,10 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from sqlalchemy.orm import Session, sessionmaker
 
 from backend_stub.client import ApiClient, IngestRequest, sha256_file
 from backend_stub.config import BackendConfig
 from backend_stub.ffmpeg import synthesize_clip
+from backend_stub.models import Video
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -55,7 +58,9 @@ class Stack:
         return int(data["fetches"].get(key, 0))
 
 
-def start_serve(data_dir: Path, *extra: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+def start_serve(
+    data_dir: Path, *extra: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], dict[str, str]]:
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -75,6 +80,7 @@ def start_serve(data_dir: Path, *extra: str) -> tuple[subprocess.Popen[str], dic
         stderr=subprocess.PIPE,
         text=True,
         cwd=REPO,
+        env=None if env is None else {**os.environ, **env},
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -105,6 +111,27 @@ def ingest(stack: Stack, clip: Path, title: str, **kw: object) -> str:
         return video_id
     finally:
         client.close()
+
+
+def add_video(
+    sessions: sessionmaker[Session], video_id: str, source_key: str = "raw/x/source.mp4"
+) -> None:
+    """A PENDING video row, as the upload API would make it, for queue and worker tests."""
+    with sessions.begin() as s:
+        s.add(
+            Video(
+                id=video_id,
+                title=video_id,
+                status="PENDING",
+                source_key=source_key,
+                genre="",
+                tags=[],
+                media={},
+                options={},
+                created_at=0,
+                updated_at=0,
+            )
+        )
 
 
 def wait_for(predicate: object, timeout: float, what: str) -> None:

@@ -30,6 +30,28 @@ def test_login_returns_a_bearer_jwt_and_rejects_a_wrong_password(stack: Stack) -
     assert "wrong username or password" in bad.json()["detail"]
 
 
+def test_errors_are_json_with_error_and_detail_and_a_bad_payload_names_the_field(
+    stack: Stack, ready_video: str, alice: dict[str, str]
+) -> None:
+    missing = httpx.get(f"{stack.api}/api/v1/videos/nope")
+    assert missing.status_code == 404
+    assert missing.json() == {"error": "not_found", "detail": "no video 'nope'"}
+    no_jwt = httpx.get(f"{stack.api}/api/v1/videos/nope/manifest")
+    assert no_jwt.status_code == 401 and no_jwt.json()["error"] == "unauthorized"
+    bad = httpx.post(
+        f"{stack.api}/api/v1/playback/progress",
+        headers=alice,
+        json={"video_id": "v", "playback_session_id": "s", "offset_seconds": -1, "reported_at": 0},
+    )
+    assert bad.status_code == 422 and bad.json()["error"] == "invalid_request"
+    detail = bad.json()["detail"]
+    assert "body.offset_seconds" in detail and "body.device_id: Field required" in detail
+    # Search is a substring match: % and _ are literal characters, not wildcards.
+    assert httpx.get(f"{stack.api}/api/v1/videos", params={"q": "pattern"}).json()["videos"]
+    everything = httpx.get(f"{stack.api}/api/v1/videos", params={"q": "%"}).json()["videos"]
+    assert everything == []
+
+
 def test_manifest_contract_signed_url_through_the_edge(
     stack: Stack, ready_video: str, alice: dict[str, str]
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,6 +56,57 @@ def test_upload_resumes_after_a_cut_without_resending_finished_chunks(
     stored = stack.data_dir / "store" / "raw" / video_id / "source.mp4"
     assert stored.read_bytes() == data
     client.close()
+
+
+def test_racing_completes_of_one_upload_make_one_title_and_lose_nothing(
+    stack: Stack, tones: dict[str, Path], tmp_path: Path
+) -> None:
+    """A client that timed out and retried (or two at once): every complete gets the same
+    video, the losers leave no stray objects, the subtitles and audio reach the title."""
+    vtt = tmp_path / "en.vtt"
+    vtt.write_text("WEBVTT\n\n00:00:00.500 --> 00:00:02.000\nraced\n")
+    # Big enough that hashing and storing it takes a while: the completes overlap. (Not a
+    # video: its job will fail, which does not matter here.)
+    big = tmp_path / "raced.mp4"
+    big.write_bytes(os.urandom(32 * 1024 * 1024))
+    client = ApiClient(stack.api, stack.token("alice"))
+    req = IngestRequest(
+        path=big, title="Raced", subtitles=(("en", vtt),), audio=(("fr", tones["fr"]),)
+    )
+    upload_id = client.create_upload(req, sha256_file(big))
+    client.send(upload_id, big)
+    barrier = threading.Barrier(6)
+    answers: list[tuple[int, str]] = []
+
+    def complete() -> None:
+        barrier.wait()
+        resp = httpx.post(
+            f"{stack.api}/api/v1/uploads/{upload_id}/complete",
+            headers=dict(client.http.headers),
+            timeout=60,
+        )
+        answers.append((resp.status_code, resp.json().get("video_id")))
+
+    threads = [threading.Thread(target=complete) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    client.close()
+    assert len(answers) == 6 and {code for code, _ in answers} == {200}
+    (video_id,) = {vid for _, vid in answers}
+    catalog = httpx.get(f"{stack.api}/api/v1/videos").json()["videos"]
+    assert [v["video_id"] for v in catalog if v["title"] == "Raced"] == [video_id]
+    raw = stack.data_dir / "store" / "raw"
+    assert {d.name for d in raw.iterdir()} <= {v["video_id"] for v in catalog}  # no orphans
+    assert sorted(
+        p.relative_to(raw / video_id).as_posix() for p in (raw / video_id).rglob("*.*")
+    ) == [
+        "audio/00.fr.m4a",
+        "source.mp4",
+        "subtitles/en.vtt",
+    ]
+    assert (raw / video_id / "source.mp4").read_bytes() == big.read_bytes()
 
 
 def test_checksum_mismatch_is_refused_with_both_digests(stack: Stack, small_clip: Path) -> None:

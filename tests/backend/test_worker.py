@@ -1,4 +1,4 @@
-"""Queue leases and a worker killed mid-transcode: the job is redelivered and finished."""
+"""A worker killed mid-transcode: the job is redelivered and finished; schema and store checks."""
 
 from __future__ import annotations
 
@@ -12,67 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from backend.helpers import wait_for
+from backend.helpers import add_video, wait_for
 from backend_stub.config import BackendConfig
 from backend_stub.db import make_engine, session_factory
 from backend_stub.errors import SchemaVersionError, StoreKeyError
 from backend_stub.models import SchemaMeta, TranscodingJob, Video
 from backend_stub.queue import JobQueue
 from backend_stub.store import FilesystemStore, check_key
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def _video(sessions, video_id: str, source_key: str = "raw/x/source.mp4") -> None:  # type: ignore[no-untyped-def]
-    with sessions.begin() as s:
-        s.add(
-            Video(
-                id=video_id,
-                title=video_id,
-                status="PENDING",
-                source_key=source_key,
-                genre="",
-                tags=[],
-                media={},
-                options={},
-                created_at=0,
-                updated_at=0,
-            )
-        )
-
-
-def test_lease_expires_and_job_is_redelivered_then_fails_after_max_attempts(tmp_path: Path) -> None:
-    sessions = session_factory(f"sqlite:///{tmp_path / 'q.db'}")
-    clock = Clock()
-    queue = JobQueue(sessions, clock)
-    _video(sessions, "v1")
-    job_id = queue.enqueue("v1", max_attempts=2)
-    assert queue.enqueue("v1") == job_id  # idempotent
-    a = queue.lease("A", 10)
-    assert a is not None and a.attempt == 1
-    assert queue.lease("B", 10) is None  # invisible while leased
-    clock.now += 5
-    assert queue.extend(a, 10)  # heartbeat pushes expiry to 1015
-    clock.now += 9
-    assert queue.lease("B", 10) is None
-    clock.now += 2  # A went silent: lease expired
-    b = queue.lease("B", 10)
-    assert b is not None and b.attempt == 2 and b.job_id == job_id
-    assert not queue.extend(a, 10)  # A lost its lease
-    assert not queue.complete(a)
-    clock.now += 11  # B dies too, on the last attempt
-    assert queue.lease("C", 10) is None
-    with sessions() as s:
-        job = s.get(TranscodingJob, job_id)
-        video = s.get(Video, "v1")
-    assert job is not None and job.status == "FAILED" and "attempt 2 of 2" in (job.error or "")
-    assert video is not None and video.status == "FAILED" and video.error == job.error
 
 
 def test_schema_version_mismatch_is_refused_with_a_clear_message(tmp_path: Path) -> None:
@@ -127,7 +73,7 @@ def test_killed_worker_job_is_redelivered_and_finished(tmp_path: Path, clip: Pat
     sessions = session_factory(config.database_url)
     store = FilesystemStore(tmp_path / "store")
     store.put_file("raw/vkill/source.mp4", clip)
-    _video(sessions, "vkill", "raw/vkill/source.mp4")
+    add_video(sessions, "vkill", "raw/vkill/source.mp4")
     job_id = JobQueue(sessions).enqueue("vkill")
 
     def spawn(wid: str) -> subprocess.Popen[bytes]:

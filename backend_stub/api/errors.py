@@ -1,0 +1,52 @@
+"""Every error the API returns is JSON `{"error": CODE, "detail": TEXT}` with the right status;
+a bad payload gets 422 with the offending field's location in the detail."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from backend_stub.errors import StoreError
+
+
+def _code(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        return "error"
+
+
+def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse(
+        {"error": _code(exc.status_code), "detail": exc.detail},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for err in exc.errors():
+        where = ".".join(str(part) for part in err.get("loc", ()))
+        problems.append(f"{where}: {err.get('msg', 'invalid')}")
+    return JSONResponse(
+        {"error": "invalid_request", "detail": "; ".join(problems) or "invalid request"},
+        status_code=422,
+    )
+
+
+def _store_error(_request: Request, exc: Exception) -> JSONResponse:
+    # The object store is down or misconfigured: the client may retry later.
+    return JSONResponse({"error": "store_unavailable", "detail": str(exc)}, status_code=503)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StoreError, _store_error)

@@ -1,0 +1,98 @@
+"""The separate audio track: fetched in order beside the video, a few segments ahead of it.
+
+Audio is a small fraction of the bits (128 kbit/s against megabits of video), so it gets no
+ABR of its own: one rendition, fetched sequentially, never more than `lead_segments` ahead of
+the video the session has fetched, so it competes little with the video downloads. A seek
+restarts it at the new position. If the audio cannot be fetched after a few tries the video
+goes on without it and the failure is reported, rather than stalling the picture.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+import httpx
+
+from abr.presentation import Rendition, SegmentRef
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = 3
+RETRY_S = 0.5
+
+
+class AudioSink(Protocol):
+    def expect_audio(self) -> None:
+        """Called once, before any audio: the media has a separate audio track."""
+
+    def audio_data(self, data: bytes) -> None: ...
+
+    def switch_audio(self) -> None:
+        """Another track follows: end the current audio stream and start a new one, at once."""
+
+    def audio_end(self) -> None: ...
+
+
+class AudioFollower:
+    def __init__(
+        self,
+        rendition: Rendition,
+        client: httpx.AsyncClient,
+        sink: AudioSink,
+        video_index: Callable[[], int],
+        lead_segments: int = 3,
+    ) -> None:
+        self.rendition = rendition
+        self.client = client
+        self.sink = sink
+        self.video_index = video_index  # the highest video segment fetched so far
+        self.lead_segments = lead_segments
+        self.failure: str | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self, first_index: int) -> None:
+        """(Re)start at `first_index`: at the start and after every seek."""
+        self.stop()
+        self._task = asyncio.create_task(self._run(first_index))
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _run(self, first_index: int) -> None:
+        try:
+            if self.rendition.init is not None:
+                self.sink.audio_data(await self._get(self.rendition.init))
+            for index in range(first_index, len(self.rendition.segments)):
+                while index > self.video_index() + self.lead_segments:
+                    await asyncio.sleep(0.1)
+                self.sink.audio_data(await self._get(self.rendition.segments[index]))
+        except _AudioFailed as exc:
+            self.failure = str(exc)
+            log.warning("audio stops: %s", exc)
+        self.sink.audio_end()
+
+    async def _get(self, ref: SegmentRef) -> bytes:
+        url = str(ref.url)
+        reason = ""
+        for attempt in range(ATTEMPTS):
+            try:
+                response = await self.client.get(url)
+            except httpx.HTTPError as exc:
+                reason = f"{exc.__class__.__name__}: {exc}"
+            else:
+                if response.status_code < 400:
+                    return response.content
+                reason = f"HTTP {response.status_code}"
+                if response.status_code < 500:
+                    break
+            await asyncio.sleep(RETRY_S * 2**attempt)
+        raise _AudioFailed(f"{reason} for {url}")
+
+
+class _AudioFailed(Exception):
+    pass

@@ -1,0 +1,16 @@
+"""`streamlab qa`: real playback sessions over trace-shaped links against the bundled backend.
+
+The harness starts (or uses) the backend and CDN, runs the player engine through one
+trace-shaped link per session, injects faults when asked, compares with the simulator, and
+gates a release on QoE targets.
+
+| module | job |
+| --- | --- |
+| `targets` | the targets file (TOML) and the gate's checks |
+| `backend` | start `streamlab serve` or reach a running one; the API calls a player makes |
+| `session` | one real session: shaped link, engine, decoder or counter, progress reports |
+| `runner` | N sessions, C at a time, with a progress bar |
+| `faults` | the seeded fault plan, the fault proxy and the process-level faults |
+| `fidelity` | the same traces and ABR through the simulator, and the differences |
+| `report`, `junit` | the per-session CSV, the HTML report and the JUnit XML |
+"""

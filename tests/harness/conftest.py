@@ -1,0 +1,65 @@
+"""QA harness fixtures: short traces, and `streamlab qa` run in-process against real
+`streamlab serve` (origin, workers, nginx edge + shield, ffmpeg-made demo catalog)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from qa_helpers import CLIP_SECONDS, MAX_HEIGHT, write_trace
+
+from qa.backend import Api, ManagedBackend
+
+MISSING = [
+    tool
+    for tool in ("ffmpeg", "ffprobe", "nginx")
+    if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists()
+]
+if MISSING:
+    pytest.skip(
+        f"qa tests need {', '.join(MISSING)} (scripts/install-system-deps.sh)",
+        allow_module_level=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def traces(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three constant links the 240p/360p demo ladder fits comfortably."""
+    folder = tmp_path_factory.mktemp("traces")
+    for name, kbps in (("3mbit", 3000), ("5mbit", 5000), ("20mbit", 20000)):
+        write_trace(folder, name, kbps)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A backend data dir with the demo catalog packaged, made by `ManagedBackend` once."""
+    data = tmp_path_factory.mktemp("qa-backend")
+    backend = ManagedBackend(data, int(CLIP_SECONDS), int(MAX_HEIGHT))
+    backend.start()
+
+    async def wait_until_packaged() -> None:
+        api = Api(backend.api)
+        try:
+            await api.login("demo", "demo")
+            await api.ready_titles(180)
+        finally:
+            await api.close()
+
+    try:
+        asyncio.run(wait_until_packaged())
+    finally:
+        backend.stop()
+    return data
+
+
+@pytest.fixture(scope="session")
+def backend(packaged: Path) -> Iterator[ManagedBackend]:
+    """`streamlab serve` on the packaged data dir (no transcoding: it starts in seconds)."""
+    running = ManagedBackend(packaged, int(CLIP_SECONDS), int(MAX_HEIGHT))
+    running.start()
+    yield running
+    running.stop()
