@@ -25,6 +25,15 @@ END = None  # queued after the last segment
 log = logging.getLogger(__name__)
 
 
+def _container(first_bytes: bytes) -> str:
+    """ffmpeg's demuxer for a stream that starts with these bytes; "" lets ffmpeg probe."""
+    if is_ts(first_bytes):
+        return "mpegts"
+    if first_bytes[4:8] in (b"ftyp", b"styp", b"moof", b"moov", b"sidx"):
+        return "mp4"
+    return ""
+
+
 def _log_failure(error: Exception | None, result: object) -> None:
     if error is not None:
         log.warning("libmpv could not add the audio track: %s", error)
@@ -71,6 +80,9 @@ class MpvSink:
         self._audio_chunks: queue.Queue[bytes | None] = queue.Queue()
         self.has_audio = False
         self._audio_switches = 0
+        # The format option applies to every file mpv opens with ffmpeg, external subtitle
+        # files (WebVTT) included: whoever adds those must turn this off.
+        self.name_container = True
         self._inits: dict[int, bytes] = {}
         self._sent_init = False
         self._started = False
@@ -95,6 +107,9 @@ class MpvSink:
             # that blocks for the next segment that means waiting for a second download.
             demuxer_lavf_analyzeduration=0.1,
             demuxer_lavf_probe_info="nostreams",
+            # Start showing frames as soon as one is decoded (measured: ~55 -> ~20 ms from
+            # data to first frame, with the container format named below).
+            video_latency_hacks="yes",
             **options,
         )
         self.player.register_stream_protocol("streamlab", self._open)
@@ -151,6 +166,9 @@ class MpvSink:
         if not self._started:
             self._started = True
             self._streams += 1
+            if self.name_container:
+                # Skips ffmpeg's format probe, which waits for more bytes than one segment.
+                self.player["demuxer-lavf-format"] = _container(self._inits.get(rendition, data))
             if self.has_audio:
                 self.player["audio-files"] = [f"streamlab://audio/{self._streams}"]
             self.player.play(f"streamlab://stream/{self._streams}")

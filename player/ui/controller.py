@@ -202,6 +202,7 @@ class PlaybackController(QObject):
             # mpv fetches the WebVTT itself (signed URLs: no token needed); off until chosen.
             self.sink.player["sub-files"] = [s.url for s in self.info.subtitles]
             self.sink.player["sid"] = "no"
+            self.sink.name_container = False  # ffmpeg must probe the WebVTT files
         self.sink_created.emit(self.sink)
         self.sink.player.observe_property("time-pos", self._on_time_pos)
         algorithm = resolve(self.abr, PROFILES["default"])()
