@@ -57,12 +57,17 @@ class RobustMpcAbr(AbrAlgorithm):
             self._errors.append(abs(self._prediction - actual) / actual)
         self._predictor.add_sample(record.done_at - record.first_byte_at, actual, record.latency_s)
 
-    def predict_kbps(self, ctx: AbrContext) -> float | None:
-        """The throughput the plan assumes (after the robustness discount)."""
+    def raw_prediction(self, ctx: AbrContext) -> float | None:
+        """The predictor's throughput before any discount, remembered to score its error."""
         prediction = self._predictor.throughput_kbps
         if prediction is None:
             prediction = ctx.throughput_kbps
         self._prediction = prediction
+        return prediction
+
+    def predict_kbps(self, ctx: AbrContext) -> float | None:
+        """The throughput the plan assumes (after the robustness discount)."""
+        prediction = self.raw_prediction(ctx)
         if prediction is None:
             return None
         if self.robust and self._errors:

@@ -71,10 +71,7 @@ class StreamlabAbr(RobustMpcAbr):
             self._since_outage += 1
 
     def predict_kbps(self, ctx: AbrContext) -> float | None:
-        prediction = self._predictor.throughput_kbps
-        if prediction is None:
-            prediction = ctx.throughput_kbps
-        self._prediction = prediction
+        prediction = self.raw_prediction(ctx)
         if prediction is None:
             return None
         if self._errors:
