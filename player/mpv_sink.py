@@ -4,8 +4,9 @@ mpv only demuxes, decodes and renders: the engine (and so `abr.session`) decides
 fetch. Segments are queued in playback order and read by mpv's stream thread. A seekable
 stream would invite mpv to seek around in data we have not fetched, so the stream has no
 `seek`. For fragmented MP4 only the first init segment of a stream is sent: the renditions
-share track IDs and timescales and carry their parameter sets in every keyframe, so media
-segments of any rendition follow it directly. MPEG-TS needs no init at all. A seek outside
+share track IDs and timescales, and the first segment after a switch gets the new
+rendition's parameter sets in front of its first sample (`fmp4_params`), so media segments
+of any rendition follow it directly. MPEG-TS needs no init at all. A seek outside
 the buffer (`flush`) ends the stream and opens a new one at the new position; mpv keeps
 media time (`rebase-start-time=no`), so `time-pos` stays comparable across streams.
 """
@@ -19,6 +20,7 @@ import time
 
 import mpv
 
+from player.fmp4_params import ParameterSets, avc_parameter_sets, with_parameter_sets
 from player.ts_continuity import ContinuityRewriter, is_ts
 
 END = None  # queued after the last segment
@@ -80,6 +82,8 @@ class MpvSink:
         self._audio_chunks: queue.Queue[bytes | None] = queue.Queue()
         self.has_audio = False
         self._audio_switches = 0
+        self._stream_rendition = -1  # the rendition of the stream's latest segment
+        self._params: dict[int, ParameterSets | None] = {}  # per rendition, from its init
         # The format option applies to every file mpv opens with ffmpeg, external subtitle
         # files (WebVTT) included: whoever adds those must turn this off.
         self.name_container = True
@@ -159,6 +163,9 @@ class MpvSink:
     def media_segment(self, index: int, rendition: int, data: bytes) -> None:
         if is_ts(data):
             data = self._ts.rewrite(data)
+        elif self._sent_init and rendition != self._stream_rendition:
+            data = self._switched_to(rendition, data)
+        self._stream_rendition = rendition
         if not self._sent_init and rendition in self._inits:
             self._sent_init = True
             self._chunks.put(self._inits[rendition])
@@ -172,6 +179,14 @@ class MpvSink:
             if self.has_audio:
                 self.player["audio-files"] = [f"streamlab://audio/{self._streams}"]
             self.player.play(f"streamlab://stream/{self._streams}")
+
+    def _switched_to(self, rendition: int, data: bytes) -> bytes:
+        """The first fMP4 segment after a switch, with the new rendition's SPS/PPS in front."""
+        if rendition not in self._params:
+            init = self._inits.get(rendition)
+            self._params[rendition] = avc_parameter_sets(init) if init else None
+        params = self._params[rendition]
+        return data if params is None else with_parameter_sets(data, params)
 
     def flush(self, position_s: float) -> None:
         """End the current stream; the next segment opens a new one (a seek)."""
