@@ -238,8 +238,10 @@ class PlayerWindow(QStackedWidget):
         log.warning("playback failed (%s): %s", kind, reason)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_F:
-            self.showNormal() if self.isFullScreen() else self.showFullScreen()
+        if event.key() == Qt.Key.Key_F and self.isFullScreen():
+            self.showNormal()
+        elif event.key() == Qt.Key.Key_F:
+            self.showFullScreen()
         else:
             super().keyPressEvent(event)
 
