@@ -172,14 +172,7 @@ class _ShapedLink:
         self.url = f"http://127.0.0.1:{port}"
 
     def close(self) -> None:
-        async def shut() -> None:
-            await self._shaper.close()
-            pumps = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in pumps:  # connections the player left open
-                task.cancel()
-            await asyncio.gather(*pumps, return_exceptions=True)
-
-        asyncio.run_coroutine_threadsafe(shut(), self._loop).result(10)
+        asyncio.run_coroutine_threadsafe(self._shaper.close(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
 

@@ -25,6 +25,7 @@ from backend_stub.signing import signed_path
 from qa.backend import ManagedBackend, Manifest
 from qa.errors import QaInputError
 from qa.session import SessionOutcome
+from simulator.proxy_server import ProxyServer
 
 SESSION_FAULTS = ("segment_5xx", "truncated_segment", "slow_first_byte", "expired_url")
 PROCESS_FAULTS = ("origin_down", "edge_restart")
@@ -127,10 +128,11 @@ def is_segment(path: str) -> bool:
     return name.endswith(MEDIA_SUFFIXES) and not name.startswith("init")
 
 
-class FaultProxy:
+class FaultProxy(ProxyServer):
     """HTTP/1.1 relay in front of the edge for one session, acting out its faults."""
 
     def __init__(self, upstream: tuple[str, int], faults: Sequence[Fault], log: FaultLog) -> None:
+        super().__init__()
         self.upstream = upstream
         self.log = log
         by_kind = {f.kind: f for f in faults}
@@ -139,25 +141,10 @@ class FaultProxy:
         self._truncate = by_kind.get("truncated_segment")
         self._slow = by_kind.get("slow_first_byte")
         self._segments_seen = 0
-        self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[None]] = set()
-
-    async def start(self) -> int:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        return int(self._server.sockets[0].getsockname()[1])
-
-    async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for task in list(self._connections):
-            task.cancel()
-        await asyncio.gather(*self._connections, return_exceptions=True)
 
     async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._connections.add(task)
-        task.add_done_callback(self._connections.discard)
         try:
             up_r, up_w = await asyncio.open_connection(*self.upstream)
         except OSError:

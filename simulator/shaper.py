@@ -19,6 +19,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from simulator.proxy_server import ProxyServer
 from traces.trace import Trace
 
 CHUNK_BYTES = 16 * 1024
@@ -65,7 +66,7 @@ class _Schedule:
         return self.kbps[i] * 1000.0, self.latency[i], end - offset
 
 
-class TraceShaper:
+class TraceShaper(ProxyServer):
     def __init__(
         self,
         trace: Trace,
@@ -74,34 +75,15 @@ class TraceShaper:
         clock: Callable[[], float] = time.monotonic,
         per_connection: bool = True,
     ) -> None:
+        super().__init__()
         self.schedule = _Schedule(trace)
         self.upstream = (upstream_host, upstream_port)
         self.clock = clock
         self.per_connection = per_connection
         self.link_opened: float | None = None  # the first connection's time
         self.stats: list[ShapedStats] = []
-        self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[None]] = set()
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        self._server = await asyncio.start_server(self._handle, host, port)
-        return int(self._server.sockets[0].getsockname()[1])
-
-    async def close(self) -> None:
-        """Stop listening and drop the connections still open (a kept-alive client's)."""
-        if self._server is not None:
-            self._server.close()
-        for task in list(self._connections):
-            task.cancel()
-        await asyncio.gather(*self._connections, return_exceptions=True)
-        if self._server is not None:
-            await self._server.wait_closed()
 
     async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._connections.add(task)
-        task.add_done_callback(self._connections.discard)
         try:
             upstream_r, upstream_w = await asyncio.open_connection(*self.upstream)
         except OSError:
