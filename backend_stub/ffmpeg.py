@@ -71,21 +71,14 @@ class SourceInfo:
     audio_languages: tuple[str, ...] = ()
 
 
+def _ffprobe(path: Path, *sections: str) -> subprocess.CompletedProcess[str]:
+    """ffprobe's JSON report of `sections` (e.g. "-show_streams") for `path`."""
+    cmd = [require_tool("ffprobe"), "-v", "error", "-print_format", "json", *sections, str(path)]
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
 def probe(path: Path) -> SourceInfo:
-    proc = subprocess.run(
-        [
-            require_tool("ffprobe"),
-            "-v",
-            "error",
-            "-print_format",
-            "json",
-            "-show_format",
-            "-show_streams",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    proc = _ffprobe(path, "-show_format", "-show_streams")
     if proc.returncode != 0:
         raise TranscodeError(f"ffprobe cannot read {path.name}: {proc.stderr.strip()[-300:]}")
     data = json.loads(proc.stdout)
@@ -112,19 +105,7 @@ def probe(path: Path) -> SourceInfo:
 def check_audio(path: Path, what: str) -> None:
     """Refuse a file ffprobe cannot read or that has no audio stream; `what` names the file
     as the user knows it (the path may be a server-side copy)."""
-    proc = subprocess.run(
-        [
-            require_tool("ffprobe"),
-            "-v",
-            "error",
-            "-print_format",
-            "json",
-            "-show_streams",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    proc = _ffprobe(path, "-show_streams")
     if proc.returncode != 0:
         reason = proc.stderr.strip()[-300:] or f"exit {proc.returncode}"
         raise TranscodeError(f"{what}: ffprobe cannot read it: {reason}")

@@ -4,29 +4,19 @@ ports, real ffmpeg clips, real SQLite. Skipped only when ffmpeg or nginx is miss
 from __future__ import annotations
 
 import secrets
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from backend.helpers import Stack, ingest, make_clip, start_serve, stop_serve
+from backend.helpers import Stack, ingest, make_clip, skip_unless_tools, start_serve, stop_serve
 from backend.postgres import PostgresCluster, server_bin_dir, start_cluster
 from backend.s3server import S3Server, start_s3_server
 from backend_stub.auth import create_user
 from backend_stub.db import session_factory
 from backend_stub.ffmpeg import run
 
-MISSING = [
-    tool
-    for tool in ("ffmpeg", "ffprobe", "nginx")
-    if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists()
-]
-if MISSING:
-    pytest.skip(
-        f"backend tests need {', '.join(MISSING)} (scripts/install-system-deps.sh)",
-        allow_module_level=True,
-    )
+skip_unless_tools("backend tests", "ffmpeg", "ffprobe", "nginx")
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend_stub.client import ApiClient, IngestRequest, sha256_file
@@ -20,6 +22,16 @@ from backend_stub.ffmpeg import synthesize_clip
 from backend_stub.models import Video
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def skip_unless_tools(suite: str, *tools: str) -> None:
+    """Skip the calling test module when a system tool it drives is not installed."""
+    missing = [t for t in tools if shutil.which(t) is None and not Path(f"/usr/sbin/{t}").exists()]
+    if missing:
+        pytest.skip(
+            f"{suite} need {', '.join(missing)} (scripts/install-system-deps.sh)",
+            allow_module_level=True,
+        )
 
 
 def make_clip(

@@ -4,25 +4,16 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from backend.helpers import skip_unless_tools
 from qa_helpers import CLIP_SECONDS, MAX_HEIGHT, write_trace
 
 from qa.backend import Api, ManagedBackend
 
-MISSING = [
-    tool
-    for tool in ("ffmpeg", "ffprobe", "nginx")
-    if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists()
-]
-if MISSING:
-    pytest.skip(
-        f"qa tests need {', '.join(MISSING)} (scripts/install-system-deps.sh)",
-        allow_module_level=True,
-    )
+skip_unless_tools("qa tests", "ffmpeg", "ffprobe", "nginx")
 
 
 @pytest.fixture(scope="session")

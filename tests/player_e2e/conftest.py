@@ -5,7 +5,6 @@ libmpv renders in software, so no display is needed."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,21 +13,12 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from backend.helpers import Stack, ingest, make_clip, start_serve, stop_serve
+from backend.helpers import Stack, ingest, make_clip, skip_unless_tools, start_serve, stop_serve
 
 from backend_stub.auth import create_user
 from backend_stub.db import session_factory
 
-MISSING = [
-    t
-    for t in ("ffmpeg", "nginx")
-    if shutil.which(t) is None and not Path(f"/usr/sbin/{t}").exists()
-]
-if MISSING:
-    pytest.skip(
-        f"the player tests need {', '.join(MISSING)} (scripts/install-system-deps.sh)",
-        allow_module_level=True,
-    )
+skip_unless_tools("the player tests", "ffmpeg", "nginx")
 
 
 def two_languages(path: Path, seconds: int = 16) -> Path:
