@@ -88,6 +88,21 @@ def optimal_qoe_lin(
     return OptimalPlan(value / len(durations), plan, rebuffer)
 
 
+def unavoidable_rebuffer_s(
+    trace: Trace, presentation: Presentation, buffer_target_s: float
+) -> float:
+    """Stall seconds no algorithm can avoid on this trace: those of always the lowest rendition.
+
+    Under this link model a smaller download never ends later, so by induction over the
+    segments that plan has every download done, and the buffer running dry, no later than any
+    other plan's: it stalls the least. A set's rebuffer ratio above this is the algorithm's.
+    """
+    lowest = [0] * presentation.segment_count
+    sizes = presentation.size_table_bits()
+    durations = list(presentation.segment_durations_s)
+    return _replay_rebuffer(TraceLink(trace), lowest, sizes, durations, buffer_target_s)
+
+
 def _prune(states: list[_State], mbps: list[float]) -> list[_State]:
     """Drop states another state beats in every respect.
 
