@@ -19,4 +19,6 @@ for name in ("random", "greedy"):
             action = max(action, 0)
         observation, reward, done, _, info = env.step(action)
         total += reward
-    print(f"{name:>6} on {info['summary']['segments']} segments: QoE_lin {info['summary']['qoe_lin']:.3f}")
+    print(
+        f"{name:>6} on {info['summary']['segments']} segments: QoE_lin {info['summary']['qoe_lin']:.3f}"
+    )
