@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import lab, streamlab_tuning
+from bench import lab, prediction_ceiling, streamlab_tuning
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -34,6 +34,13 @@ def main() -> int:
             ("sweep", lambda: lab.sweep_speed(SHARED)),
             ("optimum", lambda: lab.optimum_cost(SHARED)),
             ("streamlab vs optimum", lambda: streamlab_tuning.report(SHARED)),
+            ("streamlab vs optimum, sabre", lambda: streamlab_tuning.report(SHARED, "sabre")),
+            (
+                "prediction ceiling",
+                lambda: prediction_ceiling.report(
+                    SHARED, prediction_ceiling.WINDOWS_S, "validation"
+                ),
+            ),
         ]
     else:
         sections.append(f"_{SHARED} is absent: the lab benchmarks need the dev traces._\n")
