@@ -40,6 +40,9 @@ RESULT_COLUMNS = (
     "qoe_log",
     "qoe_hd",
 )
+# With `--optimal`: the optimum's QoE_lin, stall seconds and sum of |bitrate change| (Mbit/s),
+# from which the report splits each algorithm's gap into bitrate, stalls and switching.
+OPTIMUM_COLUMNS = ("optimal_qoe_lin", "optimal_rebuffer_s", "optimal_switching_mbps")
 EXTRA_COLUMNS = (
     "switch_magnitude_kbps",
     "segments",
@@ -59,7 +62,7 @@ class LabSetup:
     profile_name: str = "default"
     noise: float = 0.0
     seed: int = 0
-    optimal: bool = False  # add optimal_qoe_lin, the offline optimum for the trace
+    optimal: bool = False  # add OPTIMUM_COLUMNS: the offline optimum for the trace
 
     @property
     def profile(self) -> Profile:
@@ -89,18 +92,22 @@ class Lab:
 
     def rows_for(self, trace: Trace, config: SessionConfig | None = None) -> list[dict[str, Any]]:
         config = config or self.setup.profile.session
-        optimum = None
+        optimum: dict[str, float] = {}
         if self.setup.optimal:
             target = config.target_s(max(self.presentation.segment_durations_s))
-            optimum = optimal_qoe_lin(trace, self.presentation, target).qoe_lin
+            plan = optimal_qoe_lin(trace, self.presentation, target)
+            optimum = {
+                "optimal_qoe_lin": plan.qoe_lin,
+                "optimal_rebuffer_s": plan.rebuffer_s,
+                "optimal_switching_mbps": plan.switching_mbps,
+            }
         rows = []
         for spec in self.setup.abr_specs:
             summary = self.run(trace, spec, config).summary
             row: dict[str, Any] = {"trace_set": trace.set_name, "trace": trace.name, "abr": spec}
             row.update(summary.as_dict())
             row["profile"] = self.setup.profile_name
-            if optimum is not None:
-                row["optimal_qoe_lin"] = optimum
+            row.update(optimum)
             rows.append(row)
         return rows
 
@@ -150,7 +157,7 @@ def run_to_csv(
     Lab(setup)  # fail fast in this process on a bad video or algorithm spec
     columns = list(RESULT_COLUMNS) + list(EXTRA_COLUMNS)
     if setup.optimal:
-        columns.append("optimal_qoe_lin")
+        columns += OPTIMUM_COLUMNS
     rows: list[dict[str, Any]] = []
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     with csv_path.open("w", newline="") as handle:

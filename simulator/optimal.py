@@ -16,6 +16,7 @@ is within 0.03 QoE_lin per trace (mostly within 0.005), at 0.04-0.8 s per trace.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 from abr.presentation import Presentation
 from abr.qoe import REBUFFER_PENALTY_LIN
@@ -31,6 +32,7 @@ class OptimalPlan:
     qoe_lin: float  # per segment, as in the QoE summary
     renditions: list[int]
     rebuffer_s: float
+    switching_mbps: float  # sum of |bitrate change| between consecutive segments
 
 
 def optimal_qoe_lin(
@@ -85,7 +87,8 @@ def optimal_qoe_lin(
     plan.reverse()
     value = layers[-1][best][3]
     rebuffer = _replay_rebuffer(link, plan, sizes, list(durations), buffer_target_s)
-    return OptimalPlan(value / len(durations), plan, rebuffer)
+    switching = sum(abs(mbps[b] - mbps[a]) for a, b in pairwise(plan))
+    return OptimalPlan(value / len(durations), plan, rebuffer, switching)
 
 
 def unavoidable_rebuffer_s(

@@ -16,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from abr.qoe import REBUFFER_PENALTY_LIN
+from simulator.compare import OPTIMUM_COLUMNS
 from simulator.plots import (
     REBUFFER_TARGET,
     Timeline,
@@ -56,6 +58,9 @@ COLUMN_HEADINGS: dict[str, tuple[str, bool]] = {
     "qoe_lin": ("mean QoE_lin", False),
     "gap_to_optimum": ("QoE_lin below optimum", False),
     "%_of_optimum": ("QoE_lin % of optimum", True),
+    "gap_from_bitrate": ("of which bitrate", False),
+    "gap_from_stalls": ("of which stalls", False),
+    "gap_from_switching": ("of which switching", False),
 }
 
 
@@ -113,6 +118,41 @@ def _summary_row(
     return row
 
 
+def gap_terms(results: pd.DataFrame) -> pd.DataFrame:
+    """Per trace set x algorithm: the gap to the optimum split into QoE_lin's three terms.
+
+    QoE_lin per segment = mean bitrate - 4.3 x stall seconds - sum of |bitrate change|, all
+    over the segment count (Mbit/s units). Each term of the split is how much better the
+    optimum does on it; the three add up to the gap, and a negative one is a term the
+    algorithm wins (it stalls less, say, and pays for it in bitrate). Needs the columns
+    `--optimal` writes; the bitrate term is what is left of QoE_lin once stalls and switching
+    are taken out, so it is exact for either side.
+    """
+    segments = results.segments.astype(float)
+    stalls = REBUFFER_PENALTY_LIN * results.rebuffer_s.astype(float) / segments
+    switching = results.switches * results.switch_magnitude_kbps / 1000.0 / segments
+    optimal_stalls = REBUFFER_PENALTY_LIN * results.optimal_rebuffer_s / segments
+    optimal_switching = results.optimal_switching_mbps / segments
+    terms = pd.DataFrame(
+        {
+            "set": results.trace_set.astype(str),
+            "abr": results.abr.astype(str),
+            "gap_to_optimum": results.optimal_qoe_lin - results.qoe_lin,
+            "gap_from_bitrate": (results.optimal_qoe_lin + optimal_stalls + optimal_switching)
+            - (results.qoe_lin + stalls + switching),
+            "gap_from_stalls": stalls - optimal_stalls,
+            "gap_from_switching": switching - optimal_switching,
+        }
+    )
+    rows = [
+        {"set": trace_set, "abr": name, **cell.drop(columns=["set", "abr"]).mean().to_dict()}
+        for trace_set in sorted(first_seen(terms.set))
+        for name in first_seen(terms.abr)
+        if not (cell := terms[(terms.set == trace_set) & (terms.abr == name)]).empty
+    ]
+    return pd.DataFrame(rows, columns=list(terms.columns))
+
+
 def median_sessions(results: pd.DataFrame) -> list[tuple[str, str, str]]:
     """(abr, trace_set, trace) of each algorithm's median session by QoE_lin.
 
@@ -145,6 +185,8 @@ def write_report(
     figures_dir = out_dir / "figures"
     figures_dir.mkdir(exist_ok=True)
     sections = [_summary_section(results)]
+    if set(OPTIMUM_COLUMNS) <= set(results.columns):
+        sections.append(_gap_section(results))
     written: list[Path] = []
     for section, fig in _figure_sections(results, timelines):
         assert section.figure is not None
@@ -167,6 +209,16 @@ def _summary_section(results: pd.DataFrame) -> _Section:
     if "optimal_qoe_lin" in results.columns:
         note += " '% of optimum' compares mean QoE_lin with the offline optimum on the same traces."
     return _Section("Summary per trace set and algorithm", note, table=summary_table(results))
+
+
+def _gap_section(results: pd.DataFrame) -> _Section:
+    note = (
+        "Where each algorithm loses to the offline optimum, in QoE_lin per segment: the gap "
+        "splits into bitrate (the optimum's sharper video), stalls (4.3 per stalled second, "
+        "per segment) and switching (Mbit/s of bitrate change per segment), which add up to "
+        "it. A negative part is one the algorithm wins."
+    )
+    return _Section("Where the gap to the optimum goes", note, table=gap_terms(results))
 
 
 def _figure_sections(

@@ -39,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument(
         "--optimal",
         action="store_true",
-        help="add optimal_qoe_lin: the offline optimum per trace (dynamic programme)",
+        help="add the offline optimum per trace (dynamic programme): optimal_qoe_lin, its "
+        "stalls and switching, and where each algorithm's gap to it goes",
     )
     p.set_defaults(func=run)
 

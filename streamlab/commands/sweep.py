@@ -49,7 +49,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--workers", type=int, default=None, help="local cluster workers (default: cores)"
     )
     p.add_argument("--resume", action="store_true", help="skip sessions already in --out")
-    p.add_argument("--optimal", action="store_true", help="add optimal_qoe_lin to every row")
+    p.add_argument(
+        "--optimal",
+        action="store_true",
+        help="add the offline optimum to every row (optimal_qoe_lin, _rebuffer_s, _switching_mbps)",
+    )
     p.set_defaults(func=run)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -10,8 +11,19 @@ import pandas as pd
 import pytest
 
 from abr.context import DownloadRecord
+from simulator.compare import Lab, LabSetup
+from simulator.optimal import optimal_qoe_lin
 from simulator.plots import Timeline, buffer_points, cdf_plot, link_steps, timeline_plot
-from simulator.report import ReportPaths, median_sessions, summary_table, write_report
+from simulator.report import (
+    ReportPaths,
+    gap_terms,
+    median_sessions,
+    summary_table,
+    write_report,
+)
+from simulator.synthetic_video import synthetic_video
+from simulator.video import load_video
+from traces import synthetic
 from traces.trace import Trace
 
 # Deliberately not alphabetical: the table must keep the order the user listed them in.
@@ -292,3 +304,27 @@ def assert_figure_file(path: Path) -> None:
         assert data.startswith(b"\x89PNG\r\n\x1a\n"), path
     else:
         assert b"<svg" in data[:2000], path
+
+
+def test_the_gap_to_the_optimum_splits_into_bitrate_stalls_and_switching(
+    tmp_path: Path,
+) -> None:
+    video_path = tmp_path / "video.json"
+    video_path.write_text(json.dumps(synthetic_video(segments=40, seed=5)))
+    lab = Lab(LabSetup(str(video_path), ("bba", "robustmpc"), optimal=True))
+    traces = synthetic.builtin_set(seed=3)[:4]
+    rows = pd.DataFrame([row for trace in traces for row in lab.rows_for(trace)])
+    terms = gap_terms(rows)
+    parts = terms.gap_from_bitrate + terms.gap_from_stalls + terms.gap_from_switching
+    assert parts.to_numpy() == pytest.approx(terms.gap_to_optimum.to_numpy())
+    # The bitrate part, checked against the optimum's own plan (equal-length segments).
+    video = load_video(str(video_path))
+    target = lab.setup.profile.session.target_s(max(video.segment_durations_s))
+    mbps = [r.bandwidth_bps / 1e6 for r in video.renditions]
+    plans = {t.name: optimal_qoe_lin(t, video, target).renditions for t in traces}
+    optimal_mbps = rows.trace.map(lambda name: float(np.mean([mbps[q] for q in plans[name]])))
+    expected = (optimal_mbps - rows.bitrate_kbps / 1000.0).groupby(rows.abr).mean()
+    for name, value in expected.items():
+        assert terms[terms.abr == name].gap_from_bitrate.iloc[0] == pytest.approx(value, abs=1e-6)
+    page = write_report(rows, tmp_path / "report").html.read_text()
+    assert "Where the gap to the optimum goes" in page and "of which stalls" in page

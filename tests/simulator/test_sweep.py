@@ -122,6 +122,6 @@ def test_report_turns_a_sweep_into_a_page_with_the_worst_sessions(
     assert done.returncode == 0, done.stderr
     page = (tmp_path / "report.html").read_text()
     assert len(re.findall(r"<h2[^>]*>Worst session of bola buffer_target_s=8.0", page)) == 2
-    assert "below optimum" in page
+    assert "below optimum" in page and "Where the gap to the optimum goes" in page
     for image in (tmp_path / "figures").glob("*.png"):
         assert image.stat().st_size > 1000
