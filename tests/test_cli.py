@@ -139,6 +139,20 @@ def test_compare_writes_csv_report_and_runs_a_plugin(
     assert (out / "report.html").is_file() and (out / "report.md").is_file()
 
 
+def test_demo_compares_the_algorithms_with_the_optimum(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    done = streamlab(
+        "demo", "--out", str(out), "--shared", str(tmp_path / "none"), "--abr", "bba,streamlab"
+    )
+    assert done.returncode == 0, done.stderr
+    with (out / "results.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert {r["abr"] for r in rows} == {"bba", "streamlab"}
+    assert all(float(r["optimal_qoe_lin"]) >= float(r["qoe_lin"]) - 1e-6 for r in rows)
+    page = (out / "report.html").read_text()
+    assert "QoE_lin % of optimum" in page and "Where the gap to the optimum goes" in page
+
+
 def test_compare_with_a_bad_trace_exits_2(lab_files: dict[str, Path], tmp_path: Path) -> None:
     done = streamlab(
         "compare",

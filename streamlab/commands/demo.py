@@ -15,7 +15,9 @@ from traces.synthetic import builtin_set
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser("demo", help="compare the built-in algorithms on synthetic traces")
+    p = subparsers.add_parser(
+        "demo", help="compare the built-in algorithms and the offline optimum on synthetic traces"
+    )
     p.add_argument("--out", type=Path, default=Path("demo-results"))
     p.add_argument("--shared", type=Path, default=Path("../shared"), help="dev data folder, if any")
     p.add_argument("--abr", default=DEFAULT_ABRS)
@@ -41,5 +43,5 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"streamlab demo: {len(paths)} traces from {', '.join(str(s) for s in sources)}; video {video}"
     )
-    setup = LabSetup(str(video), parse_abr_list(args.abr))
+    setup = LabSetup(str(video), parse_abr_list(args.abr), optimal=True)
     return execute(setup, paths, out, args.jobs, command=f"streamlab demo --out {out}")
