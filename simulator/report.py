@@ -1,4 +1,5 @@
-"""The comparison report: a summary table, CDFs, the trade-off plot and median timelines.
+"""The comparison report: a summary table, the gap to the optimum by QoE term (with
+`--optimal`), CDFs, the trade-off plot and median or worst timelines.
 
 Written twice from the same sections: `report.md` (for a repository or a terminal) and
 `report.html` (one page with its CSS inline). Both reference the figures as relative files
