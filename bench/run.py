@@ -36,6 +36,10 @@ def main() -> int:
             ("streamlab vs optimum", lambda: streamlab_tuning.report(SHARED)),
             ("streamlab vs optimum, sabre", lambda: streamlab_tuning.report(SHARED, "sabre")),
             (
+                "streamlab vs optimum, bbb4k",
+                lambda: streamlab_tuning.report(SHARED, video="bbb4k.json"),
+            ),
+            (
                 "prediction ceiling",
                 lambda: prediction_ceiling.report(
                     SHARED, prediction_ceiling.WINDOWS_S, "validation"

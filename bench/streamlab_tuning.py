@@ -42,12 +42,12 @@ def split_of(shared: Path) -> dict[str, tuple[str, str]]:
     return splits
 
 
-def run(shared: Path, profile: str = "default", jobs: int | None = None) -> pd.DataFrame:
+def run(
+    shared: Path, profile: str = "default", jobs: int | None = None, video: str = "bbb.json"
+) -> pd.DataFrame:
     """One row per session (every dev trace x classics + streamlab), with the optimum."""
     splits = split_of(shared)
-    setup = LabSetup(
-        str(shared / "videos" / "bbb.json"), (*CLASSICS, CANDIDATE), profile, optimal=True
-    )
+    setup = LabSetup(str(shared / "videos" / video), (*CLASSICS, CANDIDATE), profile, optimal=True)
     rows = [row for batch in iter_rows(setup, list(splits), jobs) for row in batch]
     frame = pd.DataFrame(rows)
     by_name = {(name, Path(path).name): split for path, (name, split) in splits.items()}
@@ -148,14 +148,17 @@ def _closed(best: float, ours: float, optimum: float) -> str:
     return f"{100 * (ours - best) / gap:.0f} %" if gap > 1e-9 else "n/a"
 
 
-def report(shared: Path, profile: str = "default", jobs: int | None = None) -> str:
+def report(
+    shared: Path, profile: str = "default", jobs: int | None = None, video: str = "bbb.json"
+) -> str:
     start = time.perf_counter()
-    frame = run(shared, profile, jobs)
+    frame = run(shared, profile, jobs, video)
     elapsed = time.perf_counter() - start
     optima = len(frame.drop_duplicates(["trace_set", "trace"]))
     return (
-        f"## streamlab vs the best classic and the offline optimum (`{profile}` profile)\n\n"
-        f"Every dev trace x bbb; optimum = `simulator.optimal` (1 s grid) under the profile's "
+        f"## streamlab vs the best classic and the offline optimum (`{profile}` profile, "
+        f"{video})\n\n"
+        f"Every dev trace x {video}; optimum = `simulator.optimal` (1 s grid) under the profile's "
         f"buffer target; split as in `bench/streamlab_tuning.py` ({len(frame)} sessions "
         f"and {optima} optima in {elapsed:.0f} s).\n\n" + table(frame)
     )
@@ -166,8 +169,9 @@ def main() -> int:
     parser.add_argument("--shared", type=Path, default=Path(__file__).parents[2] / "shared")
     parser.add_argument("--profile", default="default")
     parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("--video", default="bbb.json", help="a file in SHARED/videos")
     args = parser.parse_args()
-    print(report(args.shared, args.profile, args.jobs))
+    print(report(args.shared, args.profile, args.jobs, args.video))
     return 0
 
 

@@ -30,8 +30,12 @@ class RobustMpcAbr(AbrAlgorithm):
         rebuffer_penalty: float = 4.3,
         robust: bool = True,
         band: int | None = 2,
+        switch_weight: float = 1.0,
     ) -> None:
+        if switch_weight < 0:
+            raise ValueError("switch_weight must not be negative")
         self.horizon = horizon
+        self.switch_weight = switch_weight
         self.band = band
         self.window = window
         self.rebuffer_penalty = rebuffer_penalty
@@ -107,4 +111,5 @@ class RobustMpcAbr(AbrAlgorithm):
             top,
             self.rebuffer_penalty,
             candidates,
+            self.switch_weight,
         )

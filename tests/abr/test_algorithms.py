@@ -75,6 +75,7 @@ def _plan_value(
     bps: float,
     latency: float,
     cap: float,
+    weight: float,
 ) -> float:
     value, prev = 0.0, last
     for q, row, seg in zip(plan, sizes, durations, strict=True):
@@ -82,13 +83,14 @@ def _plan_value(
         d = latency + row[q] / bps
         stall = max(d - buffer, 0.0)
         buffer = max(buffer - d, 0.0) + seg
-        value += mbps[q] - abs(mbps[q] - mbps[prev]) - 4.3 * stall
+        value += mbps[q] - weight * abs(mbps[q] - mbps[prev]) - 4.3 * stall
         prev = q
     return value
 
 
+@pytest.mark.parametrize("switch_weight", [1.0, 4.0])
 @pytest.mark.parametrize("seed", range(40))
-def test_mpc_planner_matches_full_enumeration(seed: int) -> None:
+def test_mpc_planner_matches_full_enumeration(seed: int, switch_weight: float) -> None:
     rng = random.Random(seed)
     levels = rng.randint(2, 5)
     mbps = sorted(rng.uniform(0.2, 6.0) for _ in range(levels))
@@ -101,6 +103,7 @@ def test_mpc_planner_matches_full_enumeration(seed: int) -> None:
         bps=rng.uniform(0.2e6, 8e6),
         latency=rng.uniform(0, 0.2),
         cap=rng.uniform(8, 30),
+        weight=switch_weight,
     )
     best = max(
         _plan_value(p, sizes, durations, mbps, **args)  # type: ignore[arg-type]
@@ -116,6 +119,7 @@ def test_mpc_planner_matches_full_enumeration(seed: int) -> None:
         args["latency"],
         args["cap"],
         levels - 1,
+        switch_weight=switch_weight,
     )
     best_with_first = max(
         _plan_value(p, sizes, durations, mbps, **args)  # type: ignore[arg-type]
