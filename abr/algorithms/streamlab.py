@@ -12,6 +12,10 @@ step up in throughput (the whole climb is paid at a low rung). So:
   absorb a miss) none. Abandonment is what makes this safe: a download caught by a drop is
   cut short. Without abandonment (the `sabre` profile) nothing undoes an over-estimate, so
   that profile plans against the largest recent error, as RobustMPC does.
+- Except after an outage: once a download came slower than the lowest rendition's bitrate,
+  for the next `outage_memory` downloads the plan takes RobustMPC's full discount (largest
+  recent error) whatever the buffer. On a link that slow a full buffer does not cover the
+  next outage, and the bitrate the median buys there is paid back in stalls.
 - The plan looks `horizon` = 8 segments ahead: over 5, climbing a rung rarely repays its
   switch penalty, so MPC sat a rung low on links that could carry more.
 - The plan charges each switch `switch_weight` = 4 times its QoE_lin penalty. Every decision
@@ -19,10 +23,6 @@ step up in throughput (the whole climb is paid at a low rung). So:
   often undone a few segments later, and the plan never sees that second switch. On a wide
   ladder (bbb4k: 16 -> 35 Mbit/s in one step) that oscillation cost more than the bitrate it
   bought; on bbb's finer ladder the weight changes little.
-- Except after an outage: once a download came slower than the lowest rendition's bitrate,
-  for the next `outage_memory` downloads the plan takes RobustMPC's full discount (largest
-  recent error) whatever the buffer. On a link that slow a full buffer does not cover the
-  next outage, and the bitrate the median buys there is paid back in stalls.
 - A slow download is abandoned only once, at the rate measured so far, it would outlast the
   buffer (no safety margin): the default margin of half a segment gave up downloads that
   would have arrived in time, wasting what was received and paying the latency again.
