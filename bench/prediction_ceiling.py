@@ -23,7 +23,7 @@ import pandas as pd
 from abr.algorithms.robustmpc import RobustMpcAbr
 from abr.context import AbrContext
 from abr.registry import PROFILES, create
-from bench.streamlab_tuning import split_of
+from bench.streamlab_tuning import gap_closed, split_of
 from simulator.link import TraceLink
 from simulator.optimal import optimal_qoe_lin
 from simulator.run import simulate
@@ -81,7 +81,6 @@ def report(shared: Path, windows: tuple[float, ...], split: str, jobs: int | Non
     optimum = frame.groupby("trace_set").optimal_qoe_lin.mean()
     qoe.loc["**mean of sets**"] = qoe.mean()
     optimum.loc["**mean of sets**"] = optimum.mean()
-    gap = optimum - qoe["robustmpc"]
     names = ["streamlab", *(f"clairvoyant {w:.0f} s" for w in windows)]
     lines = [
         f"## What a perfect throughput prediction would give MPC ({split} half, default profile)",
@@ -94,10 +93,8 @@ def report(shared: Path, windows: tuple[float, ...], split: str, jobs: int | Non
         "|---|" + "---|" * len(names),
     ]
     for name in qoe.index:
-        cells = [
-            f"{100 * (qoe.at[name, n] - qoe.at[name, 'robustmpc']) / gap[name]:.0f} %"
-            for n in names
-        ]
+        best = qoe.at[name, "robustmpc"]
+        cells = [gap_closed(best, qoe.at[name, n], optimum[name]) for n in names]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -94,14 +94,14 @@ def table(frame: pd.DataFrame) -> str:
             b, s, o = qoe.at[name, best], qoe.at[name, CANDIDATE], optimum[name]
             lines.append(
                 f"| {split} | {name} | {best} {b:.3f} | {s:.3f} | {o:.3f} | "
-                f"{_closed(b, s, o)} | {s - b:+.3f} | {100 * rebuffer[name]:.2f} % / "
+                f"{gap_closed(b, s, o)} | {s - b:+.3f} | {100 * rebuffer[name]:.2f} % / "
                 f"{_percent(avoidable.get(name))} | "
                 f"{100 * over[name]:.0f} % / {100 * best_over[name]:.0f} % |"
             )
         b, s, o = qoe[best].mean(), qoe[CANDIDATE].mean(), optimum.mean()
         lines.append(
             f"| {split} | **mean of sets** | {best} {b:.3f} | {s:.3f} | {o:.3f} | "
-            f"**{_closed(b, s, o)}** | {s - b:+.3f} | | |"
+            f"**{gap_closed(b, s, o)}** | {s - b:+.3f} | | |"
         )
         worst = (qoe[CANDIDATE] - qoe[best]).idxmin()
         # Sabre's 4G and synthetic broadband sets, and FCC's broadband traces.
@@ -109,7 +109,7 @@ def table(frame: pd.DataFrame) -> str:
         stalling = [n for n in guarded if avoidable.get(n, 0.0) > STALL_LIMIT]
         low, high = _interval(part, best)
         verdicts.append(
-            f"- {split}: gap closed {_closed(b, s, o)} (95 % interval over resampled traces "
+            f"- {split}: gap closed {gap_closed(b, s, o)} (95 % interval over resampled traces "
             f"{low:.0f}-{high:.0f} %; goal >= 50 %); lowest set vs "
             f"{best}: {worst} {qoe.at[worst, CANDIDATE] - qoe.at[worst, best]:+.3f} "
             f"(goal >= 0); mean rebuffer over 0.5 % on 4G/broadband sets (sessions where "
@@ -143,7 +143,8 @@ def _percent(ratio: float | None) -> str:
     return "n/a" if ratio is None else f"{100 * ratio:.2f} %"
 
 
-def _closed(best: float, ours: float, optimum: float) -> str:
+def gap_closed(best: float, ours: float, optimum: float) -> str:
+    """The share of the gap from `best` to `optimum` that `ours` closes, as table text."""
     gap = optimum - best
     return f"{100 * (ours - best) / gap:.0f} %" if gap > 1e-9 else "n/a"
 
