@@ -13,7 +13,6 @@ work starts.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import itertools
 import json
 from collections.abc import Iterator, Sequence
@@ -26,7 +25,7 @@ from distributed import Client, as_completed
 
 from abr.config import SessionConfig
 from abr.registry import PROFILES
-from simulator.algorithms import resolve
+from simulator.algorithms import constructor_arguments, resolve
 from simulator.compare import Lab, LabSetup
 from traces.load import load_trace
 
@@ -95,7 +94,7 @@ class SweepPlan:
 
 def _constructor_args(spec: str, profile: str) -> set[str]:
     algorithm = resolve(spec, PROFILES[profile])()
-    return set(inspect.signature(type(algorithm).__init__).parameters) - {"self"}
+    return constructor_arguments(type(algorithm))
 
 
 def split_params(
