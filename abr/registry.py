@@ -46,13 +46,13 @@ PROFILES: dict[str, Profile] = {
             first_rendition="lowest",
         ),
         # No abandonment: nothing cuts short a download caught by a drop, so streamlab plans
-        # against the largest recent prediction error, and charges switches only what QoE_lin
-        # does: a heavier weight holds a rung through a drop too (README, "How streamlab was
-        # tuned").
+        # against the largest recent prediction error, ignores the buffer after an outage
+        # on any link, and charges switches only what QoE_lin does: a heavier weight holds a
+        # rung through a drop too (README, "How streamlab was tuned").
         params={
             "bola": SABRE_BOLA,
             "dynamic": SABRE_BOLA,
-            "streamlab": {"error_quantile": 1.0, "switch_weight": 1.0},
+            "streamlab": {"error_quantile": 1.0, "switch_weight": 1.0, "slow_link_ratio": None},
         },
         description="Sabre's model: 25 s buffer, EWMA 3/8 s, BOLA gamma-p 5, no abandonment",
     ),

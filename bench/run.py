@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import lab, prediction_ceiling, streamlab_tuning
+from bench import lab, prediction_ceiling, streamlab_tuning, unseen_families
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -38,6 +38,14 @@ def main() -> int:
             (
                 "streamlab vs optimum, bbb4k",
                 lambda: streamlab_tuning.report(SHARED, video="bbb4k.json"),
+            ),
+            (
+                "unseen link families",
+                lambda: unseen_families.report(SHARED / "videos" / "bbb.json"),
+            ),
+            (
+                "unseen link families, bbb4k",
+                lambda: unseen_families.report(SHARED / "videos" / "bbb4k.json", scale=6.0),
             ),
             (
                 "prediction ceiling",

@@ -1,4 +1,6 @@
-"""Seeded synthetic traces: constant, step, Markov-modulated (Gilbert-Elliott) and the tunnel.
+"""Seeded synthetic traces: constant, step, Markov-modulated (Gilbert-Elliott), the tunnel, and
+link families an ABR was not tuned on (`families`): random walks, short drops, random steps,
+repeated outages.
 
 Names spell out the shape in Mbit/s and seconds ("tunnel-50M-1M-20s"), so tables and plots
 read without a legend.
@@ -78,10 +80,10 @@ def markov(
     for p in (p_good_to_bad, p_bad_to_good):
         if not 0 <= p <= 1:
             raise ValueError(f"transition probabilities must be within 0..1, not {p}")
-    if piece_s <= 0 or duration_s <= 0 or jitter < 0:
-        raise ValueError("piece_s and duration_s must be positive, jitter not negative")
+    if jitter < 0:
+        raise ValueError(f"jitter must not be negative, not {jitter}")
+    pieces = _pieces(duration_s, piece_s)
     rng = np.random.default_rng(seed)
-    pieces = max(int(np.ceil(duration_s / piece_s - 1e-9)), 1)
     flips = rng.random(pieces)
     states = np.empty(pieces, dtype=bool)
     good = True
@@ -96,6 +98,139 @@ def markov(
     return Trace(name, set_name, durations, kbps, np.full(pieces, latency_s))
 
 
+def random_walk(
+    level_kbps: float,
+    seed: int,
+    memory: float = 0.95,
+    sigma: float = 0.2,
+    piece_s: float = 1.0,
+    duration_s: float = 600.0,
+    latency_s: float = DEFAULT_LATENCY_S,
+    set_name: str = SET_NAME,
+) -> Trace:
+    """A log-space AR(1) walk around `level_kbps`: a cellular link without outages.
+
+    Each piece keeps `memory` of the last one's log deviation plus a normal step of `sigma`.
+    """
+    if not 0 <= memory < 1 or sigma < 0:
+        raise ValueError(f"memory must be within [0, 1) and sigma not negative ({memory}, {sigma})")
+    rng = np.random.default_rng(seed)
+    pieces = _pieces(duration_s, piece_s)
+    deviation = np.empty(pieces)
+    x = 0.0
+    for i in range(pieces):
+        deviation[i] = x
+        x = memory * x + rng.normal(0.0, sigma)
+    name = f"walk-{_mbit(level_kbps)}-s{sigma:g}-seed{seed}"
+    return _trace(
+        name, [piece_s] * pieces, list(level_kbps * np.exp(deviation)), latency_s, set_name
+    )
+
+
+def short_drops(
+    high_kbps: float,
+    low_kbps: float,
+    seed: int,
+    mean_gap_s: float = 40.0,
+    longest_s: int = 5,
+    jitter: float = 0.15,
+    duration_s: float = 600.0,
+    latency_s: float = DEFAULT_LATENCY_S,
+    set_name: str = SET_NAME,
+) -> Trace:
+    """A fast link (Wi-Fi) that falls to `low_kbps` for 1..`longest_s` s every ~`mean_gap_s` s."""
+    rng = np.random.default_rng(seed)
+    pieces = _pieces(duration_s, 1.0)
+    kbps = high_kbps * rng.lognormal(-(jitter**2) / 2, jitter, size=pieces)
+    at = 0
+    while True:
+        at += 1 + int(rng.exponential(mean_gap_s))
+        if at >= pieces:
+            break
+        length = int(rng.integers(1, longest_s + 1))
+        kbps[at : at + length] = low_kbps
+        at += length
+    name = f"drops-{_mbit(high_kbps)}-{_mbit(low_kbps)}-seed{seed}"
+    return _trace(name, [1.0] * pieces, list(kbps), latency_s, set_name)
+
+
+def random_steps(
+    low_kbps: float,
+    high_kbps: float,
+    seed: int,
+    hold_s: tuple[float, float] = (30.0, 120.0),
+    duration_s: float = 600.0,
+    latency_s: float = DEFAULT_LATENCY_S,
+    set_name: str = SET_NAME,
+) -> Trace:
+    """Levels drawn log-uniformly from low..high, each held for a uniform `hold_s` range."""
+    rng = np.random.default_rng(seed)
+    durations: list[float] = []
+    kbps: list[float] = []
+    left = duration_s
+    while left > 1e-9:
+        hold = min(float(rng.uniform(*hold_s)), left)
+        durations.append(hold)
+        kbps.append(float(np.exp(rng.uniform(np.log(low_kbps), np.log(high_kbps)))))
+        left -= hold
+    name = f"steps-{_mbit(low_kbps)}-{_mbit(high_kbps)}-seed{seed}"
+    return _trace(name, durations, kbps, latency_s, set_name)
+
+
+def outages(
+    kbps: float,
+    seed: int,
+    gap_s: tuple[float, float] = (40.0, 120.0),
+    length_s: tuple[float, float] = (5.0, 30.0),
+    outage_kbps: float = 30.0,
+    duration_s: float = 600.0,
+    latency_s: float = DEFAULT_LATENCY_S,
+    set_name: str = SET_NAME,
+) -> Trace:
+    """A link at `kbps` with outages (near zero) of `length_s` every `gap_s` (both uniform)."""
+    rng = np.random.default_rng(seed)
+    durations: list[float] = []
+    rates: list[float] = []
+    left = duration_s
+    up = True
+    while left > 1e-9:
+        hold = min(float(rng.uniform(*(gap_s if up else length_s))), left)
+        durations.append(hold)
+        rates.append(kbps if up else outage_kbps)
+        left -= hold
+        up = not up
+    name = f"outages-{_mbit(kbps)}-seed{seed}"
+    return _trace(name, durations, rates, latency_s, set_name)
+
+
+def families(per_family: int, seed: int = 0, scale: float = 1.0) -> list[Trace]:
+    """Seven link families, `per_family` traces each (the set name is the family).
+
+    For checking an ABR on links it was not tuned on. Rates suit a 0.2-6 Mbit/s ladder; `scale`
+    multiplies them for another (6 for a 1-35 Mbit/s 4K ladder).
+    """
+    rng = np.random.default_rng(seed)
+    traces: list[Trace] = []
+    for _ in range(per_family):
+        s = int(rng.integers(2**31))
+
+        def u(low: float, high: float) -> float:
+            return float(rng.uniform(low, high)) * scale
+
+        traces += [
+            random_walk(u(1500, 4000), s, 0.97, 0.12, set_name="walk-calm"),
+            random_walk(u(1500, 4000), s + 1, 0.9, 0.35, set_name="walk-volatile"),
+            random_walk(u(350, 800), s + 2, 0.95, 0.2, set_name="walk-slow"),
+            short_drops(u(5000, 10000), u(100, 400), s + 3, set_name="wifi-drops"),
+            random_steps(300 * scale, 8000 * scale, s + 4, set_name="random-steps"),
+            outages(u(3000, 10000), s + 5, outage_kbps=30 * scale, set_name="outages"),
+            markov(
+                u(2000, 6000), u(200, 800), 0.03, 0.03, s + 6, jitter=0.4, set_name="markov-cell"
+            ),
+        ]
+    return traces
+
+
 def builtin_set(seed: int = 0) -> list[Trace]:
     """A small varied set for the demo and tests: steady, stepped, bursty and tunnel links."""
     return [
@@ -108,6 +243,12 @@ def builtin_set(seed: int = 0) -> list[Trace]:
         markov(20_000.0, 2_000.0, 0.1, 0.3, seed=seed + 2, jitter=0.3),
         tunnel(),
     ]
+
+
+def _pieces(duration_s: float, piece_s: float) -> int:
+    if piece_s <= 0 or duration_s <= 0:
+        raise ValueError("piece_s and duration_s must be positive")
+    return max(int(np.ceil(duration_s / piece_s - 1e-9)), 1)
 
 
 def _trace(

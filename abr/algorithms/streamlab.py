@@ -12,10 +12,14 @@ step up in throughput (the whole climb is paid at a low rung). So:
   absorb a miss) none. Abandonment is what makes this safe: a download caught by a drop is
   cut short. Without abandonment (the `sabre` profile) nothing undoes an over-estimate, so
   that profile plans against the largest recent error, as RobustMPC does.
-- Except after an outage: once a download came slower than the lowest rendition's bitrate,
-  for the next `outage_memory` downloads the plan takes RobustMPC's full discount (largest
+- Except after an outage on a slow link: once a download came slower than the lowest
+  rendition's bitrate, for the next `outage_memory` downloads, while the prediction is under
+  `slow_link_ratio` x the lowest bitrate, the plan takes RobustMPC's full discount (largest
   recent error) whatever the buffer. On a link that slow a full buffer does not cover the
-  next outage, and the bitrate the median buys there is paid back in stalls.
+  next outage, and the bitrate the median buys there is paid back in stalls. On a fast link
+  (Wi-Fi back from a short drop, a train out of a tunnel) the full buffer does cover it, and
+  the drop's own error (tens of times the rate it got) would otherwise pin the plan to the lowest rung
+  for five downloads after the link is back.
 - The plan looks `horizon` = 8 segments ahead: over 5, climbing a rung rarely repays its
   switch penalty, so MPC sat a rung low on links that could carry more.
 - The plan charges each switch `switch_weight` = 4 times its QoE_lin penalty. Every decision
@@ -53,12 +57,16 @@ class StreamlabAbr(RobustMpcAbr):
         error_quantile: float = 0.5,
         outage_memory: int = 20,
         switch_weight: float = 4.0,
+        slow_link_ratio: float | None = 6.0,
     ) -> None:
         if not 0.0 <= error_quantile <= 1.0:
             raise ValueError("error_quantile must be within [0, 1]")
+        if slow_link_ratio is not None and slow_link_ratio <= 0:
+            raise ValueError("slow_link_ratio must be positive (or None: every link)")
         self.shift_ratio = shift_ratio  # before super().__init__, which builds the predictor
         self.error_quantile = error_quantile
         self.outage_memory = outage_memory
+        self.slow_link_ratio = slow_link_ratio  # None: the outage discount at any rate
         self._since_outage = outage_memory  # downloads since the last outage
         super().__init__(horizon=horizon, window=window, switch_weight=switch_weight)
 
@@ -82,13 +90,17 @@ class StreamlabAbr(RobustMpcAbr):
             return None
         if self._errors:
             errors = sorted(self._errors)
-            if self._since_outage < self.outage_memory:
+            if self._since_outage < self.outage_memory and self._slow(ctx, prediction):
                 return prediction / (1.0 + errors[-1])
             error = errors[min(len(errors) - 1, int(self.error_quantile * len(errors)))]
             exposure = 1.0 - ctx.buffer_s / ctx.buffer_target_s
             if exposure > 0.0:
                 prediction /= 1.0 + exposure * error
         return prediction
+
+    def _slow(self, ctx: AbrContext, prediction_kbps: float) -> bool:
+        ratio = self.slow_link_ratio
+        return ratio is None or prediction_kbps < ratio * ctx.bitrates_kbps[0]
 
     def should_abandon(self, ctx: AbrContext, progress: Progress) -> int | None:
         return abandon_if_late(ctx, progress, safety_s=0.0)

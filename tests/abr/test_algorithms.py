@@ -189,23 +189,48 @@ def test_streamlab_keeps_a_download_that_arrives_before_the_buffer_runs_dry(
     assert streamlab.should_abandon(ctx, late) is not None
 
 
-def test_after_an_outage_a_full_buffer_no_longer_buys_streamlab_a_higher_rung(
+def _full_buffer_prediction(video: Presentation, rates_kbps: list[float]) -> float:
+    """streamlab's planning throughput with a full buffer after downloads at `rates_kbps`."""
+    ctx = AbrContext(video, buffer_target_s=16.0)
+    algorithm = create("streamlab")
+    assert isinstance(algorithm, StreamlabAbr)
+    algorithm.start(ctx)
+    for i, kbps in enumerate(rates_kbps):
+        algorithm.choose(ctx)  # records the prediction each error is measured against
+        record = DownloadRecord(i, 0, 1e6, i, i + 0.05, i + 1.0, kbps, 0.05, 8.0, 8.0, 0.0)
+        algorithm.on_download(ctx, record)
+    ctx.buffer_s = 16.0
+    prediction = algorithm.predict_kbps(ctx)
+    assert prediction is not None
+    return prediction
+
+
+def test_after_an_outage_on_a_slow_link_a_full_buffer_no_longer_buys_a_higher_rung(
     video: Presentation,
 ) -> None:
-    def fed(rates_kbps: list[float]) -> tuple[AbrContext, float | None]:
-        ctx = AbrContext(video, buffer_target_s=16.0)
-        algorithm = create("streamlab")
-        algorithm.start(ctx)
-        for i, kbps in enumerate(rates_kbps):
-            algorithm.choose(ctx)  # records the prediction each error is measured against
-            record = DownloadRecord(i, 0, 1e6, i, i + 0.05, i + 1.0, kbps, 0.05, 8.0, 8.0, 0.0)
-            algorithm.on_download(ctx, record)
-        ctx.buffer_s = 16.0  # full
-        assert isinstance(algorithm, StreamlabAbr)
-        return ctx, algorithm.predict_kbps(ctx)
-
-    noisy = [3_000.0, 1_800.0, 3_000.0, 2_000.0, 3_000.0, 1_500.0, 3_000.0, 2_500.0]
-    _, steady = fed(noisy)
-    _, after_outage = fed([*noisy[:5], 100.0, *noisy[5:]])  # one download below the lowest rung
-    assert steady is not None and after_outage is not None
+    # 0.9-1.5 Mbit/s, 4-6x the lowest rung (235 kbit/s): the next outage outlasts the buffer.
+    noisy = [1_500.0, 900.0, 1_500.0, 1_000.0, 1_500.0, 950.0, 1_500.0, 1_200.0]
+    steady = _full_buffer_prediction(video, noisy)
+    after_outage = _full_buffer_prediction(video, [*noisy[:5], 100.0, *noisy[5:]])
     assert after_outage < 0.8 * steady
+
+
+def test_after_a_short_drop_on_a_fast_link_a_full_buffer_plans_at_the_link_rate(
+    video: Presentation,
+) -> None:
+    # Wi-Fi at ~8 Mbit/s (34x the lowest rung) drops to 100 kbit/s for one download and is
+    # back: the drop's 80x over-estimate must not pin the plan to the lowest rung.
+    fast = [8_000.0, 7_000.0, 8_500.0, 7_500.0, 8_000.0]
+    after_drop = _full_buffer_prediction(video, [*fast, 100.0, *fast[:3]])
+    assert after_drop > 0.8 * _full_buffer_prediction(video, fast + fast[:4])
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [({"error_quantile": 1.5}, "error_quantile"), ({"slow_link_ratio": 0.0}, "slow_link_ratio")],
+)
+def test_streamlab_rejects_settings_outside_their_range(
+    arguments: dict[str, float], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        StreamlabAbr(**arguments)
