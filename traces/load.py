@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from traces.errors import TraceError
-from traces.formats import csv_format, mahimahi, pensieve, sabre_json
+from traces.formats import bandwidth_log, csv_format, mahimahi, pensieve, sabre_json
 from traces.trace import Trace
 
 PARSERS: dict[str, Callable[..., Trace]] = {
@@ -14,6 +14,7 @@ PARSERS: dict[str, Callable[..., Trace]] = {
     "pensieve": pensieve.parse,
     "mahimahi": mahimahi.parse,
     "csv": csv_format.parse,
+    "bandwidth-log": bandwidth_log.parse,
 }
 # Files that travel with trace sets but are not traces (README.md, LICENSE, SABRE-LICENSE...).
 NOT_TRACES = (".", "readme", "license", "licence", "copying", "notice")
@@ -35,6 +36,8 @@ def detect_format(text: str, path: str | None = None) -> str:
         return "mahimahi"
     if len(fields) == 2 and all(_is_number(f, float) for f in fields):
         return "pensieve"
+    if len(fields) == bandwidth_log.COLUMNS and all(_is_number(f, float) for f in fields):
+        return "bandwidth-log"
     raise TraceError(f"unknown trace format (line {first[:60]!r})", path, number)
 
 

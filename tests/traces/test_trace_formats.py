@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from traces.errors import TraceError
-from traces.formats import csv_format, mahimahi, pensieve, sabre_json
+from traces.formats import bandwidth_log, csv_format, mahimahi, pensieve, sabre_json
 from traces.load import detect_format, load_trace
 from traces.trace import Trace
 
@@ -20,6 +20,7 @@ WRITERS: dict[str, Callable[[Trace], str]] = {
     "pensieve": pensieve.dump,
     "mahimahi": mahimahi.dump,
     "csv": csv_format.dump,
+    "bandwidth-log": bandwidth_log.dump,
 }
 PACKET_KBITS = 1500 * 8 / 1000
 
@@ -101,6 +102,51 @@ def test_formats_without_latency_use_the_default_or_the_given_one() -> None:
     assert set(csv_format.parse("duration_s,bandwidth_kbps\n1,5\n").latency_s) == {0.08}
 
 
+@given(trace=traces(latency=False))
+def test_bandwidth_log_round_trips(trace: Trace) -> None:
+    assert_close(bandwidth_log.parse(bandwidth_log.dump(trace), name="t", set_name="set"), trace)
+
+
+def test_bandwidth_logs_of_riiser_and_van_der_hooft_load_as_published() -> None:
+    # The examples on the datasets' pages: Norway 3G (Riiser et al.) and Ghent 4G (van der
+    # Hooft et al., whose elapsed ms keep a leading zero).
+    norway = (
+        "1289406399 549692 59.851754 10.781778 248069 1008\n"
+        "1289406400 550772 59.851864 10.781833 191698 1080\n"
+    )
+    ghent = (
+        "1453121791687 40288 51.03865 3.73222 2763504 1001\n"
+        "1453121792686 41287 51.03865 3.73225 2728896 0999\n"
+    )
+    assert detect_format(norway) == detect_format(ghent) == "bandwidth-log"
+    three_g = bandwidth_log.parse(norway)
+    np.testing.assert_allclose(three_g.durations_s, [1.008, 1.080])
+    np.testing.assert_allclose(three_g.bandwidth_kbps, [248069 * 8 / 1008, 191698 * 8 / 1080])
+    four_g = bandwidth_log.parse(ghent)
+    np.testing.assert_allclose(four_g.bandwidth_kbps, [2763504 * 8 / 1001, 2728896 * 8 / 999])
+    assert set(four_g.latency_s) == {0.08}
+
+
+def test_csv_takes_sample_times_instead_of_durations() -> None:
+    # Raca et al.'s 4G/5G datasets: one row per second (with gaps), DL_bitrate in kbit/s.
+    raca = (
+        "Timestamp,Longitude,Latitude,Speed,Operatorname,CellID,NetworkMode,RSRP,DL_bitrate\n"
+        "2019.12.16_11.37.32,-8.4,51.9,0,A,5,5G,-90,5300\n"
+        "2019.12.16_11.37.33,-8.4,51.9,0,A,5,5G,-,0\n"
+        "2019.12.16_11.37.36,-8.4,51.9,0,A,5,5G,-91,12000\n"
+    )
+    trace = csv_format.parse(raca)
+    np.testing.assert_allclose(trace.durations_s, [1.0, 3.0, 2.0])  # the last: the median gap
+    np.testing.assert_allclose(trace.bandwidth_kbps, [5300.0, 0.0, 12000.0])
+    iso = csv_format.parse(
+        "timestamp,throughput_mbps\n2024-05-01T10:00:00,2\n2024-05-01T10:00:00.5,4\n"
+    )
+    np.testing.assert_allclose(iso.durations_s, [0.5, 0.5])
+    np.testing.assert_allclose(iso.bandwidth_kbps, [2000.0, 4000.0])
+    millis = csv_format.parse("time_ms,throughput_kbps\n100,7\n350,8\n")
+    np.testing.assert_allclose(millis.durations_s, [0.25, 0.25])
+
+
 def test_csv_accepts_either_unit_and_ignores_other_columns() -> None:
     trace = csv_format.parse("note,Duration_ms,bandwidth_mbps,latency_ms\nx,500,2.5,30\n")
     assert (trace.durations_s[0], trace.bandwidth_kbps[0]) == (0.5, 2500.0)
@@ -131,6 +177,7 @@ def test_each_format_is_detected_and_loads(tmp_path: Path, kind: str) -> None:
         ("0.0\t2.29\n1.01\t1.35\n", "pensieve"),
         ("\n\n0 2\r\n1 3\r\n", "pensieve"),
         ("0\n0\n7\n", "mahimahi"),
+        ("1289406399 549692 59.85 10.78 248069 1008\n", "bandwidth-log"),
         ("\ufeffduration_ms,bandwidth_kbps\n1000,5\n", "csv"),
         ('  [{"duration_ms": 1}]', "sabre"),
     ],
@@ -196,14 +243,16 @@ BAD_INPUT = [
         "columns.csv",
         "when,speed\n1,2\n",
         1,
-        "missing column duration_s or duration_ms and bandwidth_kbps or bandwidth_mbps; "
+        "missing column duration_s or duration_ms (or a time: time_s, time_ms, timestamp) and "
+        "bandwidth_kbps or bandwidth_mbps or throughput_kbps or throughput_mbps or dl_bitrate; "
         "found when, speed",
     ),
     (
         "no-rate.csv",
         "duration_ms,throughput\n1,2\n",
         1,
-        "missing column bandwidth_kbps or bandwidth_mbps; found duration_ms, throughput",
+        "missing column bandwidth_kbps or bandwidth_mbps or throughput_kbps or throughput_mbps "
+        "or dl_bitrate; found duration_ms, throughput",
     ),
     ("zero.csv", "duration_s,bandwidth_kbps\n1,5\n0,5\n", 3, "duration is zero"),
     ("negative.csv", "duration_s,bandwidth_kbps\n1,-3\n", 2, "negative bandwidth -3 kbps"),
@@ -211,6 +260,12 @@ BAD_INPUT = [
     ("cell.csv", "duration_s,bandwidth_kbps\n1,fast\n", 2, "bad row '1,fast'"),
     ("short.csv", "duration_s,bandwidth_kbps\n1\n", 2, "bad row '1'"),
     ("header-only.csv", "duration_s,bandwidth_kbps\n", 2, "no rows after the header"),
+    ("back.csv", "time_s,bandwidth_kbps\n0,5\n2,5\n1,5\n", 4, "time 1 does not increase"),
+    ("stamp.csv", "timestamp,dl_bitrate\n2019.12.16_11.37.32,5\nnoon,5\n", 3, "bad row 'noon,5'"),
+    ("five.log", "1 2 3 4 5 6\n1 2 3 4 5\n", 2, "expected 6 columns"),
+    ("instant.log", "1 2 3 4 5 6\n1 2 3 4 500 0\n", 2, "duration is zero (500 bytes in 0 ms)"),
+    ("minus.log", "1 2 3 4 -5 6\n", 1, "negative bandwidth"),
+    ("word.log", "1 2 3 4 5 6\n1 2 3 4 many 6\n", 2, "bytes and elapsed ms must be numbers"),
     ("packets.down", "0\n5\nxyz\n", 3, "expected one integer millisecond, got 'xyz'"),
     ("float.down", "0\n5\n7.5\n", 3, "expected one integer millisecond, got '7.5'"),
     ("two.down", "0\n5 6\n7\n", 2, "expected one integer millisecond, got '5 6'"),

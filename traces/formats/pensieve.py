@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from traces.errors import TraceError
+from traces.formats._sample_times import durations_from_times
 from traces.trace import Trace, find_problem
 
 DEFAULT_LATENCY_S = 0.08
@@ -26,7 +27,7 @@ def parse(
     rows = [(n, fields) for n, fields in rows if fields]
     if not rows:
         raise TraceError("empty trace", path, 1)
-    lines = np.array([n for n, _ in rows])
+    lines = [n for n, _ in rows]
     for n, fields in rows:
         if len(fields) != 2:
             raise TraceError(f"expected 'time_s bandwidth_Mbps', got {' '.join(fields)!r}", path, n)
@@ -35,21 +36,11 @@ def parse(
     except ValueError:
         raise _number_error(rows, path) from None
     times, kbps = table[:, 0], table[:, 1] * 1000.0
-    if not np.isfinite(times).all():
-        i = int(np.argmax(~np.isfinite(times)))
-        raise TraceError(f"time is {times[i]}", path, int(lines[i]))
-    gaps = np.diff(times)
-    if (gaps <= 0).any():
-        i = int(np.argmax(gaps <= 0)) + 1
-        raise TraceError(
-            f"time {times[i]:g} does not increase (previous {times[i - 1]:g})", path, int(lines[i])
-        )
-    last = float(np.median(gaps)) if len(gaps) else 1.0
-    durations = np.append(gaps, last)
+    durations = durations_from_times(times, lines, path)
     latency = np.full(len(durations), default_latency_s)
     problem = find_problem(durations, kbps, latency)
     if problem is not None:
-        raise TraceError(problem[1], path, int(lines[problem[0]]))
+        raise TraceError(problem[1], path, lines[problem[0]])
     return Trace(name, set_name, durations, kbps, latency, path)
 
 

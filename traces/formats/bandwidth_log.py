@@ -1,0 +1,70 @@
+"""Raw bandwidth logs of Riiser et al. (3G/HSDPA, Norway) and van der Hooft et al. (4G, Ghent).
+
+Six whitespace-separated columns per line: a wall-clock timestamp, a monotonic timestamp in
+ms, GPS latitude and longitude, the bytes received since the previous line and the ms elapsed
+since it. Each line is one piece: `elapsed` ms at `bytes x 8 / elapsed` kbit/s. These are the
+logs the Sabre 3G/4G and Pensieve Norway sets were cooked from; the format has no latency, so
+every piece gets `default_latency_s`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from traces.errors import TraceError
+from traces.trace import Trace, find_problem
+
+COLUMNS = 6
+DEFAULT_LATENCY_S = 0.08
+
+
+def parse(
+    text: str,
+    *,
+    name: str = "",
+    set_name: str = "",
+    path: str | None = None,
+    default_latency_s: float = DEFAULT_LATENCY_S,
+) -> Trace:
+    rows = [(n, line.split()) for n, line in enumerate(text.splitlines(), start=1)]
+    rows = [(n, fields) for n, fields in rows if fields]
+    if not rows:
+        raise TraceError("empty trace", path, 1)
+    received: list[float] = []
+    for n, fields in rows:
+        if len(fields) != COLUMNS:
+            raise TraceError(
+                "expected 6 columns 'timestamp ms latitude longitude bytes elapsed_ms', "
+                f"got {' '.join(fields)!r}",
+                path,
+                n,
+            )
+        try:
+            received.extend((float(fields[4]), float(fields[5])))
+        except ValueError:
+            raise TraceError(
+                f"bytes and elapsed ms must be numbers, got {' '.join(fields[4:])!r}", path, n
+            ) from None
+    table = np.array(received).reshape(-1, 2)
+    bytes_received, elapsed_ms = table[:, 0], table[:, 1]
+    durations = elapsed_ms / 1000.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kbps = bytes_received * 8.0 / elapsed_ms  # bits per ms = kbit/s
+    latency = np.full(len(durations), default_latency_s)
+    problem = find_problem(durations, kbps, latency)
+    if problem is not None:
+        i, reason = problem
+        detail = f"{bytes_received[i]:g} bytes in {elapsed_ms[i]:g} ms"
+        raise TraceError(f"{reason} ({detail})", path, rows[i][0])
+    return Trace(name, set_name, durations, kbps, latency, path)
+
+
+def dump(trace: Trace) -> str:
+    """Timestamps from 0 and no position; `repr` floats so that parsing gives the numbers back."""
+    elapsed_ms = (trace.durations_s * 1000.0).tolist()
+    bytes_received = (trace.bandwidth_kbps * trace.durations_s * 1000.0 / 8.0).tolist()
+    clock = np.cumsum(trace.durations_s * 1000.0).tolist()
+    return "".join(
+        f"{int(t // 1000)} {t!r} 0.0 0.0 {b!r} {ms!r}\n"
+        for t, b, ms in zip(clock, bytes_received, elapsed_ms, strict=True)
+    )
