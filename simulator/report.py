@@ -63,6 +63,8 @@ COLUMN_HEADINGS: dict[str, tuple[str, bool]] = {
     "gap_from_stalls": ("of which stalls", False),
     "gap_from_switching": ("of which switching", False),
 }
+# gap_terms' split of the gap: a table of its own, not summary_table's.
+GAP_TERM_COLUMNS = ("gap_from_bitrate", "gap_from_stalls", "gap_from_switching")
 
 
 def summary_table(results: pd.DataFrame) -> pd.DataFrame:
@@ -73,7 +75,7 @@ def summary_table(results: pd.DataFrame) -> pd.DataFrame:
     Percentiles interpolate linearly, as numpy's default does.
     """
     optimum_columns = ("gap_to_optimum", "%_of_optimum")
-    columns = [c for c in COLUMN_HEADINGS if c not in optimum_columns]
+    columns = [c for c in COLUMN_HEADINGS if c not in (*optimum_columns, *GAP_TERM_COLUMNS)]
     with_optimum = "optimal_qoe_lin" in results.columns
     if with_optimum:
         columns.extend(optimum_columns)

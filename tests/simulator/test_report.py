@@ -180,6 +180,13 @@ def test_percent_of_optimum_appears_with_an_optimal_column(results: pd.DataFrame
     assert row["%_of_optimum"] == pytest.approx(expected)
 
 
+def test_summary_has_no_empty_column(results: pd.DataFrame) -> None:
+    # The gap's split into bitrate, stalls and switching has a table of its own.
+    for frame in (results, results.assign(optimal_qoe_lin=results.qoe_lin + 0.5)):
+        table = summary_table(frame)
+        assert not table.isna().all().any(), table.columns[table.isna().all()].tolist()
+
+
 def test_median_sessions_pools_sets_and_breaks_ties_by_trace_name() -> None:
     rows = pd.DataFrame(
         [
