@@ -44,7 +44,8 @@ class _Section:
     table: pd.DataFrame | None = None
 
 
-# summary_table's columns, which the CLI also prints: name -> (report heading, is a percentage).
+# Headings of summary_table's and gap_terms' columns (the CLI prints the summary too):
+# name -> (report heading, is a percentage).
 COLUMN_HEADINGS: dict[str, tuple[str, bool]] = {
     "set": ("trace set", False),
     "abr": ("algorithm", False),

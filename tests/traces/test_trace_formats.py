@@ -145,6 +145,17 @@ def test_csv_takes_sample_times_instead_of_durations() -> None:
     np.testing.assert_allclose(iso.bandwidth_kbps, [2000.0, 4000.0])
     millis = csv_format.parse("time_ms,throughput_kbps\n100,7\n350,8\n")
     np.testing.assert_allclose(millis.durations_s, [0.25, 0.25])
+    epoch_ms = csv_format.parse("timestamp,dl_bitrate\n1453121791687,5\n1453121792686,6\n")
+    np.testing.assert_allclose(epoch_ms.durations_s, [0.999, 0.999])
+
+
+def test_csv_rows_logged_in_the_same_second_are_one_sample() -> None:
+    trace = csv_format.parse(
+        "Timestamp,DL_bitrate\n"
+        "2019.12.16_11.37.32,1000\n2019.12.16_11.37.32,3000\n2019.12.16_11.37.33,500\n"
+    )
+    np.testing.assert_allclose(trace.durations_s, [1.0, 1.0])
+    np.testing.assert_allclose(trace.bandwidth_kbps, [2000.0, 500.0])
 
 
 def test_csv_accepts_either_unit_and_ignores_other_columns() -> None:
@@ -261,11 +272,27 @@ BAD_INPUT = [
     ("short.csv", "duration_s,bandwidth_kbps\n1\n", 2, "bad row '1'"),
     ("header-only.csv", "duration_s,bandwidth_kbps\n", 2, "no rows after the header"),
     ("back.csv", "time_s,bandwidth_kbps\n0,5\n2,5\n1,5\n", 4, "time 1 does not increase"),
-    ("stamp.csv", "timestamp,dl_bitrate\n2019.12.16_11.37.32,5\nnoon,5\n", 3, "bad row 'noon,5'"),
+    (
+        "stamp.csv",
+        "timestamp,dl_bitrate\n2019.12.16_11.37.32,5\nnoon,5\n",
+        3,
+        "not a timestamp: 'noon'",
+    ),
+    (
+        "zones.csv",
+        "timestamp,dl_bitrate\n2024-05-01T10:00:00+02:00,5\n2024-05-01T09:00:01,5\n",
+        3,
+        "timestamp '2024-05-01T09:00:01' is a date without a time zone, the first row's is a "
+        "date with a time zone",
+    ),
+    ("kinds.csv", "timestamp,dl_bitrate\n20240501,5\n2024-05-02,5\n", 3, "is a date without"),
+    ("ms-back.csv", "time_ms,bandwidth_kbps\n100,5\n350,5\n200,5\n", 4, "time 200 does not"),
     ("five.log", "1 2 3 4 5 6\n1 2 3 4 5\n", 2, "expected 6 columns"),
     ("instant.log", "1 2 3 4 5 6\n1 2 3 4 500 0\n", 2, "duration is zero (500 bytes in 0 ms)"),
     ("minus.log", "1 2 3 4 -5 6\n", 1, "negative bandwidth"),
-    ("word.log", "1 2 3 4 5 6\n1 2 3 4 many 6\n", 2, "bytes and elapsed ms must be numbers"),
+    ("word.log", "1 2 3 4 5 6\n1 2 3 4 many 6\n", 2, "not a number: 'many'"),
+    ("north.log", "1 2 3 4 5 6\n1 2 N59.8 4 5 6\n", 2, "not a number: 'N59.8'"),
+    ("huge.log", "1 2 3 4 5 6\n1 2 3 4 1e308 1\n", 2, "bandwidth is inf"),
     ("packets.down", "0\n5\nxyz\n", 3, "expected one integer millisecond, got 'xyz'"),
     ("float.down", "0\n5\n7.5\n", 3, "expected one integer millisecond, got '7.5'"),
     ("two.down", "0\n5 6\n7\n", 2, "expected one integer millisecond, got '5 6'"),

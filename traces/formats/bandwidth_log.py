@@ -34,21 +34,22 @@ def parse(
     for n, fields in rows:
         if len(fields) != COLUMNS:
             raise TraceError(
-                "expected 6 columns 'timestamp ms latitude longitude bytes elapsed_ms', "
+                f"expected {COLUMNS} columns 'timestamp ms latitude longitude bytes elapsed_ms', "
                 f"got {' '.join(fields)!r}",
                 path,
                 n,
             )
-        try:
-            received.extend((float(fields[4]), float(fields[5])))
-        except ValueError:
-            raise TraceError(
-                f"bytes and elapsed ms must be numbers, got {' '.join(fields[4:])!r}", path, n
-            ) from None
-    table = np.array(received).reshape(-1, 2)
-    bytes_received, elapsed_ms = table[:, 0], table[:, 1]
-    durations = elapsed_ms / 1000.0
-    with np.errstate(divide="ignore", invalid="ignore"):
+        for field in fields:
+            try:
+                number = float(field)
+            except ValueError:
+                raise TraceError(f"not a number: {field!r}", path, n) from None
+            received.append(number)
+    table = np.array(received).reshape(-1, COLUMNS)
+    bytes_received, elapsed_ms = table[:, 4], table[:, 5]
+    # Absurd values (1e308 bytes, 1e-320 ms) overflow to inf: find_problem names the line.
+    with np.errstate(all="ignore"):
+        durations = elapsed_ms / 1000.0
         kbps = bytes_received * 8.0 / elapsed_ms  # bits per ms = kbit/s
     latency = np.full(len(durations), default_latency_s)
     problem = find_problem(durations, kbps, latency)
@@ -60,7 +61,8 @@ def parse(
 
 
 def dump(trace: Trace) -> str:
-    """Timestamps from 0 and no position; `repr` floats so that parsing gives the numbers back."""
+    """A clock from 0 (each line stamped when its piece ends, as the logs are) and no position;
+    `repr` floats so that parsing gives the same numbers back."""
     elapsed_ms = (trace.durations_s * 1000.0).tolist()
     bytes_received = (trace.bandwidth_kbps * trace.durations_s * 1000.0 / 8.0).tolist()
     clock = np.cumsum(trace.durations_s * 1000.0).tolist()

@@ -1,8 +1,9 @@
 """CSV with a header: durations or sample times, a bandwidth, optionally a latency.
 
 - Durations: `duration_s` or `duration_ms`. Or sample times, each sample holding until the
-  next (the last for the median gap): `time_s`, `time_ms`, or `timestamp` (epoch seconds, ISO
-  8601, or `2019.12.16_11.37.32` as in Raca et al.'s 4G/5G datasets).
+  next (the last for the median gap; rows at the same time are one sample, their mean):
+  `time_s`, `time_ms`, or `timestamp` (epoch seconds or milliseconds, ISO 8601, or
+  `2019.12.16_11.37.32` as in Raca et al.'s 4G/5G datasets).
 - Bandwidth: `bandwidth_kbps`, `bandwidth_mbps`, `throughput_kbps`, `throughput_mbps`, or
   `dl_bitrate` (kbit/s, Raca et al.).
 - Latency (optional): `latency_s` or `latency_ms`.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -52,41 +54,46 @@ def parse(
     if not any(header):
         raise TraceError("empty trace (no header line)", path, 1)
     duration, bandwidth = _column(header, DURATION), _column(header, BANDWIDTH)
-    time = _column(header, TIME) if duration is None else None
+    clock_column = duration if duration is not None else _column(header, TIME)
     latency = _column(header, LATENCY)
-    if (duration is None and time is None) or bandwidth is None:
+    if clock_column is None or bandwidth is None:
         missing = []
-        if duration is None and time is None:
+        if clock_column is None:
             missing.append(f"{' or '.join(DURATION)} (or a time: {', '.join(TIME)})")
         if bandwidth is None:
             missing.append(" or ".join(BANDWIDTH))
         raise TraceError(
             f"missing column {' and '.join(missing)}; found {', '.join(header)}", path, 1
         )
-    first = duration or time
-    assert first is not None
+    clock, clock_scale = clock_column
     lines: list[int] = []
+    shown: list[str] = []  # the clock column as written, for messages
     values: list[list[float]] = []
     for row in reader:
         if not any(cell.strip() for cell in row):
             continue
         try:
-            values.append(
-                [_cell(row, *first), _cell(row, *bandwidth)]
-                + ([_cell(row, *latency)] if latency else [])
-            )
+            written = row[clock].strip()
+            numbers = [_number(row, *bandwidth)] + ([_number(row, *latency)] if latency else [])
+            if clock_scale is not None:
+                numbers.insert(0, float(written) * clock_scale)
         except (ValueError, IndexError):
             raise TraceError(f"bad row {','.join(row)!r}", path, reader.line_num) from None
         lines.append(reader.line_num)
+        shown.append(written)
+        values.append(numbers)
     if not values:
         raise TraceError("no rows after the header", path, 2)
     table = np.array(values)
+    if clock_scale is None:
+        table = np.column_stack([_timestamps_s(shown, lines, path), table])
     kbps = table[:, 1]
+    lat = table[:, 2] if latency else np.full(len(table), default_latency_s)
     if duration is not None:
         durations = table[:, 0]
     else:
-        durations = durations_from_times(table[:, 0], lines, path)
-    lat = table[:, 2] if latency else np.full(len(table), default_latency_s)
+        times, kbps, lat, lines, shown = _one_sample_per_time(table[:, 0], kbps, lat, lines, shown)
+        durations = durations_from_times(times, lines, path, shown)
     problem = find_problem(durations, kbps, lat)
     if problem is not None:
         raise TraceError(problem[1], path, lines[problem[0]])
@@ -117,18 +124,64 @@ def _column(
     return None
 
 
-def _cell(row: list[str], index: int, scale: float | None) -> float:
-    text = row[index].strip()
-    if scale is not None:
-        return float(text) * scale
+def _number(row: list[str], index: int, scale: float | None) -> float:
+    return float(row[index]) * (1.0 if scale is None else scale)
+
+
+def _timestamps_s(written: list[str], lines: list[int], path: str | None) -> np.ndarray:
+    """Seconds from a `timestamp` column: epoch seconds (milliseconds when the first is past
+    1e11, which in seconds is the year 5138), ISO 8601, or Raca et al.'s stamps; one kind per
+    file, so that no gap is measured between a zoned time and one without a zone."""
+    seconds: list[float] = []
+    first_kind = ""
+    for text, line in zip(written, lines, strict=True):
+        kind, value = _timestamp(text)
+        if not kind:
+            raise TraceError(f"not a timestamp: {text!r}", path, line)
+        first_kind = first_kind or kind
+        if kind != first_kind:
+            raise TraceError(
+                f"timestamp {text!r} is {kind}, the first row's is {first_kind}", path, line
+            )
+        seconds.append(value)
+    values = np.array(seconds)
+    if first_kind == "a number" and abs(values[0]) > 1e11:
+        values = values / 1000.0
+    return values
+
+
+def _timestamp(text: str) -> tuple[str, float]:
+    """(what kind of timestamp `text` is, its seconds), or ("", nan) when it is none."""
     try:
-        return float(text)  # epoch seconds
+        return "a number", float(text)
     except ValueError:
         pass
     try:
         stamp = datetime.strptime(text, RACA_TIMESTAMP)
     except ValueError:
-        stamp = datetime.fromisoformat(text)  # raises ValueError: a bad row
-    if stamp.tzinfo is None:  # no zone given: read as UTC, so that no DST change shifts a gap
-        stamp = stamp.replace(tzinfo=UTC)
-    return stamp.timestamp()
+        try:
+            stamp = datetime.fromisoformat(text)
+        except ValueError:
+            return "", math.nan
+    if stamp.tzinfo is not None:
+        return "a date with a time zone", stamp.timestamp()
+    # Without a zone every row is read as UTC, so a daylight-saving change shifts no gap.
+    return "a date without a time zone", stamp.replace(tzinfo=UTC).timestamp()
+
+
+def _one_sample_per_time(
+    times: np.ndarray, kbps: np.ndarray, lat: np.ndarray, lines: list[int], shown: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int], list[str]]:
+    """Rows at the same time as the row before are one sample with their mean rate and latency:
+    loggers stamping to the second sometimes write two rows in one second."""
+    with np.errstate(all="ignore"):
+        new = np.concatenate(([True], np.diff(times) != 0))
+    starts = np.flatnonzero(new)
+    counts = np.diff(np.append(starts, len(times)))
+    return (
+        times[starts],
+        np.add.reduceat(kbps, starts) / counts,
+        np.add.reduceat(lat, starts) / counts,
+        [lines[i] for i in starts],
+        [shown[i] for i in starts],
+    )
