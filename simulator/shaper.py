@@ -14,9 +14,11 @@ request. Requests (client to upstream) pass unshaped: they are a few hundred byt
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from simulator.proxy_server import ProxyServer
@@ -192,3 +194,20 @@ async def _pump(
             requested.set()
     except OSError:
         return  # a reset: the shaped direction sees the end of the connection too
+
+
+@contextmanager
+def shaped_link_in_thread(trace: Trace, upstream_host: str, upstream_port: int) -> Iterator[int]:
+    """One trace-shaped access link on 127.0.0.1, on its own event loop thread, for callers
+    that run no asyncio loop of their own (the Qt player); yields its port."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="shaped-link", daemon=True)
+    thread.start()
+    shaper = TraceShaper(trace, upstream_host, upstream_port, per_connection=False)
+    try:
+        yield asyncio.run_coroutine_threadsafe(shaper.start(), loop).result(timeout=10.0)
+    finally:
+        asyncio.run_coroutine_threadsafe(shaper.close(), loop).result(timeout=10.0)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10.0)
+        loop.close()

@@ -3,7 +3,9 @@
 With no URL the window opens the catalog of `streamlab serve` (found through `--api` or
 `DATA_DIR/serve.json`); with a URL it plays that HLS or DASH manifest directly. Headless,
 libmpv decodes with no window (`vo=null`); `--no-decode` counts bytes instead and the
-session's real-time playout clock stands in for the decoder.
+session's real-time playout clock stands in for the decoder. `--trace FILE` puts a
+trace-shaped access link (the QA harness's, `simulator.shaper`) between the player and the
+backend's edge or the URL's host: the real player on a lab trace.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import asyncio
 import json
 import logging
 import math
+import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -24,7 +28,10 @@ from player.api import DEVICE_TYPES
 from player.engine import CountingSink, PlaybackEngine
 from player.mpv_sink import MpvSink
 from simulator.algorithms import AlgorithmSpecError, resolve
+from simulator.shaper import shaped_link_in_thread
 from streamlab.errors import UsageError
+from traces.errors import TraceError
+from traces.load import load_trace
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,6 +50,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--fullscreen", action="store_true")
     p.add_argument("--http-proxy", metavar="URL", help="send every request through this proxy")
+    p.add_argument(
+        "--trace",
+        type=Path,
+        metavar="FILE",
+        help="play through a link shaped by this network trace (any format the lab reads), "
+        "to the backend's edge or the URL's host; plain http only",
+    )
     p.add_argument(
         "--packaging",
         choices=("dash", "hls", "hls-ts"),
@@ -64,7 +78,9 @@ async def _play(args: argparse.Namespace) -> dict[str, object]:
     timeout = httpx.Timeout(10.0, connect=5.0)
     started = time.monotonic()
     try:
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=True) as client:
+        async with httpx.AsyncClient(
+            timeout=timeout, follow_redirects=True, proxy=args.http_proxy
+        ) as client:
             engine = PlaybackEngine(args.url, algorithm, sink, client, profile.session)
             result = await engine.run(stop_after_s=args.stop_after)
         ttff = result.summary.startup_s  # without a decoder: playback start
@@ -92,14 +108,7 @@ def _window(args: argparse.Namespace) -> int:
 
     api = args.api
     if args.url is None and api is None:
-        serve_json = args.data_dir / "serve.json"
-        try:
-            api = json.loads(serve_json.read_text())["api"]
-        except (OSError, ValueError, KeyError) as exc:
-            raise UsageError(
-                f"no URL and no backend: {serve_json} is missing or unreadable ({exc}); "
-                "start `streamlab serve` or pass --api URL or a manifest URL"
-            ) from exc
+        api = _served(args.data_dir, "api")
     try:
         resolve(args.abr, PROFILES["default"])
     except AlgorithmSpecError as exc:
@@ -118,7 +127,52 @@ def _window(args: argparse.Namespace) -> int:
     return run(options)
 
 
+def _served(data_dir: Path, name: str) -> str:
+    """A URL `streamlab serve` wrote to DATA_DIR/serve.json ("api" or "edge")."""
+    serve_json = data_dir / "serve.json"
+    try:
+        return str(json.loads(serve_json.read_text())[name])
+    except (OSError, ValueError, KeyError) as exc:
+        raise UsageError(
+            f"no URL and no backend: {serve_json} is missing or unreadable ({exc}); "
+            "start `streamlab serve` or pass --api URL or a manifest URL"
+        ) from exc
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.trace is None:
+        return _run(args)
+    if args.http_proxy:
+        raise UsageError("--trace starts its own shaped link: leave out --http-proxy")
+    try:
+        trace = load_trace(args.trace)
+    except TraceError as exc:
+        raise UsageError(str(exc)) from exc
+    # The link relays bytes to one host: the URL's, or the edge, which also serves /api/.
+    target = urlsplit(args.url or _served(args.data_dir, "edge"))
+    if target.scheme != "http" or target.hostname is None:
+        raise UsageError(
+            f"--trace shapes plain-http links only (a byte relay cannot carry TLS to its "
+            f"host): {urlunsplit(target)}"
+        )
+    with shaped_link_in_thread(trace, target.hostname, target.port or 80) as port:
+        print(
+            f"streamlab play: through a link shaped by {args.trace} (mean "
+            f"{trace.mean_bandwidth_kbps:.0f} kbit/s, repeating every "
+            f"{trace.total_duration_s:.0f} s) on 127.0.0.1:{port} to {target.netloc}",
+            file=sys.stderr,
+        )
+        link = f"127.0.0.1:{port}"
+        if args.url:
+            # The manifest from the link: relative media URLs resolve to it as well.
+            routed = {"url": urlunsplit(target._replace(netloc=link))}
+        else:
+            # The catalog's URLs are the API's and the edge's: all go to the edge as a proxy.
+            routed = {"http_proxy": f"http://{link}"}
+        return _run(argparse.Namespace(**{**vars(args), **routed}))
+
+
+def _run(args: argparse.Namespace) -> int:
     if not args.headless:
         return _window(args)
     if args.url is None:

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
 from abr.config import SessionConfig
 from abr.registry import create
 from player.engine import CountingSink, PlaybackEngine, PlaybackResult
 from simulator.shaper import TraceShaper
 from traces import synthetic
+from traces.formats import sabre_json
 from traces.trace import Trace
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def play_through(trace: Trace, base: str, manifest: str) -> PlaybackResult:
@@ -50,3 +58,42 @@ def test_a_slow_link_keeps_the_player_low_and_a_fast_one_lets_it_climb(
     assert measured and all(
         300 < kbps < 900 for kbps in measured
     )  # the session saw the shaped rate
+
+
+def play_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "streamlab.cli", "play", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def test_play_trace_puts_the_shaped_link_between_player_and_server(
+    server: tuple[str, Any], tmp_path: Path
+) -> None:
+    base, _ = server
+    trace_file = tmp_path / "slow.json"
+    trace_file.write_text(sabre_json.dump(synthetic.constant(700, latency_s=0.05)))
+    url = f"{base}/dash/manifest.mpd"
+    common = ("--headless", "--no-decode", "--json", "--abr", "throughput")
+    shaped = play_cli(url, *common, "--trace", str(trace_file))
+    direct = play_cli(url, *common)
+    assert shaped.returncode == direct.returncode == 0, shaped.stderr + direct.stderr
+    assert f"through a link shaped by {trace_file}" in shaped.stderr
+    slow, fast = json.loads(shaped.stdout), json.loads(direct.stdout)
+    assert slow["error"] is None and slow["played_s"] == pytest.approx(8.0, abs=0.1)
+    assert max(slow["renditions_played"]) <= 1 < max(fast["renditions_played"])
+    assert slow["startup_s"] > 0.05 > fast["startup_s"]  # the first segment at ~700 kbit/s
+
+
+def test_play_trace_refuses_what_it_cannot_shape(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"duration_ms": 1000, "bandwidth_kbps": -5, "latency_ms": 1}]')
+    good = tmp_path / "good.json"
+    good.write_text(sabre_json.dump(synthetic.constant(700)))
+    broken = play_cli("http://127.0.0.1:9/x.mpd", "--headless", "--trace", str(bad))
+    assert broken.returncode == 2 and f"{bad}:1: piece 0: negative bandwidth" in broken.stderr
+    tls = play_cli("https://example.com/x.mpd", "--headless", "--trace", str(good))
+    assert tls.returncode == 2 and "plain-http links only" in tls.stderr
