@@ -26,6 +26,7 @@ from traces.trace import Trace
 
 CHUNK_BYTES = 16 * 1024
 BURST_S = 0.005  # bucket depth in seconds of the current rate
+CONNECT_TIMEOUT_S = 10.0  # an upstream that accepts nothing (a full backlog)
 
 
 @dataclass
@@ -87,8 +88,12 @@ class TraceShaper(ProxyServer):
 
     async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         try:
-            upstream_r, upstream_w = await asyncio.open_connection(*self.upstream)
-        except OSError:
+            upstream_r, upstream_w = await asyncio.wait_for(
+                asyncio.open_connection(*self.upstream), CONNECT_TIMEOUT_S
+            )
+        except (OSError, TimeoutError, asyncio.CancelledError):
+            # Refused, unanswered, or `close()` while waiting: the client sees its connection
+            # end (CancelledError is swallowed for the reason given below).
             client_w.close()
             return
         stats = ShapedStats()
@@ -140,7 +145,9 @@ class TraceShaper(ProxyServer):
             # Credit from idle time up to the depth (the burst, or two packets at low rates);
             # credit a late wake-up left over is owed to the data and kept.
             depth = max(rate * BURST_S, 2 * 1500 * 8)
-            tokens = max(tokens, min(tokens + rate * (now - last), depth))
+            tokens = max(
+                tokens, min(tokens + self._capacity_bits(last - opened, now - opened), depth)
+            )
             last = now
             credit = min(tokens, len(chunk) * 8)  # what this chunk will use of it
             busy_from = max(now - credit / rate, sent_until) if rate > 0 else now
@@ -153,8 +160,10 @@ class TraceShaper(ProxyServer):
                     # No depth limit while data waits: a late wake-up (a loaded event loop
                     # overshoots its timers by milliseconds) sends what the link would have
                     # sent meanwhile, so the mean rate holds. The burst limit applies to
-                    # credit from idle time, at the start of a chunk.
-                    tokens += rate * (now - last)
+                    # credit from idle time, at the start of a chunk. The credit is what the
+                    # trace allowed since the last look, at each piece's own rate: after an
+                    # outage the wake-up is at the next piece, whose rate never ran that long.
+                    tokens += self._capacity_bits(last - opened, now - opened)
                     last = now
                     if tokens >= need:
                         break
@@ -200,14 +209,16 @@ async def _pump(
 def shaped_link_in_thread(trace: Trace, upstream_host: str, upstream_port: int) -> Iterator[int]:
     """One trace-shaped access link on 127.0.0.1, on its own event loop thread, for callers
     that run no asyncio loop of their own (the Qt player); yields its port."""
+    shaper = TraceShaper(trace, upstream_host, upstream_port, per_connection=False)
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="shaped-link", daemon=True)
     thread.start()
-    shaper = TraceShaper(trace, upstream_host, upstream_port, per_connection=False)
     try:
         yield asyncio.run_coroutine_threadsafe(shaper.start(), loop).result(timeout=10.0)
     finally:
-        asyncio.run_coroutine_threadsafe(shaper.close(), loop).result(timeout=10.0)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10.0)
-        loop.close()
+        try:
+            asyncio.run_coroutine_threadsafe(shaper.close(), loop).result(timeout=10.0)
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=10.0)
+            loop.close()

@@ -6,8 +6,8 @@ import functools
 import logging
 import sys
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -27,6 +27,7 @@ from player.api import ApiError, AuthError, BackendApi, ContinueItem, Title
 from player.mpv_sink import MpvSink
 from player.prefetch import PrefetchCache, Prefetcher, PrefetchingTransport
 from player.progress import ProgressJournal, ProgressSync
+from player.routing import Address, ReroutingTransport
 from player.ui.async_runner import AsyncRunner
 from player.ui.controller import PlaybackController, PlaybackRequest
 from player.ui.home_screen import HomeScreen
@@ -50,7 +51,15 @@ class PlayerOptions:
     audio: bool = True
     prefetch: bool = True  # fetch a focused title's start in the background
     packaging: str = "dash"  # dash, hls (both CMAF) or hls-ts
-    http_proxy: str | None = None  # every request through this HTTP proxy (e.g. a shaped link)
+    http_proxy: str | None = None  # every request through this HTTP proxy
+    # Requests for these hosts connect to other addresses (a shaped link: `play --trace`).
+    routes: Mapping[Address, Address] = field(default_factory=dict)
+
+
+def network_transport(options: PlayerOptions) -> httpx.AsyncBaseTransport:
+    # HTTP/2 where the edge offers it (ALPN over TLS); keep-alive HTTP/1.1 otherwise.
+    network = httpx.AsyncHTTPTransport(http2=True, proxy=options.http_proxy)
+    return ReroutingTransport(options.routes, network) if options.routes else network
 
 
 class LoginScreen(QWidget):
@@ -85,11 +94,7 @@ class PlayerWindow(QStackedWidget):
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(10.0, connect=5.0),
             follow_redirects=True,
-            # HTTP/2 where the edge offers it (ALPN over TLS); keep-alive HTTP/1.1 otherwise.
-            transport=PrefetchingTransport(
-                self.prefetch_cache,
-                httpx.AsyncHTTPTransport(http2=True, proxy=options.http_proxy),
-            ),
+            transport=PrefetchingTransport(self.prefetch_cache, network_transport(options)),
         )
         self.api = (
             BackendApi(options.api_url, self.client, options.device_type)

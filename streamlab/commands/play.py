@@ -17,8 +17,9 @@ import logging
 import math
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -27,6 +28,7 @@ from abr.registry import PROFILES
 from player.api import DEVICE_TYPES
 from player.engine import CountingSink, PlaybackEngine
 from player.mpv_sink import MpvSink
+from player.routing import Address, ReroutingTransport
 from simulator.algorithms import AlgorithmSpecError, resolve
 from simulator.shaper import shaped_link_in_thread
 from streamlab.errors import UsageError
@@ -71,19 +73,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(func=run)
 
 
-async def _play(args: argparse.Namespace) -> dict[str, object]:
+async def _play(args: argparse.Namespace, routes: Mapping[Address, Address]) -> dict[str, object]:
     profile = PROFILES["default"]
     algorithm = resolve(args.abr, profile)()
     sink: CountingSink | MpvSink = CountingSink() if args.no_decode else MpvSink()
     timeout = httpx.Timeout(10.0, connect=5.0)
     started = time.monotonic()
     try:
+        network: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(proxy=args.http_proxy)
+        if routes:
+            network = ReroutingTransport(routes, network)
         async with httpx.AsyncClient(
-            timeout=timeout, follow_redirects=True, proxy=args.http_proxy
+            timeout=timeout, follow_redirects=True, transport=network
         ) as client:
             engine = PlaybackEngine(args.url, algorithm, sink, client, profile.session)
             result = await engine.run(stop_after_s=args.stop_after)
-        ttff = result.summary.startup_s  # without a decoder: playback start
+        # Without a decoder: playback start, from the start of the command as with one.
+        ttff = engine.started_at - started + result.summary.startup_s
         if isinstance(sink, MpvSink):
             if args.stop_after is None:
                 sink.wait_until_played(timeout_s=30.0)
@@ -100,7 +106,7 @@ async def _play(args: argparse.Namespace) -> dict[str, object]:
     return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
 
 
-def _window(args: argparse.Namespace) -> int:
+def _window(args: argparse.Namespace, routes: Mapping[Address, Address]) -> int:
     from player.ui.app import PlayerOptions, run  # Qt only when a window is wanted
 
     # Each start's time to first frame and its breakdown, and playback trouble, on stderr.
@@ -123,11 +129,12 @@ def _window(args: argparse.Namespace) -> int:
         fullscreen=args.fullscreen,
         packaging=args.packaging,
         http_proxy=args.http_proxy,
+        routes=routes,
     )
     return run(options)
 
 
-def _served(data_dir: Path, name: str) -> str:
+def _served(data_dir: Path, name: str, instead: str = "pass --api URL or a manifest URL") -> str:
     """A URL `streamlab serve` wrote to DATA_DIR/serve.json ("api" or "edge")."""
     serve_json = data_dir / "serve.json"
     try:
@@ -135,50 +142,53 @@ def _served(data_dir: Path, name: str) -> str:
     except (OSError, ValueError, KeyError) as exc:
         raise UsageError(
             f"no URL and no backend: {serve_json} is missing or unreadable ({exc}); "
-            "start `streamlab serve` or pass --api URL or a manifest URL"
+            f"start `streamlab serve` or {instead}"
         ) from exc
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.headless and args.url is None:
+        raise UsageError("--headless plays a URL: give the manifest URL")
     if args.trace is None:
-        return _run(args)
+        return _run(args, {})
     if args.http_proxy:
         raise UsageError("--trace starts its own shaped link: leave out --http-proxy")
+    if args.url is None and args.api:
+        raise UsageError(
+            "--trace relays the catalog to the backend's edge, which --api does not name: "
+            "use --data-dir (its serve.json) instead, or give a manifest URL"
+        )
     try:
         trace = load_trace(args.trace)
     except TraceError as exc:
         raise UsageError(str(exc)) from exc
     # The link relays bytes to one host: the URL's, or the edge, which also serves /api/.
-    target = urlsplit(args.url or _served(args.data_dir, "edge"))
+    where = args.url or _served(args.data_dir, "edge", instead="give a manifest URL")
+    target = urlsplit(where)
     if target.scheme != "http" or target.hostname is None:
         raise UsageError(
-            f"--trace shapes plain-http links only (a byte relay cannot carry TLS to its "
-            f"host): {urlunsplit(target)}"
+            f"--trace needs an http:// URL (the link relays bytes, so it cannot shape TLS): {where}"
         )
-    with shaped_link_in_thread(trace, target.hostname, target.port or 80) as port:
+    hosts = [(target.hostname, target.port or 80)]
+    if args.url is None:
+        api = urlsplit(_served(args.data_dir, "api"))
+        hosts.append((api.hostname or "127.0.0.1", api.port or 80))
+    with shaped_link_in_thread(trace, *hosts[0]) as port:
         print(
             f"streamlab play: through a link shaped by {args.trace} (mean "
             f"{trace.mean_bandwidth_kbps:.0f} kbit/s, repeating every "
             f"{trace.total_duration_s:.0f} s) on 127.0.0.1:{port} to {target.netloc}",
             file=sys.stderr,
         )
-        link = f"127.0.0.1:{port}"
-        if args.url:
-            # The manifest from the link: relative media URLs resolve to it as well.
-            routed = {"url": urlunsplit(target._replace(netloc=link))}
-        else:
-            # The catalog's URLs are the API's and the edge's: all go to the edge as a proxy.
-            routed = {"http_proxy": f"http://{link}"}
-        return _run(argparse.Namespace(**{**vars(args), **routed}))
+        return _run(args, {host: ("127.0.0.1", port) for host in hosts})
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, routes: Mapping[Address, Address]) -> int:
+    """Play as asked; requests for the hosts in `routes` connect to their shaped link."""
     if not args.headless:
-        return _window(args)
-    if args.url is None:
-        raise UsageError("--headless plays a URL: give the manifest URL")
+        return _window(args, routes)
     try:
-        row = asyncio.run(_play(args))
+        row = asyncio.run(_play(args, routes))
     except (ManifestError, AlgorithmSpecError) as exc:
         raise UsageError(str(exc)) from exc
     print(json.dumps(row) if args.json else "\n".join(f"{k}: {v}" for k, v in row.items()))

@@ -70,20 +70,29 @@ def play_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.parametrize("absolute", [False, True], ids=["relative", "absolute-media-urls"])
 def test_play_trace_puts_the_shaped_link_between_player_and_server(
-    server: tuple[str, Any], tmp_path: Path
+    server: tuple[str, Any], ladder: dict[str, Path], tmp_path: Path, absolute: bool
 ) -> None:
     base, _ = server
     trace_file = tmp_path / "slow.json"
     trace_file.write_text(sabre_json.dump(synthetic.constant(700, latency_s=0.05)))
-    url = f"{base}/dash/manifest.mpd"
+    name = "manifest.mpd"
+    if absolute:  # media named by absolute URL on the same host goes through the link too
+        mpd = ladder["dash"].read_text()
+        name = "absolute.mpd"
+        opening = mpd.index(">", mpd.index("<MPD")) + 1
+        mpd = f"{mpd[:opening]}<BaseURL>{base}/dash/</BaseURL>{mpd[opening:]}"
+        (ladder["dash"].parent / name).write_text(mpd)
+    url = f"{base}/dash/{name}"
     common = ("--headless", "--no-decode", "--json", "--abr", "throughput")
     shaped = play_cli(url, *common, "--trace", str(trace_file))
     direct = play_cli(url, *common)
     assert shaped.returncode == direct.returncode == 0, shaped.stderr + direct.stderr
     assert f"through a link shaped by {trace_file}" in shaped.stderr
     slow, fast = json.loads(shaped.stdout), json.loads(direct.stdout)
-    assert slow["error"] is None and slow["played_s"] == pytest.approx(8.0, abs=0.1)
+    assert slow["url"] == url and slow["error"] is None
+    assert slow["played_s"] == pytest.approx(8.0, abs=0.1)
     assert max(slow["renditions_played"]) <= 1 < max(fast["renditions_played"])
     assert slow["startup_s"] > 0.05 > fast["startup_s"]  # the first segment at ~700 kbit/s
 
@@ -96,4 +105,8 @@ def test_play_trace_refuses_what_it_cannot_shape(tmp_path: Path) -> None:
     broken = play_cli("http://127.0.0.1:9/x.mpd", "--headless", "--trace", str(bad))
     assert broken.returncode == 2 and f"{bad}:1: piece 0: negative bandwidth" in broken.stderr
     tls = play_cli("https://example.com/x.mpd", "--headless", "--trace", str(good))
-    assert tls.returncode == 2 and "plain-http links only" in tls.stderr
+    assert tls.returncode == 2 and "--trace needs an http:// URL" in tls.stderr
+    api = play_cli("--api", "http://127.0.0.1:9", "--trace", str(good))
+    assert api.returncode == 2 and "use --data-dir" in api.stderr
+    for done in (broken, tls, api):
+        assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1

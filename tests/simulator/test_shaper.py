@@ -69,6 +69,14 @@ def test_follows_a_step_down(origin: int) -> None:
     assert seconds == pytest.approx(2.5, rel=0.1)
 
 
+def test_an_outage_gives_no_credit_to_the_rate_after_it(origin: int) -> None:
+    # Nothing for 1 s, then 4 Mbit/s: the 12 Mbit blob takes 1 + 3 s. (Crediting the outage's
+    # second at the next piece's rate sent the first 4 Mbit at once, in about 3 s.)
+    trace = synthetic.step(0, 4_000, at_s=1.0, latency_s=0.0)
+    (seconds,), _ = fetch_through(trace, origin, ["/blob"])
+    assert seconds == pytest.approx(4.0, rel=0.08)
+
+
 def test_adds_the_latency_once_per_request(origin: int) -> None:
     trace = synthetic.constant(50_000, latency_s=0.2)
     times, _ = fetch_through(trace, origin, ["/small", "/small", "/small"])
