@@ -80,6 +80,7 @@ class _Request:
     buffer_before_s: float
     next_check_at: float
     first_byte_at: float | None = None
+    received_bits: float | None = None  # as of the driver's last BytesReceived
 
 
 @dataclass(slots=True)
@@ -300,7 +301,8 @@ class Session:
             return
         if request.first_byte_at is None and event.first_byte_at is not None:
             request.first_byte_at = event.first_byte_at
-        self._check_progress(event.now, event.received_bytes * 8.0)
+        request.received_bits = event.received_bytes * 8.0
+        self._check_progress(event.now, request.received_bits)
         self._schedule(event.now)
 
     def _on_done(self, event: SegmentDone) -> None:
@@ -517,7 +519,12 @@ class Session:
         if request is None or not self.config.abandonment or now < request.next_check_at - EPS:
             return
         if received_bits is None:
-            # A Tick carries no progress: wait for the driver's next BytesReceived.
+            # A Tick carries no progress: judge on what the driver last reported. (A real
+            # player reports bytes as they come, not at the check times this session asks
+            # to be woken for, so waiting for a report due exactly then never ends; and on
+            # a link that has stopped delivering, no report comes at all.)
+            received_bits = request.received_bits
+        if received_bits is None:
             request.next_check_at = now + self.config.abandon_check_interval_s
             return
         ctx = self._refresh(now)

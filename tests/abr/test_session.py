@@ -18,6 +18,7 @@ from abr.config import SessionConfig
 from abr.context import AbrContext
 from abr.errors import SessionError
 from abr.events import (
+    BytesReceived,
     ManifestLoaded,
     Pause,
     QualityCapChanged,
@@ -70,6 +71,30 @@ def test_first_segment_is_lowest_and_playback_starts_after_it(video: Presentatio
     (second,) = fetches(out)
     assert (second.segment_index, second.rendition_index) == (1, 5)  # then the algorithm decides
     assert session.metrics().startup_s == pytest.approx(0.3)
+
+
+def test_a_player_reporting_bytes_on_its_own_clock_gets_late_downloads_abandoned(
+    video: Presentation,
+) -> None:
+    # A player reports progress every 0.1 s as bytes come, and wakes the session with a Tick
+    # at the check times it asks for: the Tick always comes first. The check must still run.
+    session, fetch = start(video)
+    (fetch,) = fetches(complete(session, fetch, 0.3))  # playing, 4 s buffered
+    first_byte = 0.35
+    rate_bytes = fetch.segment.size_bits / 8 / 40.0  # the segment would take 40 s
+    report, now, aborted = first_byte + 0.03, 0.3, None
+    while now < 4.3 and aborted is None:
+        wake = session.next_wakeup()
+        if wake is not None and wake <= report:
+            now, out = wake, session.handle(Tick(wake))
+        else:
+            now = report
+            received = rate_bytes * (now - first_byte)
+            out = session.handle(BytesReceived(now, fetch.request_id, received, first_byte))
+            report += 0.1
+        aborted = next((c for c in out if isinstance(c, AbortRequest)), None)
+    assert aborted is not None and aborted.request_id == fetch.request_id
+    assert now < 4.3 - 0.5  # with time left to fetch a lower rendition
 
 
 def test_estimate_start_lets_the_algorithm_pick_the_first_segment(video: Presentation) -> None:
