@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from traces.errors import TraceError
+from traces.formats._text_rows import numbered_rows
 from traces.trace import Trace, find_problem
 
 COLUMNS = 6
@@ -26,10 +27,7 @@ def parse(
     path: str | None = None,
     default_latency_s: float = DEFAULT_LATENCY_S,
 ) -> Trace:
-    rows = [(n, line.split()) for n, line in enumerate(text.splitlines(), start=1)]
-    rows = [(n, fields) for n, fields in rows if fields]
-    if not rows:
-        raise TraceError("empty trace", path, 1)
+    rows = numbered_rows(text, path)
     received: list[float] = []
     for n, fields in rows:
         if len(fields) != COLUMNS:

@@ -10,6 +10,7 @@ import numpy as np
 
 from traces.errors import TraceError
 from traces.formats._sample_times import durations_from_times
+from traces.formats._text_rows import numbered_rows
 from traces.trace import Trace, find_problem
 
 DEFAULT_LATENCY_S = 0.08
@@ -23,10 +24,7 @@ def parse(
     path: str | None = None,
     default_latency_s: float = DEFAULT_LATENCY_S,
 ) -> Trace:
-    rows = [(n, line.split()) for n, line in enumerate(text.splitlines(), start=1)]
-    rows = [(n, fields) for n, fields in rows if fields]
-    if not rows:
-        raise TraceError("empty trace", path, 1)
+    rows = numbered_rows(text, path)
     lines = [n for n, _ in rows]
     for n, fields in rows:
         if len(fields) != 2:
