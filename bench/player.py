@@ -226,7 +226,9 @@ def run(out_dir: Path) -> str:
         f"| its transfer bound (4 request latencies + {size / 1000:.0f} kB at link rate) | {shaped_bound:.3f} s | | |",
         "",
         f"Prefetch saves {(_percentile(cold, 0.5) - _percentile(warm, 0.5)) * 1000:.0f} ms at the median. "
-        "Targets: p99 <= 1.0 s on loopback; <= 1.25x the transfer bound.\n",
+        "Targets: p99 <= 1.0 s on loopback; <= 1.25x the transfer bound. On loopback the bound "
+        "is far below libmpv's own open, probe and first decode, so the ratio there says "
+        "little; the shaped link is where the 1.25x target means something.\n",
     ]
     return "\n".join(lines)
 
