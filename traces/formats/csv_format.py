@@ -19,6 +19,7 @@ import io
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import numpy as np
 
@@ -39,6 +40,7 @@ BANDWIDTH = {
 LATENCY = {"latency_s": 1.0, "latency_ms": 0.001}
 DEFAULT_LATENCY_S = 0.08
 RACA_TIMESTAMP = "%Y.%m.%d_%H.%M.%S"
+Scale = TypeVar("Scale", float, float | None)
 
 
 def parse(
@@ -115,17 +117,15 @@ def dump(trace: Trace) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _column(
-    header: list[str], choices: Mapping[str, float | None]
-) -> tuple[int, float | None] | None:
+def _column(header: list[str], choices: Mapping[str, Scale]) -> tuple[int, Scale] | None:
     for name, scale in choices.items():
         if name in header:
             return header.index(name), scale
     return None
 
 
-def _number(row: list[str], index: int, scale: float | None) -> float:
-    return float(row[index]) * (1.0 if scale is None else scale)
+def _number(row: list[str], index: int, scale: float) -> float:
+    return float(row[index]) * scale
 
 
 def _timestamps_s(written: list[str], lines: list[int], path: str | None) -> np.ndarray:
