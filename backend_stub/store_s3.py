@@ -31,7 +31,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from backend_stub.errors import ConfigError, StoreError, StoreKeyError
-from backend_stub.store import check_key
+from backend_stub.store_base import check_key
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client

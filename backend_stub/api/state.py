@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend_stub.auth import AuthError, Principal, decode_token
 from backend_stub.config import BackendConfig
 from backend_stub.queue import JobQueue
-from backend_stub.store import ObjectStore
+from backend_stub.store_base import ObjectStore
 
 
 @dataclass

@@ -9,7 +9,8 @@ import pytest
 
 from backend.s3server import S3Server
 from backend_stub.errors import ConfigError, StoreError, StoreKeyError
-from backend_stub.store import ObjectStore, open_store
+from backend_stub.store import open_store
+from backend_stub.store_base import ObjectStore
 
 
 @pytest.fixture(params=["file", "s3"])

@@ -18,7 +18,8 @@ from backend_stub.db import make_engine, session_factory
 from backend_stub.errors import SchemaVersionError, StoreKeyError
 from backend_stub.models import SchemaMeta, TranscodingJob, Video
 from backend_stub.queue import JobQueue
-from backend_stub.store import FilesystemStore, check_key
+from backend_stub.store_base import check_key
+from backend_stub.store_fs import FilesystemStore
 
 
 def test_schema_version_mismatch_is_refused_with_a_clear_message(tmp_path: Path) -> None:
