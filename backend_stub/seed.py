@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend_stub.auth import create_user
 from backend_stub.config import BackendConfig
-from backend_stub.ffmpeg import synthesize_clip
+from backend_stub.media.ffmpeg import synthesize_clip
 from backend_stub.models import Video
 from backend_stub.queue import JobQueue
 from backend_stub.store import open_store

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from backend_stub.errors import TranscodeError
-from backend_stub.ffmpeg import SourceInfo, check_audio, probe, require_tool, run
-from backend_stub.ladder import AUDIO_KBPS, Rung, probe_complexity, select_ladder
+from backend_stub.media.ffmpeg import SourceInfo, check_audio, probe, require_tool, run
+from backend_stub.media.ladder import AUDIO_KBPS, Rung, probe_complexity, select_ladder
 
 
 @dataclass(frozen=True)

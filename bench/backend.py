@@ -28,7 +28,7 @@ from backend_stub.config import BackendConfig
 from backend_stub.db import session_factory
 from backend_stub.edge.nginx import NginxProcess, nginx_binary
 from backend_stub.edge.nginx_conf import TierPaths, _user_line
-from backend_stub.ffmpeg import synthesize_clip
+from backend_stub.media.ffmpeg import synthesize_clip
 from backend_stub.serve import free_port
 from backend_stub.signing import signed_path
 from backend_stub.transcode import TranscodeOptions, transcode

@@ -29,7 +29,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from backend_stub.auth import create_user
 from backend_stub.client import ApiClient, IngestRequest, sha256_file
 from backend_stub.db import session_factory
-from backend_stub.ffmpeg import synthesize_clip
+from backend_stub.media.ffmpeg import synthesize_clip
 from bench.backend import Running, _start
 from simulator.shaper import TraceShaper
 from traces.synthetic import constant

@@ -14,7 +14,7 @@ from backend.postgres import PostgresCluster, server_bin_dir, start_cluster
 from backend.s3server import S3Server, start_s3_server
 from backend_stub.auth import create_user
 from backend_stub.db import session_factory
-from backend_stub.ffmpeg import run
+from backend_stub.media.ffmpeg import run
 
 skip_unless_tools("backend tests", "ffmpeg", "ffprobe", "nginx")
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend_stub.client import ApiClient, IngestRequest, sha256_file
 from backend_stub.config import BackendConfig
-from backend_stub.ffmpeg import synthesize_clip
+from backend_stub.media.ffmpeg import synthesize_clip
 from backend_stub.models import Video
 
 REPO = Path(__file__).resolve().parents[2]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from backend.helpers import make_clip
-from backend_stub.ffmpeg import probe
-from backend_stub.ladder import probe_complexity, select_ladder
+from backend_stub.media.ffmpeg import probe
+from backend_stub.media.ladder import probe_complexity, select_ladder
 
 
 def test_ladder_stops_at_the_source_height_and_reaches_4k_only_from_4k() -> None:

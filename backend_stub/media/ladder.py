@@ -7,7 +7,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from backend_stub.ffmpeg import require_tool, run
+from backend_stub.media.ffmpeg import require_tool, run
 
 
 @dataclass(frozen=True)
