@@ -21,10 +21,11 @@ from sqlalchemy import update
 from backend_stub.config import BackendConfig
 from backend_stub.db import session_factory
 from backend_stub.errors import BackendError, StoreKeyError, TranscodeError
+from backend_stub.media.encryption import hls_key_uri
+from backend_stub.media.transcode import TranscodeOptions, transcode
 from backend_stub.models import Video
 from backend_stub.queue import JobQueue, LeasedJob
 from backend_stub.store import open_store
-from backend_stub.transcode import TranscodeOptions, hls_key_uri, transcode
 
 
 class Shutdown(Exception):

@@ -29,9 +29,9 @@ from backend_stub.db import session_factory
 from backend_stub.edge.nginx import NginxProcess, nginx_binary
 from backend_stub.edge.nginx_conf import TierPaths, _user_line
 from backend_stub.media.ffmpeg import synthesize_clip
+from backend_stub.media.transcode import TranscodeOptions, transcode
 from backend_stub.serve import free_port
 from backend_stub.signing import signed_path
-from backend_stub.transcode import TranscodeOptions, transcode
 
 REPO = Path(__file__).resolve().parents[1]
 CLIP_SECONDS = 40  # 10 segments of 4 s

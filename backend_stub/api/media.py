@@ -10,9 +10,9 @@ from fastapi.responses import FileResponse, PlainTextResponse
 
 from backend_stub.api.state import StateDep
 from backend_stub.errors import StoreKeyError
+from backend_stub.media.capping import cap_master_playlist, cap_mpd
 from backend_stub.signing import verify_path
 from backend_stub.store_base import check_key
-from backend_stub.transcode import cap_master_playlist, cap_mpd
 
 router = APIRouter()
 

@@ -29,9 +29,9 @@ from starlette.requests import ClientDisconnect
 from backend_stub.api.state import AppState, StateDep, UserDep
 from backend_stub.auth import Principal
 from backend_stub.errors import TranscodeError
+from backend_stub.media.encryption import PROTECTION_SCHEMES
 from backend_stub.media.ffmpeg import check_audio
 from backend_stub.models import Upload, Video
-from backend_stub.transcode import PROTECTION_SCHEMES
 
 router = APIRouter()
 

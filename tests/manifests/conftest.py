@@ -2,7 +2,7 @@
 
 One encode (8 s of testsrc2 at 24 fps, 240p/360p/480p at ultrafast, a 48-frame closed GOP so
 2 s segments align across rungs, plus a sine as AAC audio) into an MP4 mezzanine, then
-stream-copy remuxes into each packaging, as backend_stub/transcode.py does. About 1.5 s.
+stream-copy remuxes into each packaging, as backend_stub/media/ does. About 1.5 s.
 """
 
 from __future__ import annotations
