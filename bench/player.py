@@ -31,7 +31,7 @@ from backend_stub.client import ApiClient, IngestRequest, sha256_file
 from backend_stub.db import session_factory
 from backend_stub.media.ffmpeg import synthesize_clip
 from bench.backend import Running, _start
-from simulator.shaper import TraceShaper
+from emulator.shaper import TraceShaper
 from traces.synthetic import constant
 
 STARTS = int(os.environ.get("STREAMLAB_BENCH_STARTS", "50"))

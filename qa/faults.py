@@ -22,10 +22,10 @@ from urllib.parse import urlsplit, urlunsplit
 import psutil
 
 from backend_stub.signing import signed_path
+from emulator.proxy_server import ProxyServer
 from qa.backend import ManagedBackend, Manifest
 from qa.errors import QaInputError
 from qa.session import SessionOutcome
-from simulator.proxy_server import ProxyServer
 
 SESSION_FAULTS = ("segment_5xx", "truncated_segment", "slow_first_byte", "expired_url")
 PROCESS_FAULTS = ("origin_down", "edge_restart")

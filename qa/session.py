@@ -23,11 +23,11 @@ from abr.presentation import Presentation
 from abr.qoe import QoeSummary
 from abr.registry import Profile
 from abr.session import SessionMetrics
+from emulator.shaper import ShapedStats, TraceShaper
 from player.engine import CountingSink, PlaybackEngine
 from player.mpv_sink import MpvSink
 from qa.backend import Api, Manifest
 from simulator.algorithms import AlgorithmFactory
-from simulator.shaper import ShapedStats, TraceShaper
 from traces.trace import Trace
 
 PROGRESS_EVERY_S = 2.0

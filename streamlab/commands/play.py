@@ -4,7 +4,7 @@ With no URL the window opens the catalog of `streamlab serve` (found through `--
 `DATA_DIR/serve.json`); with a URL it plays that HLS or DASH manifest directly. Headless,
 libmpv decodes with no window (`vo=null`); `--no-decode` counts bytes instead and the
 session's real-time playout clock stands in for the decoder. `--trace FILE` puts a
-trace-shaped access link (the QA harness's, `simulator.shaper`) between the player and the
+trace-shaped access link (the QA harness's, `emulator.shaper`) between the player and the
 backend's edge or the URL's host: the real player on a lab trace.
 """
 
@@ -25,12 +25,12 @@ import httpx
 
 from abr.manifests import ManifestError
 from abr.registry import PROFILES
+from emulator.shaper import shaped_link_in_thread
 from player.api import DEVICE_TYPES
 from player.engine import CountingSink, PlaybackEngine
 from player.mpv_sink import MpvSink
 from player.routing import Address, ReroutingTransport
 from simulator.algorithms import AlgorithmSpecError, resolve
-from simulator.shaper import shaped_link_in_thread
 from streamlab.errors import UsageError
 from traces.errors import TraceError
 from traces.load import load_trace

@@ -15,8 +15,8 @@ import pytest
 
 from abr.config import SessionConfig
 from abr.registry import create
+from emulator.shaper import TraceShaper
 from player.engine import CountingSink, PlaybackEngine, PlaybackResult
-from simulator.shaper import TraceShaper
 from traces import synthetic
 from traces.formats import sabre_json
 from traces.trace import Trace

@@ -14,7 +14,7 @@ import httpx
 import numpy as np
 import pytest
 
-from simulator.shaper import TraceShaper
+from emulator.shaper import TraceShaper
 from traces import synthetic
 from traces.trace import Trace
 

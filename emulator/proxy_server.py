@@ -1,6 +1,6 @@
 """A TCP server on loopback that keeps track of its connections, so closing it ends them too.
 
-The base of the trace-shaped link (`simulator.shaper`) and the QA harness's fault proxy:
+The base of the trace-shaped link (`emulator.shaper`) and the QA harness's fault proxy:
 both relay a client's connection to an upstream, and a kept-alive client would otherwise
 hold a relay task open after the server stops listening.
 """

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from simulator.proxy_server import ProxyServer
+from emulator.proxy_server import ProxyServer
 from traces.trace import Trace
 
 CHUNK_BYTES = 16 * 1024
