@@ -48,7 +48,7 @@ PROFILES: dict[str, Profile] = {
         # No abandonment: nothing cuts short a download caught by a drop, so streamlab plans
         # against the largest recent prediction error, ignores the buffer after an outage
         # on any link, and charges switches only what QoE_lin does: a heavier weight holds a
-        # rung through a drop too (README, "How streamlab was tuned").
+        # rung through a drop too (docs/research.md).
         params={
             "bola": SABRE_BOLA,
             "dynamic": SABRE_BOLA,

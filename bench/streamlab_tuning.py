@@ -2,7 +2,7 @@
 
     python -m bench.streamlab_tuning [--profile default|sabre] [--jobs N]
 
-The split streamlab was tuned with (README, "How streamlab was tuned"): within every set of
+The split streamlab was tuned with (docs/research.md): within every set of
 `../shared/traces`, trace files in name order, even positions train and odd ones validate.
 Sets weigh equally. "Best classic" is the one of `CLASSICS` with the highest mean QoE_lin
 over the sets of that split; the goal (issue 5) is to close half of its gap to the optimum,

@@ -32,7 +32,7 @@ step up in throughput (the whole climb is paid at a low rung). So:
   would have arrived in time, wasting what was received and paying the latency again.
 
 Chosen on the even-numbered half of every dev trace set and checked on the odd half
-(README, "How streamlab was tuned"; `python -m bench.streamlab_tuning` prints the table).
+(docs/research.md; `python -m bench.streamlab_tuning` prints the table).
 """
 
 from __future__ import annotations
