@@ -21,12 +21,11 @@ import httpx
 from abr.manifests import ManifestError
 from abr.presentation import Presentation
 from abr.qoe import QoeSummary
-from abr.registry import Profile
+from abr.registry import AlgorithmFactory, Profile
 from abr.session import SessionMetrics
 from player.engine import CountingSink, PlaybackEngine
 from player.mpv_sink import MpvSink
 from qa.backend import Api, Manifest
-from simulator.algorithms import AlgorithmFactory
 from simulator.shaper import ShapedStats, TraceShaper
 from traces.trace import Trace
 
