@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from abr.algorithm import AbrAlgorithm, Decision
+from abr.algorithm import AbrAlgorithm
 from abr.commands import (
     AbortRequest,
     Command,
@@ -41,7 +41,7 @@ from abr.commands import (
     StartPlayback,
 )
 from abr.config import SessionConfig
-from abr.context import AbrContext, DownloadRecord, Progress
+from abr.context import AbrContext, Decision, DownloadRecord, Progress
 from abr.errors import SessionError
 from abr.estimators.ewma import DualEwma
 from abr.events import (
@@ -79,6 +79,7 @@ class _Request:
     requested_at: float
     buffer_before_s: float
     next_check_at: float
+    reason: str
     first_byte_at: float | None = None
     received_bits: float | None = None  # as of the driver's last BytesReceived
 
@@ -133,6 +134,9 @@ class Session:
         self._wait_until: float | None = None  # a request waits for buffer room, pacing or back-off
         self._waiting_for_room_since: float | None = None
         self._pending: int | None = None  # rendition already decided for the next request
+        self._pending_reason = ""
+        # For algorithms that return a bare index: the log still says who chose.
+        self._default_reason = f"{algorithm.name}: no reason given"
         self._cap_rendition: int | None = None  # after a failure: not above this
         self._replaces: int | None = None
         self._retries = 0
@@ -455,33 +459,41 @@ class Session:
             self.algorithm.on_idle(ctx, now - self._waiting_for_room_since)
             self._waiting_for_room_since = None
         rendition = self._pending
+        reason = self._pending_reason
         self._pending = None
         if rendition is None:
             if not ctx.downloads and self.config.first_rendition == "lowest":
                 rendition = 0
+                reason = "first segment: lowest rendition"
             else:
                 decision = self.algorithm.choose(ctx)
                 if decision is None:
                     self.awaiting_decision = True  # an external policy will decide; then Tick
                     return
                 self.awaiting_decision = False
-                if type(decision) is not int:
+                if type(decision) is int:
+                    rendition = decision
+                    reason = self._default_reason
+                else:
                     assert isinstance(decision, Decision)
+                    reason = decision.reason or self._default_reason
                     if decision.delay_s > EPS and self.phase is Phase.PLAYING:
                         self._pending = decision.rendition
+                        self._pending_reason = reason
                         self._wait_until = now + decision.delay_s
                         return
-                    decision = decision.rendition
-                rendition = decision
+                    rendition = decision.rendition
         if rendition > ctx.max_rendition:
             rendition = ctx.max_rendition
+            reason += "; quality cap"
         if self._cap_rendition is not None and rendition > self._cap_rendition:
             rendition = self._cap_rendition
+            reason += "; retry below the failed rendition"
         if rendition < 0:
             rendition = 0
-        self._issue(now, index, rendition, level)
+        self._issue(now, index, rendition, level, reason)
 
-    def _issue(self, now: float, index: int, rendition: int, level: float) -> None:
+    def _issue(self, now: float, index: int, rendition: int, level: float, reason: str) -> None:
         ctx = self._ctx
         assert ctx is not None
         self._request_ids += 1
@@ -494,6 +506,7 @@ class Session:
             requested_at=now,
             buffer_before_s=level,
             next_check_at=self._first_check(now, rendition, level),
+            reason=reason,
         )
         self._out.append(
             FetchSegment(
@@ -540,8 +553,15 @@ class Session:
             elapsed,
             latency,
         )
-        target = self.algorithm.should_abandon(ctx, progress)
-        if target is not None and 0 <= target < request.rendition_index:
+        answer = self.algorithm.should_abandon(ctx, progress)
+        target, reason = -1, ""
+        if type(answer) is int:
+            target = answer
+        elif answer is not None:
+            assert isinstance(answer, Decision)
+            target, reason = answer.rendition, answer.reason
+        if 0 <= target < request.rendition_index:
+            reason = reason or f"abandoned by {self.algorithm.name}"
             self._out.append(AbortRequest(request.id, "abandoned"))
             first_byte = request.first_byte_at if request.first_byte_at is not None else now
             record = self._record(request, now, first_byte, received_bits, True)
@@ -549,6 +569,7 @@ class Session:
             self._request = None
             self.algorithm.on_download(ctx, record)
             self._pending = target
+            self._pending_reason = reason
             self._replaces = request.id
             return
         # Check again soon when it is tight, rarely when there is slack, and never more often
@@ -581,6 +602,7 @@ class Session:
             buffer_after_s=0.0,
             stall_s=self._stall_since_download,
             abandoned=abandoned,
+            reason=request.reason,
         )
         self._stall_since_download = 0.0
         assert self._ctx is not None

@@ -34,6 +34,7 @@ LOG_COLUMNS = (
     "buffer_after_s",
     "stall_s",
     "abandoned",
+    "reason",
 )
 
 
