@@ -8,6 +8,8 @@ A minimal algorithm overrides `choose` only:
         def choose(self, ctx: AbrContext) -> int:
             return min(1, ctx.max_rendition)
 
+`choose` may return a `Decision` instead, to pace the request or to say why.
+
 The session calls `start` once the presentation is known, `choose` before each request,
 `on_download` after each download, `on_idle` after waiting on a full buffer, `on_seek`
 after a seek, and `should_abandon` while a download is slow (when abandonment is enabled).
@@ -16,21 +18,12 @@ after a seek, and `should_abandon` while a download is slow (when abandonment is
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from typing import ClassVar
 
 from mypy_extensions import mypyc_attr
 
-from abr.context import AbrContext, DownloadRecord, Progress
+from abr.context import AbrContext, Decision, DownloadRecord, Progress
 from abr.rules.abandon import abandon_if_late
-
-
-@dataclass(slots=True, frozen=True)
-class Decision:
-    """A rendition, optionally requested only after `delay_s` (BOLA's pacing)."""
-
-    rendition: int
-    delay_s: float = 0.0
 
 
 # Researchers subclass this in plain Python even when `make compile` has compiled it.
@@ -58,6 +51,9 @@ class AbrAlgorithm(ABC):
     def on_seek(self, ctx: AbrContext) -> None:  # noqa: B027 - optional hook
         """The buffer was flushed; `ctx.segment_index` is the new start."""
 
-    def should_abandon(self, ctx: AbrContext, progress: Progress) -> int | None:
-        """A lower rendition to re-request the segment at, or None to keep downloading."""
+    def should_abandon(self, ctx: AbrContext, progress: Progress) -> int | Decision | None:
+        """A lower rendition to re-request the segment at, or None to keep downloading.
+
+        A `Decision` carries the reason into the re-request's record (its delay is ignored).
+        """
         return abandon_if_late(ctx, progress)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from abr.presentation import SegmentRef
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class FetchSegment:
     """Download `segment` (and `init` first, if the driver does not hold it yet)."""
 
@@ -20,20 +20,20 @@ class FetchSegment:
     replaces_request_id: int | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class AbortRequest:
     request_id: int
     reason: str  # "abandoned", "seek"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class FlushBuffer:
     """Drop everything buffered: a seek lands outside it. Playback resumes at `position_s`."""
 
     position_s: float
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class StartPlayback:
     """Enough media is buffered: start (or resume after a stall) at `position_s`."""
 
@@ -41,24 +41,24 @@ class StartPlayback:
     position_s: float
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class StallStarted:
     at: float
     position_s: float
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class StallEnded:
     at: float
     duration_s: float
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class PlaybackEnded:
     at: float
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class SessionFailed:
     """The session gave up: a segment failed more often than the retry budget allows."""
 

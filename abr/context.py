@@ -1,6 +1,7 @@
-"""What an ABR algorithm sees when it decides: one `AbrContext` per session, updated in place.
+"""What an ABR algorithm sees when it decides (one `AbrContext` per session, updated in place)
+and what it answers (`Decision`).
 
-Algorithms read it; only the session writes it. It is a plain slotted object rather than a
+Algorithms read the context; only the session writes it. It is a plain slotted object rather than a
 fresh snapshot per decision because the simulator makes millions of decisions.
 """
 
@@ -27,6 +28,7 @@ class DownloadRecord:
     buffer_after_s: float
     stall_s: float  # stall time accumulated while waiting for this download
     abandoned: bool = False
+    reason: str = ""  # why this rendition: the algorithm's `Decision.reason` or the session's
 
 
 @dataclass(slots=True)
@@ -39,6 +41,20 @@ class Progress:
     received_bits: float
     elapsed_s: float  # since the request
     latency_s: float | None  # time to first byte, once known
+
+
+@dataclass(slots=True, frozen=True)
+class Decision:
+    """A rendition, optionally requested only after `delay_s` (BOLA's pacing), and why.
+
+    `reason` is a short phrase ("buffer below reservoir", "mpc plan at 3.1 Mbit/s") that the
+    session copies into the download's record, so a tuning run can be read from its log.
+    An algorithm that returns a bare index gets the session's default reason.
+    """
+
+    rendition: int
+    delay_s: float = 0.0
+    reason: str = ""
 
 
 class AbrContext:

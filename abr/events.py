@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from abr.presentation import Presentation
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class ManifestLoaded:
     """The presentation is known: the session starts (or restarts at `start_position_s`)."""
 
@@ -20,14 +20,14 @@ class ManifestLoaded:
     start_position_s: float = 0.0
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class Tick:
     """Time has passed. Drivers send one at `Session.next_wakeup()` at the latest."""
 
     now: float
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class BytesReceived:
     """Progress of an in-flight request: `received_bytes` so far (cumulative)."""
 
@@ -37,7 +37,7 @@ class BytesReceived:
     first_byte_at: float | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class SegmentDone:
     """A requested segment arrived completely."""
 
@@ -47,7 +47,7 @@ class SegmentDone:
     first_byte_at: float  # when its first byte arrived: separates latency from transfer
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class SegmentFailed:
     """A request failed (HTTP error, time-out, truncated body). `reason` says what happened."""
 
@@ -57,7 +57,7 @@ class SegmentFailed:
     retryable: bool = True
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class PlaybackPosition:
     """The renderer's actual media position (the player's truth; the simulator never sends it)."""
 
@@ -65,23 +65,23 @@ class PlaybackPosition:
     position_s: float
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class Seek:
     now: float
     position_s: float
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class Pause:
     now: float
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class Resume:
     now: float
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class QualityCapChanged:
     """Limit the ladder (window size, device class, data saver). None lifts a limit."""
 

@@ -1,7 +1,13 @@
-"""Built-in algorithms by name, and named profiles (session settings + algorithm parameters)."""
+"""Algorithms by name: the built-in ones, `package.module:Class` specs (what `--abr` takes),
+and named profiles (session settings + algorithm parameters).
+
+A spec names a module to import, never a file to read: this package stays sans-I/O.
+"""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,13 +65,47 @@ PROFILES: dict[str, Profile] = {
 }
 
 
+class AlgorithmSpecError(ValueError):
+    """An algorithm name or spec that names no algorithm; the message says which and why."""
+
+
+AlgorithmFactory = Callable[[], AbrAlgorithm]
+
+
 def create(name: str, profile: Profile | None = None, **params: Any) -> AbrAlgorithm:
     """A fresh instance of built-in algorithm `name` with the profile's and the given parameters."""
-    try:
-        cls = BUILTIN[name]
-    except KeyError:
-        known = ", ".join(sorted(BUILTIN))
-        raise KeyError(f"unknown ABR algorithm {name!r} (built-in: {known})") from None
+    cls = _builtin(name)
     merged = dict(profile.params.get(name, {})) if profile else {}
     merged.update(params)
     return cls(**merged)
+
+
+def _builtin(name: str) -> type[AbrAlgorithm]:
+    cls = BUILTIN.get(name)
+    if cls is None:
+        known = ", ".join(sorted(BUILTIN))
+        raise AlgorithmSpecError(
+            f"unknown ABR algorithm {name!r}: use one of {known} or package.module:Class"
+        )
+    return cls
+
+
+def resolve(spec: str, profile: Profile | None = None, **params: Any) -> AlgorithmFactory:
+    """A zero-argument factory for `spec` (a built-in name or `package.module:Class`).
+
+    The spec is checked now, so a bad one fails before any work starts.
+    """
+    if ":" not in spec:
+        _builtin(spec)
+        return lambda: create(spec, profile, **params)
+    module_name, _, class_name = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise AlgorithmSpecError(f"cannot import {module_name!r} for --abr {spec}: {exc}") from exc
+    cls = getattr(module, class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, AbrAlgorithm)):
+        raise AlgorithmSpecError(
+            f"{spec}: {class_name!r} is not an abr.algorithm.AbrAlgorithm subclass in {module_name}"
+        )
+    return lambda: cls(**params)

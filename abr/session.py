@@ -12,12 +12,15 @@ and the end of the stream. Buffer accounting is analytical: between events the p
 advances at 1x while media is buffered, so a stall is placed at the exact time the buffer
 ran dry even when no event fell on it.
 
-Phases:
+Phases (`TRANSITIONS`; the phase changes only in `Session._enter`, which checks it):
     IDLE --ManifestLoaded--> STARTING --enough buffered--> PLAYING
     PLAYING --buffer empty--> STALLED --enough buffered--> PLAYING
     PLAYING --last segment played--> ENDED
-    any --Seek outside the buffer--> STARTING
-    any --retries exhausted--> FAILED
+    any but IDLE, FAILED --Seek outside the buffer--> STARTING
+    STARTING, PLAYING, STALLED --retries exhausted--> FAILED
+
+What holds the next request back is one value, `Session.waiting` (a `Waiting`): a download in
+flight, a full buffer, the algorithm's pacing, a retry's back-off, or a deferred decision.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from abr.algorithm import AbrAlgorithm, Decision
+from abr.algorithm import AbrAlgorithm
 from abr.commands import (
     AbortRequest,
     Command,
@@ -41,7 +44,7 @@ from abr.commands import (
     StartPlayback,
 )
 from abr.config import SessionConfig
-from abr.context import AbrContext, DownloadRecord, Progress
+from abr.context import AbrContext, Decision, DownloadRecord, Progress
 from abr.errors import SessionError
 from abr.estimators.ewma import DualEwma
 from abr.events import (
@@ -70,6 +73,45 @@ class Phase(Enum):
     FAILED = "failed"
 
 
+TRANSITIONS: dict[Phase, frozenset[Phase]] = {
+    Phase.IDLE: frozenset({Phase.STARTING}),
+    Phase.STARTING: frozenset({Phase.STARTING, Phase.PLAYING, Phase.FAILED}),
+    Phase.PLAYING: frozenset({Phase.STARTING, Phase.STALLED, Phase.ENDED, Phase.FAILED}),
+    Phase.STALLED: frozenset({Phase.STARTING, Phase.PLAYING, Phase.FAILED}),
+    Phase.ENDED: frozenset({Phase.STARTING}),
+    Phase.FAILED: frozenset(),
+}
+
+
+class WaitKind(Enum):
+    DOWNLOAD = "download"  # a request is in flight
+    ROOM = "room"  # the buffer is full: the next segment does not fit yet
+    PACING = "pacing"  # the algorithm decided, and asked to request later (`Decision.delay_s`)
+    BACKOFF = "backoff"  # a failed request is retried later
+    DECISION = "decision"  # the algorithm deferred its choice (`choose` returned None)
+    READY = "ready"  # nothing: the next event that finds room issues the request
+    NOTHING = "nothing"  # no request is to come: every segment fetched, or the session over
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """What the session's next request waits for (`Session.waiting`).
+
+    `until`: when the session wants a `Tick` for it (None: only another event will do; for
+    DECISION, whatever tells the algorithm its answer). A choice already made for the next
+    request (after pacing or an abandonment) rides along in `decided`.
+    """
+
+    kind: WaitKind
+    until: float | None = None
+    request_id: int | None = None  # DOWNLOAD: the request in flight
+    since: float | None = None  # ROOM: when the buffer filled (`on_idle` gets the wait)
+    decided: Decision | None = None
+
+
+READY = Waiting(WaitKind.READY)
+
+
 @dataclass(slots=True)
 class _Request:
     id: int
@@ -79,6 +121,7 @@ class _Request:
     requested_at: float
     buffer_before_s: float
     next_check_at: float
+    reason: str
     first_byte_at: float | None = None
     received_bits: float | None = None  # as of the driver's last BytesReceived
 
@@ -105,7 +148,7 @@ class Session:
     def __init__(self, algorithm: AbrAlgorithm, config: SessionConfig | None = None) -> None:
         self.algorithm = algorithm
         self.config = config or SessionConfig()
-        self.phase = Phase.IDLE
+        self._phase = Phase.IDLE
         self._ctx: AbrContext | None = None
         self._handlers: dict[type[Any], Callable[[Any], None]] = {
             ManifestLoaded: self._on_manifest,
@@ -120,8 +163,6 @@ class Session:
             QualityCapChanged: self._on_cap,
         }
         self._out: list[Command] = []
-        # The algorithm's `choose` returned None: nothing is requested until the next event.
-        self.awaiting_decision = False
         self._clock = 0.0
         self._started_at = 0.0
         self._position = 0.0
@@ -130,9 +171,9 @@ class Session:
         self._paused = False
         self._request: _Request | None = None
         self._request_ids = 0
-        self._wait_until: float | None = None  # a request waits for buffer room, pacing or back-off
-        self._waiting_for_room_since: float | None = None
-        self._pending: int | None = None  # rendition already decided for the next request
+        self._wait = READY  # while no request is in flight: what the next one waits for
+        # For algorithms that return a bare index: the log still says who chose.
+        self._default_reason = f"{algorithm.name}: no reason given"
         self._cap_rendition: int | None = None  # after a failure: not above this
         self._replaces: int | None = None
         self._retries = 0
@@ -165,9 +206,22 @@ class Session:
         out, self._out = self._out, []
         return out
 
+    @property
+    def phase(self) -> Phase:
+        return self._phase
+
+    @property
+    def waiting(self) -> Waiting:
+        """What the next request waits for; DOWNLOAD's `until` is its next abandonment check."""
+        request = self._request
+        if request is None:
+            return self._wait
+        check = request.next_check_at if self.config.abandonment else None
+        return Waiting(WaitKind.DOWNLOAD, check, request_id=request.id)
+
     def next_wakeup(self) -> float | None:
         """When the session needs a `Tick` at the latest (None: only events will do)."""
-        phase = self.phase
+        phase = self._phase
         if phase is Phase.ENDED or phase is Phase.FAILED or phase is Phase.IDLE:
             return None
         wake: float | None = None
@@ -176,7 +230,7 @@ class Session:
             if self.config.abandonment:
                 wake = request.next_check_at
         else:
-            wake = self._wait_until
+            wake = self._wait.until
         if phase is Phase.PLAYING and not self._paused:
             empty_at = self._clock + self._buffered_until - self._position
             if wake is None or empty_at < wake:
@@ -217,6 +271,14 @@ class Session:
             failed_reason=self._failed_reason,
         )
 
+    def _enter(self, phase: Phase) -> None:
+        """The one place the phase changes: a change `TRANSITIONS` does not list is a bug here."""
+        if phase not in TRANSITIONS[self._phase]:
+            raise SessionError(f"illegal phase change {self._phase.name} -> {phase.name}")
+        self._phase = phase
+        if phase is Phase.ENDED or phase is Phase.FAILED:
+            self._wait = Waiting(WaitKind.NOTHING)
+
     # -- time -----------------------------------------------------------------------
 
     def _advance(self, now: float) -> None:
@@ -226,7 +288,7 @@ class Session:
             if dt < -1e-6:
                 raise SessionError(f"time went backwards: {now} after {self._clock}")
             return
-        phase = self.phase
+        phase = self._phase
         initial_startup = phase is Phase.STARTING and self._startup_s is None
         if self._paused and not initial_startup:
             self._paused_s += dt
@@ -241,11 +303,11 @@ class Session:
                 self._played_s += available
                 empty_at = self._clock + available
                 if self._next_index >= self.context.segment_count and self._request is None:
-                    self.phase = Phase.ENDED
+                    self._enter(Phase.ENDED)
                     self._ended_at = empty_at
                     self._out.append(PlaybackEnded(empty_at))
                 else:
-                    self.phase = Phase.STALLED
+                    self._enter(Phase.STALLED)
                     self._stall_count += 1
                     self._stall_started_at = empty_at
                     stalled = max(dt - available, 0.0)
@@ -285,7 +347,7 @@ class Session:
         self._position = self._buffered_until = start
         if cfg.first_rendition == "estimate" and cfg.initial_throughput_kbps is not None:
             ctx.throughput_kbps = cfg.initial_throughput_kbps
-        self.phase = Phase.STARTING
+        self._enter(Phase.STARTING)
         self.algorithm.start(ctx)
         self._schedule(event.now)
 
@@ -340,8 +402,7 @@ class Session:
             self._fail(event.now, f"{where}: {event.reason}")
             return
         backoff = min(cfg.retry_backoff_s * 2 ** (self._retries - 1), cfg.retry_backoff_max_s)
-        self._wait_until = event.now + backoff
-        self._waiting_for_room_since = None
+        self._wait = Waiting(WaitKind.BACKOFF, event.now + backoff)
         # Retry no higher than what just failed: a failing rung is a reason to step down.
         self._cap_rendition = max(request.rendition_index - 1, 0)
         self._replaces = request.id
@@ -349,13 +410,13 @@ class Session:
 
     def _on_position(self, event: PlaybackPosition) -> None:
         self._advance(event.now)
-        if self.phase is Phase.PLAYING:
+        if self._phase is Phase.PLAYING:
             self._position = min(max(event.position_s, 0.0), self._buffered_until)
         self._schedule(event.now)
 
     def _on_seek(self, event: Seek) -> None:
         self._advance(event.now)
-        if self.phase is Phase.FAILED:
+        if self._phase is Phase.FAILED:
             return
         ctx = self.context
         target = min(max(event.position_s, 0.0), ctx.presentation.duration_s)
@@ -372,14 +433,15 @@ class Session:
         ):
             self._buffered.pop()  # flushed before being played
         self._out.append(FlushBuffer(target))
-        if self.phase is Phase.STALLED:
+        if self._phase is Phase.STALLED:
             self._out.append(StallEnded(event.now, event.now - self._stall_started_at))
         self._position = self._buffered_until = target
         self._next_index = ctx.presentation.segment_at(target)
         ctx.start_index = self._next_index
-        self._wait_until = self._pending = self._cap_rendition = None
+        self._wait = READY  # a flushed buffer has room, and a decision made for it is void
+        self._cap_rendition = None
         self._retries = 0
-        self.phase = Phase.STARTING
+        self._enter(Phase.STARTING)
         self.algorithm.on_seek(self._refresh(event.now))
         self._schedule(event.now)
 
@@ -421,7 +483,7 @@ class Session:
         ctx.now = now
         ctx.segment_index = self._next_index
         ctx.buffer_s = self._buffered_until - self._position
-        ctx.playing = self.phase is Phase.PLAYING and not self._paused
+        ctx.playing = self._phase is Phase.PLAYING and not self._paused
         estimate = self._estimator.throughput_kbps
         if estimate is not None:
             ctx.throughput_kbps = estimate
@@ -429,59 +491,69 @@ class Session:
         return ctx
 
     def _schedule(self, now: float) -> None:
-        """Issue the next request if it is time to; otherwise note when it will be."""
-        if self._request is not None or self.phase is Phase.ENDED or self.phase is Phase.FAILED:
+        """Issue the next request if it is time to; otherwise note what it waits for."""
+        phase = self._phase
+        if self._request is not None or phase is Phase.ENDED or phase is Phase.FAILED:
             return
         ctx = self._ctx
         assert ctx is not None
         index = self._next_index
         if index >= ctx.segment_count:
+            self._wait = Waiting(WaitKind.NOTHING)
             self._maybe_start_playing(now)
             return
-        if self._wait_until is not None and now < self._wait_until - EPS:
+        wait = self._wait
+        if wait.until is not None and now < wait.until - EPS:
             return
-        self._wait_until = None
         level = self._buffered_until - self._position
         excess = level + ctx.segment_durations_s[index] - self._target_s
         if excess > EPS:
             # No room yet: the buffer drains only while playing.
-            if self.phase is Phase.PLAYING and not self._paused:
-                self._wait_until = now + excess
-                if self._waiting_for_room_since is None:
-                    self._waiting_for_room_since = now
+            until: float | None = None
+            since = wait.since
+            if phase is Phase.PLAYING and not self._paused:
+                until = now + excess
+                if since is None:
+                    since = now
+            self._wait = Waiting(WaitKind.ROOM, until, since=since, decided=wait.decided)
             return
         ctx = self._refresh(now)
-        if self._waiting_for_room_since is not None:
-            self.algorithm.on_idle(ctx, now - self._waiting_for_room_since)
-            self._waiting_for_room_since = None
-        rendition = self._pending
-        self._pending = None
-        if rendition is None:
-            if not ctx.downloads and self.config.first_rendition == "lowest":
-                rendition = 0
+        if wait.since is not None:
+            self.algorithm.on_idle(ctx, now - wait.since)
+        self._wait = READY
+        decided = wait.decided
+        if decided is not None:
+            rendition, reason = decided.rendition, decided.reason
+        elif not ctx.downloads and self.config.first_rendition == "lowest":
+            rendition, reason = 0, "first segment: lowest rendition"
+        else:
+            decision = self.algorithm.choose(ctx)
+            if decision is None:
+                self._wait = Waiting(WaitKind.DECISION)  # an external policy will decide
+                return
+            if type(decision) is int:
+                rendition, reason = decision, self._default_reason
             else:
-                decision = self.algorithm.choose(ctx)
-                if decision is None:
-                    self.awaiting_decision = True  # an external policy will decide; then Tick
+                assert isinstance(decision, Decision)
+                rendition, reason = decision.rendition, decision.reason or self._default_reason
+                if decision.delay_s > EPS and phase is Phase.PLAYING:
+                    self._wait = Waiting(
+                        WaitKind.PACING,
+                        now + decision.delay_s,
+                        decided=Decision(rendition, reason=reason),
+                    )
                     return
-                self.awaiting_decision = False
-                if type(decision) is not int:
-                    assert isinstance(decision, Decision)
-                    if decision.delay_s > EPS and self.phase is Phase.PLAYING:
-                        self._pending = decision.rendition
-                        self._wait_until = now + decision.delay_s
-                        return
-                    decision = decision.rendition
-                rendition = decision
         if rendition > ctx.max_rendition:
             rendition = ctx.max_rendition
+            reason += "; quality cap"
         if self._cap_rendition is not None and rendition > self._cap_rendition:
             rendition = self._cap_rendition
+            reason += "; retry below the failed rendition"
         if rendition < 0:
             rendition = 0
-        self._issue(now, index, rendition, level)
+        self._issue(now, index, rendition, level, reason)
 
-    def _issue(self, now: float, index: int, rendition: int, level: float) -> None:
+    def _issue(self, now: float, index: int, rendition: int, level: float, reason: str) -> None:
         ctx = self._ctx
         assert ctx is not None
         self._request_ids += 1
@@ -494,6 +566,7 @@ class Session:
             requested_at=now,
             buffer_before_s=level,
             next_check_at=self._first_check(now, rendition, level),
+            reason=reason,
         )
         self._out.append(
             FetchSegment(
@@ -540,15 +613,22 @@ class Session:
             elapsed,
             latency,
         )
-        target = self.algorithm.should_abandon(ctx, progress)
-        if target is not None and 0 <= target < request.rendition_index:
+        answer = self.algorithm.should_abandon(ctx, progress)
+        target, reason = -1, ""
+        if type(answer) is int:
+            target = answer
+        elif answer is not None:
+            assert isinstance(answer, Decision)
+            target, reason = answer.rendition, answer.reason
+        if 0 <= target < request.rendition_index:
+            reason = reason or f"abandoned by {self.algorithm.name}"
             self._out.append(AbortRequest(request.id, "abandoned"))
             first_byte = request.first_byte_at if request.first_byte_at is not None else now
             record = self._record(request, now, first_byte, received_bits, True)
             record.buffer_after_s = ctx.buffer_s
             self._request = None
             self.algorithm.on_download(ctx, record)
-            self._pending = target
+            self._wait = Waiting(WaitKind.READY, decided=Decision(target, reason=reason))
             self._replaces = request.id
             return
         # Check again soon when it is tight, rarely when there is slack, and never more often
@@ -581,6 +661,7 @@ class Session:
             buffer_after_s=0.0,
             stall_s=self._stall_since_download,
             abandoned=abandoned,
+            reason=request.reason,
         )
         self._stall_since_download = 0.0
         assert self._ctx is not None
@@ -588,7 +669,7 @@ class Session:
         return record
 
     def _maybe_start_playing(self, now: float) -> None:
-        phase = self.phase
+        phase = self._phase
         if phase is not Phase.STARTING and phase is not Phase.STALLED:
             return
         ctx = self.context
@@ -608,10 +689,10 @@ class Session:
             self._out.append(StartPlayback(now, self._position))
         else:
             self._out.append(StallEnded(now, now - self._stall_started_at))
-        self.phase = Phase.PLAYING
+        self._enter(Phase.PLAYING)
 
     def _fail(self, now: float, reason: str) -> None:
-        self.phase = Phase.FAILED
+        self._enter(Phase.FAILED)
         self._failed_reason = reason
         self._ended_at = now
         self._out.append(SessionFailed(now, reason))

@@ -6,6 +6,8 @@ import numpy as np
 import simulator.gym_env  # noqa: F401  (registers streamlab/Streaming-v0)
 
 env = gym.make("streamlab/Streaming-v0")
+layout = env.unwrapped.layout  # named slices of the observation (see StreamingEnv's docstring)
+seconds = 4.0  # the environment's default video: 4 s segments
 rng = np.random.default_rng(0)
 for name in ("random", "greedy"):
     observation, info = env.reset(seed=7)
@@ -14,8 +16,9 @@ for name in ("random", "greedy"):
         if name == "random":
             action = int(rng.integers(env.action_space.n))
         else:  # the highest rendition the last measured throughput (Mbit/s) sustains
-            sizes = observation[17:27]  # next segment's size per rendition, Mbit (4 s each)
-            action = int(np.searchsorted(sizes / 4.0, observation[0], side="right") - 1)
+            rates = observation[layout.next_sizes] / seconds  # Mbit/s each rendition needs
+            newest = observation[layout.throughput][0]  # Mbit/s
+            action = int(np.searchsorted(rates, newest, side="right") - 1)
             action = max(action, 0)
         observation, reward, done, _, info = env.step(action)
         total += reward

@@ -18,10 +18,9 @@ import httpx
 import numpy as np
 
 from abr.qoe import QoeSummary
-from abr.registry import Profile
+from abr.registry import AlgorithmFactory, Profile
 from player.manifest_loader import load_manifest
 from qa.session import SessionOutcome
-from simulator.algorithms import AlgorithmFactory
 from simulator.link import RequestModel
 from simulator.run import simulate
 from traces.trace import Trace

@@ -21,13 +21,12 @@ import httpx
 from abr.manifests import ManifestError
 from abr.presentation import Presentation
 from abr.qoe import QoeSummary
-from abr.registry import Profile
+from abr.registry import AlgorithmFactory, Profile
 from abr.session import SessionMetrics
 from emulator.shaper import ShapedStats, TraceShaper
 from player.engine import CountingSink, PlaybackEngine
 from player.mpv_sink import MpvSink
 from qa.backend import Api, Manifest
-from simulator.algorithms import AlgorithmFactory
 from traces.trace import Trace
 
 PROGRESS_EVERY_S = 2.0

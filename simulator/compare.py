@@ -17,8 +17,7 @@ from typing import Any
 
 from abr.config import SessionConfig
 from abr.presentation import Presentation
-from abr.registry import PROFILES, Profile
-from simulator.algorithms import AlgorithmFactory, resolve
+from abr.registry import PROFILES, AlgorithmFactory, Profile, resolve
 from simulator.optimal import optimal_qoe_lin
 from simulator.run import SimulationResult, simulate
 from simulator.video import load_video

@@ -7,10 +7,19 @@
     observation, info = env.reset(seed=1)
     observation, reward, terminated, truncated, info = env.step(env.action_space.sample())
 
-Observation (float32): the last `history` download throughputs (Mbit/s) and download times
-(s), zero-padded; the buffer level (s); the next segment's size per rendition (Mbit); the
-share of segments left; the last rendition over the top index. Action: a rendition index.
-Reward: that segment's bitrate (Mbit/s) - 4.3 x the stall while fetching it - |bitrate
+Observation (float32, length 2 H + L + 3 for `history` H and L renditions; every value is
+clipped to [0, 1e6]); `env.unwrapped.layout` (an `ObservationLayout`) names the slices:
+
+    | index             | name            | unit   | range   | meaning                                  |
+    |-------------------|-----------------|--------|---------|------------------------------------------|
+    | 0 .. H-1          | throughput      | Mbit/s | [0, ∞)  | last H downloads, newest first, 0-padded |
+    | H .. 2H-1         | download_time   | s      | [0, ∞)  | their request-to-done times, same order  |
+    | 2H                | buffer          | s      | [0, ∞)  | buffer level                             |
+    | 2H+1 .. 2H+L      | next_sizes      | Mbit   | [0, ∞)  | next segment's size per rendition        |
+    | 2H+L+1            | segments_left   | —      | [0, 1]  | share of segments not yet requested      |
+    | 2H+L+2            | last_rendition  | —      | [0, 1]  | last rendition / top rendition index     |
+
+Action: a rendition index. Reward: that segment's bitrate (Mbit/s) - 4.3 x the stall while fetching it - |bitrate
 change|, so a session's rewards add up to QoE_lin x segments.
 
 The same session logic as every other driver decides when each request goes; the agent only
@@ -21,6 +30,7 @@ from `traces` with the environment's seeded generator.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
@@ -40,6 +50,33 @@ from traces.trace import Trace
 
 ENV_ID = "streamlab/Streaming-v0"
 OBSERVATION_CEILING = 1e6
+
+
+@dataclass(frozen=True)
+class ObservationLayout:
+    """Where each quantity sits in an observation (the docstring's table), as slices."""
+
+    throughput: slice
+    download_time: slice
+    buffer: slice
+    next_sizes: slice
+    segments_left: slice
+    last_rendition: slice
+    size: int
+
+    @classmethod
+    def for_env(cls, history: int, renditions: int) -> ObservationLayout:
+        sizes_at = 2 * history + 1
+        left_at = sizes_at + renditions
+        return cls(
+            throughput=slice(0, history),
+            download_time=slice(history, 2 * history),
+            buffer=slice(2 * history, sizes_at),
+            next_sizes=slice(sizes_at, left_at),
+            segments_left=slice(left_at, left_at + 1),
+            last_rendition=slice(left_at + 1, left_at + 2),
+            size=left_at + 2,
+        )
 
 
 class _AgentPolicy(AbrAlgorithm):
@@ -82,10 +119,10 @@ class StreamingEnv(gym.Env[np.ndarray, np.int64]):
         levels = len(self.video.renditions)
         self._mbps = [r.bandwidth_bps / 1e6 for r in self.video.renditions]
         self.action_space = spaces.Discrete(levels)
-        size = 2 * history + 1 + levels + 2
+        self.layout = ObservationLayout.for_env(history, levels)
         # Finite bounds far above any real value (Mbit/s, seconds, Mbit), as checkers prefer.
         self.observation_space = spaces.Box(
-            0.0, OBSERVATION_CEILING, shape=(size,), dtype=np.float32
+            0.0, OBSERVATION_CEILING, shape=(self.layout.size,), dtype=np.float32
         )
         self._policy = _AgentPolicy()
         self._simulation: Simulation | None = None
@@ -146,9 +183,14 @@ class StreamingEnv(gym.Env[np.ndarray, np.int64]):
         top = max(len(self._mbps) - 1, 1)
         last = (ctx.last_rendition or 0) / top
         left = (ctx.segment_count - ctx.segment_index) / ctx.segment_count
-        vector = np.concatenate(
-            (throughputs, times, [max(session.buffer_s, 0.0)], sizes, [max(left, 0.0), last])
-        )
+        layout = self.layout
+        vector = np.empty(layout.size)
+        vector[layout.throughput] = throughputs
+        vector[layout.download_time] = times
+        vector[layout.buffer] = max(session.buffer_s, 0.0)
+        vector[layout.next_sizes] = sizes
+        vector[layout.segments_left] = max(left, 0.0)
+        vector[layout.last_rendition] = last
         return np.clip(vector, 0.0, OBSERVATION_CEILING).astype(np.float32)
 
 

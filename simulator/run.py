@@ -16,7 +16,7 @@ from abr.config import SessionConfig
 from abr.events import BytesReceived, ManifestLoaded, SegmentDone, Tick
 from abr.presentation import Presentation
 from abr.qoe import QoeSummary, summarize
-from abr.session import Phase, Session, SessionMetrics
+from abr.session import Phase, Session, SessionMetrics, WaitKind
 from simulator.errors import SimulationError
 from simulator.link import RequestModel, TraceLink
 from traces.trace import Trace
@@ -103,7 +103,7 @@ class Simulation:
                 flight = None
                 commands = handle(SegmentDone(now, request_id, size / 8.0, first_byte))
             elif wake is None:
-                if session.awaiting_decision:
+                if session.waiting.kind is WaitKind.DECISION:
                     self.deferred = True
                     break
                 raise SimulationError(

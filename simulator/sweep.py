@@ -24,8 +24,8 @@ import pandas as pd
 from distributed import Client, as_completed
 
 from abr.config import SessionConfig
-from abr.registry import PROFILES
-from simulator.algorithms import constructor_arguments, resolve
+from abr.registry import PROFILES, resolve
+from simulator.arguments import constructor_arguments
 from simulator.compare import Lab, LabSetup
 from traces.load import load_trace
 

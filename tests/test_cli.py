@@ -87,6 +87,9 @@ def test_simulate_json_has_the_contract_keys(lab_files: dict[str, Path], tmp_pat
         "buffer_after_s",
         "abandoned",
     } <= set(rows[0])
+    assert rows[0]["reason"] == "first segment: lowest rendition"
+    # BOLA's own words: its score at the buffer level, or why it abandoned the last attempt.
+    assert all(row["reason"].startswith(("bola score at buffer", "abandoned")) for row in rows[1:])
 
 
 @pytest.mark.parametrize(

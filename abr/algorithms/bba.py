@@ -11,7 +11,7 @@ from __future__ import annotations
 from mypy_extensions import mypyc_attr
 
 from abr.algorithm import AbrAlgorithm
-from abr.context import AbrContext
+from abr.context import AbrContext, Decision
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # researchers subclass these
@@ -33,14 +33,16 @@ class BbaAbr(AbrAlgorithm):
         self._cushion = self.cushion_s * scale
         self._last = 0
 
-    def choose(self, ctx: AbrContext) -> int:
+    def choose(self, ctx: AbrContext) -> Decision:
         rates = ctx.bitrates_kbps
         top = ctx.max_rendition
         level = ctx.buffer_s
         if level <= self._reservoir:
             quality = 0
+            reason = f"buffer {level:.1f} s below reservoir {self._reservoir:.1f} s"
         elif level >= self._reservoir + self._cushion:
             quality = top
+            reason = f"buffer {level:.1f} s above reservoir + cushion"
         else:
             f = rates[0] + (rates[top] - rates[0]) * (level - self._reservoir) / self._cushion
             last = min(self._last, top)
@@ -48,9 +50,12 @@ class BbaAbr(AbrAlgorithm):
             down = rates[max(last - 1, 0)]
             if f >= up:
                 quality = max(q for q in range(top + 1) if rates[q] < f or q == 0)
+                reason = f"rate map {f:.0f} kbit/s crossed the next rendition up"
             elif f <= down:
                 quality = min(q for q in range(top + 1) if rates[q] > f or q == top)
+                reason = f"rate map {f:.0f} kbit/s crossed the next rendition down"
             else:
                 quality = last
+                reason = f"rate map {f:.0f} kbit/s between neighbours: hold"
         self._last = quality
-        return quality
+        return Decision(quality, reason=reason)

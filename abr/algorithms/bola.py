@@ -19,7 +19,7 @@ from mypy_extensions import mypyc_attr
 
 from abr.algorithm import AbrAlgorithm
 from abr.algorithms.bola_math import BolaScore
-from abr.context import AbrContext, Progress
+from abr.context import AbrContext, Decision, Progress
 
 DASHJS_MIN_BUFFER_S = 10.0
 
@@ -70,23 +70,25 @@ class BolaAbr(AbrAlgorithm):
         score.gp = (u_max - 1.0) / (room / min_buffer - 1.0)
         score.vp = min_buffer / score.gp
 
-    def choose(self, ctx: AbrContext) -> int:
+    def choose(self, ctx: AbrContext) -> Decision:
         if self.dynamic_vp:
             since_start = ctx.segment_index - ctx.start_index
             horizon = max(min(since_start, ctx.segments_left) / 2.0, 3.0)
             self._set_parameters(ctx, min(ctx.buffer_target_s, horizon * ctx.segment_duration_s))
         quality = self.score.best(ctx.buffer_s, ctx.max_rendition)
+        reason = f"bola score at buffer {ctx.buffer_s:.1f} s"
         if self.throughput_guard and quality > self._last and ctx.throughput_kbps is not None:
             sustainable = ctx.highest_sustainable(ctx.throughput_kbps)
             if quality > sustainable:
                 quality = self._last if self._last > sustainable else sustainable + 1
+                reason += "; throughput guard"
         self._last = quality
-        return quality
+        return Decision(quality, reason=reason)
 
     def on_seek(self, ctx: AbrContext) -> None:
         self._last = 0
 
-    def should_abandon(self, ctx: AbrContext, progress: Progress) -> int | None:
+    def should_abandon(self, ctx: AbrContext, progress: Progress) -> Decision | None:
         """Abandon to a lower rendition whose BOLA score, for the bits still to come, is higher."""
         if not self.abandon:
             return None
@@ -105,6 +107,7 @@ class BolaAbr(AbrAlgorithm):
             other_score = (score.vp * (score.gp + score.utilities[q]) - level) / other
             if other < remaining and other_score > best:
                 best, target = other_score, q
-        if target is not None:
-            self._last = target
-        return target
+        if target is None:
+            return None
+        self._last = target
+        return Decision(target, reason="abandoned: a lower rendition scores higher (bola)")

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from mypy_extensions import mypyc_attr
 
-from abr.algorithm import AbrAlgorithm, Decision
+from abr.algorithm import AbrAlgorithm
 from abr.algorithms.bola_math import BolaScore
-from abr.context import AbrContext, DownloadRecord, Progress
+from abr.context import AbrContext, Decision, DownloadRecord, Progress
 from abr.rules.insufficient_buffer import InsufficientBufferRule
 
 MIN_BUFFER_S = 10.0
@@ -54,24 +54,26 @@ class BolaEAbr(AbrAlgorithm):
         self._placeholder = 0.0
         self._last = 0
 
-    def choose(self, ctx: AbrContext) -> int | Decision:
+    def choose(self, ctx: AbrContext) -> Decision:
         score = self.score
         level = ctx.buffer_s
         tput = ctx.throughput_kbps
         top = ctx.max_rendition
         if tput is None:
-            return min(self._last, top)
+            return Decision(min(self._last, top), reason="no throughput estimate: hold")
         if self._starting:
             self._starting = False
             self._ibr = InsufficientBufferRule()
             quality = ctx.highest_sustainable(tput)
             self._placeholder = max(0.0, score.min_buffer_for(quality) - level)
-            return quality
+            return Decision(quality, reason=f"start-up: throughput {tput / 1000.0:.2f} Mbit/s")
 
         quality = score.best(level + self._placeholder, top)
+        reason = f"bola score at buffer {level:.1f} s + placeholder {self._placeholder:.1f} s"
         sustainable = ctx.highest_sustainable(tput)
         if quality > self._last and quality > sustainable:
             quality = max(self._last, sustainable) + 1
+            reason += "; one above sustainable"
 
         delay = level + self._placeholder - score.max_buffer_for(quality)
         if delay > 0:
@@ -90,9 +92,10 @@ class BolaEAbr(AbrAlgorithm):
             capped = self._ibr.cap(ctx, quality, tput)
             if capped < quality:
                 quality, delay = capped, 0.0
+                reason += f"; insufficient buffer ({level:.1f} s)"
                 room = max(0.0, score.min_buffer_for(quality) - level)
                 self._placeholder = min(self._placeholder, room)
-        return Decision(quality, delay) if delay > 0 else quality
+        return Decision(quality, delay, reason)
 
     def on_idle(self, ctx: AbrContext, waited_s: float) -> None:
         self._placeholder += waited_s
@@ -115,7 +118,7 @@ class BolaEAbr(AbrAlgorithm):
     def on_seek(self, ctx: AbrContext) -> None:
         self._starting = True
 
-    def should_abandon(self, ctx: AbrContext, progress: Progress) -> int | None:
+    def should_abandon(self, ctx: AbrContext, progress: Progress) -> Decision | None:
         latency = progress.latency_s
         remaining = progress.size_bits - progress.received_bits
         if latency is None or progress.received_bits <= 0 or remaining <= 0:
@@ -138,4 +141,6 @@ class BolaEAbr(AbrAlgorithm):
             other_score = (score.vp * (score.gp + score.utilities[q]) - level) / other
             if other < left and other_score > best:
                 best, target = other_score, q
-        return target
+        if target is None:
+            return None
+        return Decision(target, reason="abandoned: a lower rendition scores higher (bola-e)")

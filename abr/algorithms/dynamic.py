@@ -13,7 +13,7 @@ from mypy_extensions import mypyc_attr
 from abr.algorithm import AbrAlgorithm
 from abr.algorithms.bola import BolaAbr
 from abr.algorithms.throughput import ThroughputAbr
-from abr.context import AbrContext, DownloadRecord, Progress
+from abr.context import AbrContext, Decision, DownloadRecord, Progress
 
 SWITCH_BUFFER_S = 10.0
 
@@ -47,16 +47,17 @@ class DynamicAbr(AbrAlgorithm):
         )
         self._use_bola = False
 
-    def choose(self, ctx: AbrContext) -> int:
+    def choose(self, ctx: AbrContext) -> Decision:
         by_buffer = self.bola.choose(ctx)
         by_throughput = self.throughput.choose(ctx)
         level = ctx.buffer_s
         if self._use_bola:
-            if level < self._threshold and by_buffer < by_throughput:
+            if level < self._threshold and by_buffer.rendition < by_throughput.rendition:
                 self._use_bola = False
-        elif level > self._threshold and by_buffer >= by_throughput:
+        elif level > self._threshold and by_buffer.rendition >= by_throughput.rendition:
             self._use_bola = True
-        return by_buffer if self._use_bola else by_throughput
+        chosen = by_buffer if self._use_bola else by_throughput
+        return Decision(chosen.rendition, reason=f"dynamic: {chosen.reason}")
 
     def on_download(self, ctx: AbrContext, record: DownloadRecord) -> None:
         self.bola.on_download(ctx, record)
@@ -66,5 +67,5 @@ class DynamicAbr(AbrAlgorithm):
         self.bola.on_seek(ctx)
         self._use_bola = False
 
-    def should_abandon(self, ctx: AbrContext, progress: Progress) -> int | None:
+    def should_abandon(self, ctx: AbrContext, progress: Progress) -> Decision | None:
         return self.throughput.should_abandon(ctx, progress)

@@ -15,7 +15,7 @@ from mypy_extensions import mypyc_attr
 
 from abr.algorithm import AbrAlgorithm
 from abr.algorithms.mpc_plan import best_first_rendition
-from abr.context import AbrContext, DownloadRecord
+from abr.context import AbrContext, Decision, DownloadRecord
 from abr.estimators.harmonic import SlidingHarmonicMean
 
 
@@ -78,11 +78,14 @@ class RobustMpcAbr(AbrAlgorithm):
             prediction /= 1.0 + max(self._errors)
         return prediction
 
-    def choose(self, ctx: AbrContext) -> int:
+    def choose(self, ctx: AbrContext) -> Decision:
         prediction = self.predict_kbps(ctx)
         if prediction is None:
-            return 0
-        return self.plan(ctx, prediction, self._predictor.latency_s)
+            return Decision(0, reason="no throughput prediction yet")
+        return Decision(
+            self.plan(ctx, prediction, self._predictor.latency_s),
+            reason=f"mpc plan at {prediction / 1000.0:.2f} Mbit/s predicted",
+        )
 
     def plan(self, ctx: AbrContext, throughput_kbps: float, latency_s: float) -> int:
         start = ctx.segment_index

@@ -40,7 +40,7 @@ from __future__ import annotations
 from mypy_extensions import mypyc_attr
 
 from abr.algorithms.robustmpc import RobustMpcAbr
-from abr.context import AbrContext, DownloadRecord, Progress
+from abr.context import AbrContext, Decision, DownloadRecord, Progress
 from abr.estimators.harmonic import SlidingHarmonicMean
 from abr.rules.abandon import abandon_if_late
 
@@ -102,5 +102,5 @@ class StreamlabAbr(RobustMpcAbr):
         ratio = self.slow_link_ratio
         return ratio is None or prediction_kbps < ratio * ctx.bitrates_kbps[0]
 
-    def should_abandon(self, ctx: AbrContext, progress: Progress) -> int | None:
+    def should_abandon(self, ctx: AbrContext, progress: Progress) -> Decision | None:
         return abandon_if_late(ctx, progress, safety_s=0.0)

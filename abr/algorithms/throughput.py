@@ -10,7 +10,7 @@ from __future__ import annotations
 from mypy_extensions import mypyc_attr
 
 from abr.algorithm import AbrAlgorithm
-from abr.context import AbrContext, Progress
+from abr.context import AbrContext, Decision, Progress
 from abr.rules.insufficient_buffer import InsufficientBufferRule
 
 
@@ -34,16 +34,20 @@ class ThroughputAbr(AbrAlgorithm):
     def start(self, ctx: AbrContext) -> None:
         self._ibr = InsufficientBufferRule()
 
-    def choose(self, ctx: AbrContext) -> int:
+    def choose(self, ctx: AbrContext) -> Decision:
         tput = ctx.throughput_kbps
         if tput is None:
-            return 0
+            return Decision(0, reason="no throughput estimate yet")
         quality = ctx.highest_sustainable(tput * self.safety)
+        reason = f"throughput {tput / 1000.0:.2f} Mbit/s x {self.safety:g} safety"
         if self.use_ibr:
-            quality = self._ibr.cap(ctx, quality, tput)
-        return quality
+            capped = self._ibr.cap(ctx, quality, tput)
+            if capped < quality:
+                quality = capped
+                reason += f"; insufficient buffer ({ctx.buffer_s:.1f} s)"
+        return Decision(quality, reason=reason)
 
-    def should_abandon(self, ctx: AbrContext, progress: Progress) -> int | None:
+    def should_abandon(self, ctx: AbrContext, progress: Progress) -> Decision | None:
         latency = progress.latency_s
         if latency is None or progress.elapsed_s < self.abandon_grace_s:
             return None
@@ -59,4 +63,7 @@ class ThroughputAbr(AbrAlgorithm):
         new_size = ctx.sizes_bits[progress.segment_index][quality]
         if quality >= progress.rendition_index or new_size >= left_bits:
             return None
-        return quality
+        return Decision(
+            quality,
+            reason=f"abandoned: would take {finish_s:.1f} s at {rate_kbps / 1000.0:.2f} Mbit/s",
+        )

@@ -7,14 +7,14 @@ arrive in time (paying the latency again). Abandon only when that actually finis
 
 from __future__ import annotations
 
-from abr.context import AbrContext, Progress
+from abr.context import AbrContext, Decision, Progress
 
 MIN_TRANSFER_S = 0.2  # below this the measured rate is mostly noise
 
 
 def abandon_if_late(
     ctx: AbrContext, progress: Progress, safety_s: float | None = None
-) -> int | None:
+) -> Decision | None:
     if progress.rendition_index == 0 or progress.latency_s is None:
         return None
     transfer_s = progress.elapsed_s - progress.latency_s
@@ -31,5 +31,9 @@ def abandon_if_late(
     for q in range(progress.rendition_index - 1, -1, -1):
         fresh_s = progress.latency_s + sizes[q] / rate
         if fresh_s <= budget_s or q == 0:
-            return q if fresh_s < remaining_s else None
+            if fresh_s >= remaining_s:
+                return None
+            return Decision(
+                q, reason=f"abandoned: {remaining_s:.1f} s left, buffer {ctx.buffer_s:.1f} s"
+            )
     return None

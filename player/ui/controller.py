@@ -28,7 +28,7 @@ from abr.commands import (
 )
 from abr.config import SessionConfig
 from abr.events import Pause, PlaybackPosition, Resume, Seek
-from abr.registry import PROFILES
+from abr.registry import PROFILES, resolve
 from abr.session import Phase
 from player.api import ApiError, AuthError, BackendApi, PlaybackInfo
 from player.engine import PlaybackEngine, PlaybackResult
@@ -36,7 +36,6 @@ from player.mpv_sink import MpvSink
 from player.prefetch import Prefetcher
 from player.progress import ProgressSync
 from player.ui.async_runner import AsyncRunner
-from simulator.algorithms import resolve
 
 log = logging.getLogger(__name__)
 

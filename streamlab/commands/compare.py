@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from abr.manifests import ManifestError
-from simulator.algorithms import AlgorithmSpecError
+from abr.registry import AlgorithmSpecError
 from simulator.compare import Lab, LabSetup, run_to_csv
 from simulator.plots import Timeline
 from simulator.report import median_sessions, summary_table, write_report

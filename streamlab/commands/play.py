@@ -24,13 +24,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from abr.manifests import ManifestError
-from abr.registry import PROFILES
+from abr.registry import PROFILES, AlgorithmSpecError, resolve
 from emulator.shaper import shaped_link_in_thread
 from player.api import DEVICE_TYPES
 from player.engine import CountingSink, PlaybackEngine
 from player.mpv_sink import MpvSink
 from player.routing import Address, ReroutingTransport
-from simulator.algorithms import AlgorithmSpecError, resolve
 from streamlab.errors import UsageError
 from traces.errors import TraceError
 from traces.load import load_trace

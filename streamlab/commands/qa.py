@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from abr.registry import PROFILES
+from abr.registry import PROFILES, AlgorithmSpecError, resolve
 from qa.backend import Api, ManagedBackend, Title
 from qa.errors import QaInputError
 from qa.faults import ALL_FAULTS, FaultRun, parse_kinds, plan_faults
@@ -39,7 +39,6 @@ from qa.report import (
 from qa.runner import CONCURRENCY_LIMIT_DECODE, CONCURRENCY_LIMIT_NO_DECODE, plan, run_all
 from qa.session import SessionOutcome, SessionSpec, play
 from qa.targets import SessionFigures, Targets, check, load_targets
-from simulator.algorithms import AlgorithmSpecError, resolve
 from streamlab.errors import UsageError
 from traces.errors import TraceError
 from traces.load import iter_trace_files, load_trace
@@ -145,8 +144,6 @@ def _run(args: argparse.Namespace) -> int:
         resolve(args.abr, PROFILES["default"])
     except AlgorithmSpecError as exc:
         raise QaInputError(f"--abr: {exc}") from exc
-    except KeyError as exc:
-        raise QaInputError(f"--abr: {exc.args[0]}") from exc
     opts = Options(
         traces=_traces(args.traces),
         trace_dirs=list(args.traces),

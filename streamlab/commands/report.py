@@ -10,8 +10,7 @@ from pathlib import Path
 import pandas as pd
 from rich.console import Console
 
-from abr.registry import PROFILES
-from simulator.algorithms import resolve
+from abr.registry import PROFILES, resolve
 from simulator.plots import Timeline
 from simulator.report import write_report
 from simulator.run import simulate

@@ -14,8 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from abr.manifests import ManifestError
-from abr.registry import PROFILES
-from simulator.algorithms import AlgorithmSpecError, resolve
+from abr.registry import PROFILES, AlgorithmSpecError, resolve
 from simulator.run import SimulationResult, simulate
 from simulator.video import load_video
 from streamlab.errors import UsageError
@@ -35,6 +34,7 @@ LOG_COLUMNS = (
     "buffer_after_s",
     "stall_s",
     "abandoned",
+    "reason",
 )
 
 

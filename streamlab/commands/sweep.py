@@ -13,8 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from abr.manifests import ManifestError
-from abr.registry import PROFILES
-from simulator.algorithms import AlgorithmSpecError
+from abr.registry import PROFILES, AlgorithmSpecError
 from simulator.sweep import (
     PartWriter,
     SweepError,

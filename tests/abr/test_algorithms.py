@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from abr.algorithm import AbrAlgorithm
 from abr.algorithms.mpc_plan import best_first_rendition
 from abr.algorithms.streamlab import StreamlabAbr
 from abr.config import SessionConfig
@@ -14,7 +15,7 @@ from abr.context import AbrContext, DownloadRecord, Progress
 from abr.estimators.harmonic import SlidingHarmonicMean
 from abr.manifests import parse_sabre_video
 from abr.presentation import Presentation
-from abr.registry import create
+from abr.registry import BUILTIN, create
 from simulator.run import simulate
 from simulator.synthetic_video import synthetic_video
 from traces import synthetic
@@ -27,9 +28,9 @@ def test_bba_picks_the_lowest_rendition_below_the_reservoir(video: Presentation)
     ctx.throughput_kbps = 50_000.0  # plenty: BBA must ignore it
     for level in (0.0, 2.0, 4.9):
         ctx.buffer_s = level
-        assert bba.choose(ctx) == 0
+        assert bba.choose(ctx).rendition == 0
     ctx.buffer_s = 29.0
-    assert bba.choose(ctx) == len(video.renditions) - 1
+    assert bba.choose(ctx).rendition == len(video.renditions) - 1
 
 
 def test_bola_climbs_to_the_top_on_an_ample_constant_link(video: Presentation) -> None:
@@ -234,3 +235,31 @@ def test_streamlab_rejects_settings_outside_their_range(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         StreamlabAbr(**arguments)
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN))
+def test_every_builtin_says_why_it_chose_each_download(name: str, video: Presentation) -> None:
+    result = simulate(synthetic.tunnel(), video, create(name))
+    reasons = [record.reason for record in result.metrics.downloads]
+    assert reasons[0] == "first segment: lowest rendition"
+    assert all(reasons) and not any("no reason given" in r for r in reasons)
+    assert len(set(reasons)) > 3  # the reason follows the state, not a fixed label
+
+
+class _Silent(AbrAlgorithm):
+    """A third-party algorithm that answers with a bare index, and abandons with one."""
+
+    name = "silent"
+
+    def choose(self, ctx: AbrContext) -> int:
+        return ctx.max_rendition
+
+    def should_abandon(self, ctx: AbrContext, progress: Progress) -> int | None:
+        return 0 if progress.rendition_index > 0 and progress.elapsed_s > 1.0 else None
+
+
+def test_an_algorithm_that_gives_no_reason_is_named_in_the_log(video: Presentation) -> None:
+    downloads = simulate(synthetic.tunnel(), video, _Silent()).metrics.downloads
+    reasons = {record.reason for record in downloads[1:]}
+    assert "silent: no reason given" in reasons
+    assert "abandoned by silent" in reasons

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from abr.registry import BUILTIN
-from simulator.algorithms import constructor_arguments
+from simulator.arguments import constructor_arguments
 
 
 def test_builtin_arguments_are_their_init_keywords() -> None:

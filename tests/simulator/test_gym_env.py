@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -55,3 +61,48 @@ def test_bad_actions_are_refused(video: Presentation) -> None:
     env.reset(seed=0)
     with pytest.raises(ValueError, match="not a rendition index"):
         env.step(99)
+
+
+def test_the_layout_names_every_index_once_and_each_slice_holds_its_quantity(
+    video: Presentation,
+) -> None:
+    env = StreamingEnv(traces=[synthetic.constant(3000)], video=video, history=5)
+    layout = env.layout
+    observation, _ = env.reset(seed=0)
+    for _ in range(6):
+        observation, *_ = env.step(2)
+    covered = sorted(
+        i
+        for part in (
+            layout.throughput,
+            layout.download_time,
+            layout.buffer,
+            layout.next_sizes,
+            layout.segments_left,
+            layout.last_rendition,
+        )
+        for i in range(*part.indices(layout.size))
+    )
+    assert covered == list(range(layout.size)) and layout.size == observation.shape[0]
+    assert env._simulation is not None
+    session = env._simulation.session
+    newest = [d for d in session.context.downloads if not d.abandoned][-1]
+    assert observation[layout.throughput][0] == pytest.approx(newest.throughput_kbps / 1000, 1e-6)
+    assert observation[layout.buffer][0] == pytest.approx(session.buffer_s, 1e-6)
+    assert observation[layout.next_sizes].shape == (len(video.renditions),)
+    assert observation[layout.last_rendition][0] == pytest.approx(2 / (len(video.renditions) - 1))
+
+
+def test_the_example_policies_read_the_observation_by_name() -> None:
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "examples/gym_policies.py"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    qoe = dict(re.findall(r"(\w+) on \d+ segments: QoE_lin (-?[\d.]+)", done.stdout))
+    assert float(qoe["greedy"]) > float(qoe["random"])
