@@ -6,7 +6,7 @@ import secrets
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi import APIRouter, Header, HTTPException, Query, Request
 from sqlalchemy import select
 
 from backend_stub.api.drm import b64url as drm_b64url
@@ -51,7 +51,12 @@ def video_summary(state: AppState, request: Request, v: Video) -> dict[str, Any]
 
 
 @router.get("/api/v1/videos")
-def list_videos(request: Request, state: StateDep, q: str = "") -> dict[str, Any]:
+def list_videos(
+    request: Request,
+    state: StateDep,
+    # No title is longer (CreateUpload), and SQLite refuses a LIKE pattern over 50,000 bytes.
+    q: Annotated[str, Query(max_length=512)] = "",
+) -> dict[str, Any]:
     stmt = select(Video).order_by(Video.created_at)
     if q.strip():
         stmt = stmt.where(Video.title.icontains(q.strip(), autoescape=True))
@@ -157,9 +162,9 @@ def manifest(
 
 
 @router.get("/api/v1/users/me/recommendations")
-def recommendations(user: UserDep, state: StateDep, limit: int = 10) -> dict[str, Any]:
-    if not 1 <= limit <= 100:
-        raise HTTPException(422, f"limit must be 1..100, got {limit}")
+def recommendations(
+    user: UserDep, state: StateDep, limit: Annotated[int, Query(ge=1, le=100)] = 10
+) -> dict[str, Any]:
     with state.sessions() as s:
         videos = s.scalars(select(Video).where(Video.status == "READY")).all()
         rows = s.execute(select(PlaybackProgress.user_id, PlaybackProgress.video_id)).all()
