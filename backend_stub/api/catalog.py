@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request
 from sqlalchemy import select
 
 from backend_stub.api.drm import b64url as drm_b64url
+from backend_stub.api.fields import SearchText, TokenPath
 from backend_stub.api.state import AppState, StateDep, UserDep
 from backend_stub.models import PlaybackProgress, PlaybackSession, Video
 from backend_stub.recommend import Item, recommend
@@ -54,8 +55,7 @@ def video_summary(state: AppState, request: Request, v: Video) -> dict[str, Any]
 def list_videos(
     request: Request,
     state: StateDep,
-    # No title is longer (CreateUpload), and SQLite refuses a LIKE pattern over 50,000 bytes.
-    q: Annotated[str, Query(max_length=512)] = "",
+    q: SearchText = "",
 ) -> dict[str, Any]:
     stmt = select(Video).order_by(Video.created_at)
     if q.strip():
@@ -66,7 +66,7 @@ def list_videos(
 
 
 @router.get("/api/v1/videos/{video_id}")
-def get_video(video_id: str, request: Request, state: StateDep) -> dict[str, Any]:
+def get_video(video_id: TokenPath, request: Request, state: StateDep) -> dict[str, Any]:
     with state.sessions() as s:
         v = s.get(Video, video_id)
     if v is None:
@@ -76,7 +76,7 @@ def get_video(video_id: str, request: Request, state: StateDep) -> dict[str, Any
 
 @router.get("/api/v1/videos/{video_id}/manifest")
 def manifest(
-    video_id: str,
+    video_id: TokenPath,
     request: Request,
     user: UserDep,
     state: StateDep,

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Header, HTTPException, Response
 from pydantic import Field
 from sqlalchemy import select
 
-from backend_stub.api.fields import RequestModel, Token
+from backend_stub.api.fields import RequestModel, Token, TokenPath
 from backend_stub.api.state import StateDep, UserDep
 from backend_stub.auth import Principal
 from backend_stub.models import PlaybackSession, Video
@@ -110,7 +110,7 @@ def clearkey_license(
 
 @router.get("/api/v1/keys/{video_id}/hls.key")
 def hls_key(
-    video_id: str,
+    video_id: TokenPath,
     user: UserDep,
     state: StateDep,
     x_playback_session: Annotated[str | None, Header()] = None,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from fastapi import Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 # Longer than any title (a week): an offset or intro time past it is a bug or an attack.
@@ -29,6 +30,11 @@ def _printable(value: str) -> str:
 Seconds = Annotated[float, Field(ge=0, le=MAX_MEDIA_SECONDS, allow_inf_nan=False)]
 # Ids the API hands out (video, upload, playback session): URL-safe tokens.
 Token = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+# The same in a URL path (a %00 there reached PostgreSQL, which raises on NUL: a 500).
+TokenPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Name = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_printable)]
 Title = Annotated[str, Field(min_length=1, max_length=512), AfterValidator(_printable)]
 Label = Annotated[str, Field(max_length=64), AfterValidator(_printable)]
+# A title search: no title is longer (CreateUpload), and SQLite refuses a LIKE pattern over
+# 50,000 bytes (a 500).
+SearchText = Annotated[str, Query(max_length=512), AfterValidator(_printable)]

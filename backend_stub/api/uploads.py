@@ -26,7 +26,7 @@ from sqlalchemy.engine import CursorResult
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from backend_stub.api.fields import Label, RequestModel, Seconds, Title
+from backend_stub.api.fields import Label, RequestModel, Seconds, Title, TokenPath
 from backend_stub.api.state import AppState, StateDep, UserDep
 from backend_stub.auth import Principal
 from backend_stub.errors import TranscodeError
@@ -133,7 +133,7 @@ def create_upload(body: CreateUpload, user: UserDep, state: StateDep) -> dict[st
 
 @router.api_route("/api/v1/uploads/{upload_id}", methods=["GET", "HEAD"])
 def upload_status(
-    upload_id: str, response: Response, user: UserDep, state: StateDep
+    upload_id: TokenPath, response: Response, user: UserDep, state: StateDep
 ) -> dict[str, Any]:
     up = _own_upload(state, upload_id, user)
     response.headers["Upload-Offset"] = str(up.offset)
@@ -151,7 +151,7 @@ def upload_status(
 # The chunk streams to disk, never into memory; its bound is the declared size (below).
 @router.patch("/api/v1/uploads/{upload_id}", status_code=204, max_body_size=MAX_UPLOAD_BYTES)
 async def upload_chunk(
-    upload_id: str,
+    upload_id: TokenPath,
     request: Request,
     upload_offset: Annotated[int, Header()],
     user: UserDep,
@@ -198,7 +198,7 @@ async def upload_chunk(
     max_body_size=MAX_SUBTITLE_BYTES,
 )
 async def upload_subtitles(
-    upload_id: str, language: str, request: Request, user: UserDep, state: StateDep
+    upload_id: TokenPath, language: str, request: Request, user: UserDep, state: StateDep
 ) -> dict[str, Any]:
     up = _own_upload(state, upload_id, user)
     if not _LANG.fullmatch(language):
@@ -221,7 +221,7 @@ async def upload_subtitles(
     max_body_size=MAX_UPLOAD_BYTES,
 )
 async def upload_audio(
-    upload_id: str,
+    upload_id: TokenPath,
     language: str,
     request: Request,
     user: UserDep,
@@ -271,7 +271,7 @@ async def upload_audio(
 
 
 @router.post("/api/v1/uploads/{upload_id}/complete")
-def complete_upload(upload_id: str, user: UserDep, state: StateDep) -> dict[str, Any]:
+def complete_upload(upload_id: TokenPath, user: UserDep, state: StateDep) -> dict[str, Any]:
     up = _own_upload(state, upload_id, user)
     if up.status == "COMPLETE":
         return {"video_id": up.video_id, "status": "PENDING"}  # idempotent replay

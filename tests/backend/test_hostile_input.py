@@ -374,3 +374,17 @@ def test_200_concurrent_hostile_posts_leave_other_users_rows_untouched(
     assert others() == before
     assert _stored(stack, victim, ready_video) == 4.0
     sessions.kw["bind"].dispose()
+
+
+def test_a_nul_anywhere_is_422_on_postgresql(deployed: tuple[Stack, str]) -> None:
+    """PostgreSQL raises on NUL in text (SQLite stores it): refused before the database."""
+    stack, _ = deployed
+    user = _user(stack)
+    with httpx.Client(base_url=stack.api) as http:
+        for path in ("/api/v1/videos/a%00b", "/api/v1/videos/a%00b/manifest"):
+            resp = http.get(path, headers=user)
+            assert resp.status_code == 422 and "video_id" in resp.json()["detail"], path
+        login = http.post("/api/v1/auth/token", json={"username": "a\x00", "password": "p"})
+        assert login.status_code == 422 and "control character" in login.json()["detail"]
+        search = http.get("/api/v1/videos", params={"q": "a\x00"})
+        assert search.status_code == 422 and "q" in search.json()["detail"]
