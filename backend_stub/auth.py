@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -15,6 +16,8 @@ from backend_stub.models import User
 
 _HASHER = PasswordHasher()
 _ALGORITHM = "HS256"
+# A positive id that fits the databases' 64-bit INTEGER.
+_USER_ID = re.compile(r"[1-9][0-9]{0,17}")
 
 
 class AuthError(Exception):
@@ -92,4 +95,9 @@ def decode_token(secret: str, token: str) -> Principal:
         raise AuthError("access token expired") from exc
     except jwt.InvalidTokenError as exc:
         raise AuthError(f"invalid access token: {exc}") from exc
-    return Principal(int(claims["sub"]), str(claims.get("name", "")))
+    subject = claims["sub"]
+    # We only issue decimal user ids; anything else (a signed token from another issuer that
+    # shares the secret, or a bug) is refused here, not by int() or the database as a 500.
+    if not isinstance(subject, str) or not _USER_ID.fullmatch(subject):
+        raise AuthError(f"invalid access token: subject {subject!r} is not a user id")
+    return Principal(int(subject), str(claims.get("name", "")))

@@ -15,10 +15,16 @@ from backend_stub.db import session_factory
 from backend_stub.queue import JobQueue
 from backend_stub.store import open_store
 
+# The API's JSON bodies are well under a KiB.
+MAX_BODY_BYTES = 1024**2
+
 
 def create_app(config: BackendConfig) -> FastAPI:
     sessions = session_factory(config.database_url)
-    app = FastAPI(title="streamlab origin", version="1")
+    # Every route reads at most this much body unless it declares its own limit (the upload
+    # routes, which stream to disk); counted on Content-Length and on the bytes as they come,
+    # so a chunked 80 MiB body is cut off at 1 MiB instead of read into memory.
+    app = FastAPI(title="streamlab origin", version="1", max_body_size=MAX_BODY_BYTES)
     app.state.backend = AppState(
         config=config,
         sessions=sessions,

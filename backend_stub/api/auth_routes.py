@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel
+from pydantic import Field
 
+from backend_stub.api.fields import Name, RequestModel
 from backend_stub.api.state import StateDep
 from backend_stub.auth import authenticate, issue_token
 
 router = APIRouter()
 
 
-class LoginRequest(BaseModel):
-    username: str
-    password: str
+class LoginRequest(RequestModel):
+    username: Name
+    # Hashing is the expensive part of a login (argon2id): bound what one request can ask for.
+    password: str = Field(max_length=1024)
 
 
 @router.post("/api/v1/auth/token")

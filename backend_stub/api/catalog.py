@@ -6,10 +6,11 @@ import secrets
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi import APIRouter, Header, HTTPException, Query, Request
 from sqlalchemy import select
 
 from backend_stub.api.drm import b64url as drm_b64url
+from backend_stub.api.fields import SearchText, TokenPath
 from backend_stub.api.state import AppState, StateDep, UserDep
 from backend_stub.models import PlaybackProgress, PlaybackSession, Video
 from backend_stub.recommend import Item, recommend
@@ -51,7 +52,11 @@ def video_summary(state: AppState, request: Request, v: Video) -> dict[str, Any]
 
 
 @router.get("/api/v1/videos")
-def list_videos(request: Request, state: StateDep, q: str = "") -> dict[str, Any]:
+def list_videos(
+    request: Request,
+    state: StateDep,
+    q: SearchText = "",
+) -> dict[str, Any]:
     stmt = select(Video).order_by(Video.created_at)
     if q.strip():
         stmt = stmt.where(Video.title.icontains(q.strip(), autoescape=True))
@@ -61,7 +66,7 @@ def list_videos(request: Request, state: StateDep, q: str = "") -> dict[str, Any
 
 
 @router.get("/api/v1/videos/{video_id}")
-def get_video(video_id: str, request: Request, state: StateDep) -> dict[str, Any]:
+def get_video(video_id: TokenPath, request: Request, state: StateDep) -> dict[str, Any]:
     with state.sessions() as s:
         v = s.get(Video, video_id)
     if v is None:
@@ -71,7 +76,7 @@ def get_video(video_id: str, request: Request, state: StateDep) -> dict[str, Any
 
 @router.get("/api/v1/videos/{video_id}/manifest")
 def manifest(
-    video_id: str,
+    video_id: TokenPath,
     request: Request,
     user: UserDep,
     state: StateDep,
@@ -157,9 +162,9 @@ def manifest(
 
 
 @router.get("/api/v1/users/me/recommendations")
-def recommendations(user: UserDep, state: StateDep, limit: int = 10) -> dict[str, Any]:
-    if not 1 <= limit <= 100:
-        raise HTTPException(422, f"limit must be 1..100, got {limit}")
+def recommendations(
+    user: UserDep, state: StateDep, limit: Annotated[int, Query(ge=1, le=100)] = 10
+) -> dict[str, Any]:
     with state.sessions() as s:
         videos = s.scalars(select(Video).where(Video.status == "READY")).all()
         rows = s.execute(select(PlaybackProgress.user_id, PlaybackProgress.video_id)).all()

@@ -9,12 +9,13 @@ from __future__ import annotations
 import base64
 import json
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import select
 
+from backend_stub.api.fields import RequestModel, Token, TokenPath
 from backend_stub.api.state import StateDep, UserDep
 from backend_stub.auth import Principal
 from backend_stub.models import PlaybackSession, Video
@@ -30,10 +31,11 @@ def b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-class LicenseRequest(BaseModel):
-    kids: list[str] = Field(min_length=1, max_length=16)
-    type: str = "temporary"
-    playback_session_id: str | None = None
+class LicenseRequest(RequestModel):
+    # A key id is 16 bytes: 22 characters of base64url (24 padded).
+    kids: list[Annotated[str, Field(max_length=24)]] = Field(min_length=1, max_length=16)
+    type: Literal["temporary", "persistent-license"] = "temporary"
+    playback_session_id: Token | None = None
 
 
 def _live_session(
@@ -108,7 +110,7 @@ def clearkey_license(
 
 @router.get("/api/v1/keys/{video_id}/hls.key")
 def hls_key(
-    video_id: str,
+    video_id: TokenPath,
     user: UserDep,
     state: StateDep,
     x_playback_session: Annotated[str | None, Header()] = None,

@@ -9,8 +9,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from backend_stub.errors import StoreError
+
+# What Starlette's body limit (FastAPI(max_body_size=...)) says; we add the limit and the path.
+_BODY_LIMIT_DETAIL = "Content Too Large"
 
 
 def _code(status: int) -> str:
@@ -20,10 +24,14 @@ def _code(status: int) -> str:
         return "error"
 
 
-def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail
+    limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
+    if exc.status_code == 413 and limit is not None and detail == _BODY_LIMIT_DETAIL:
+        detail = f"request body larger than the {limit} bytes {request.url.path} accepts"
     return JSONResponse(
-        {"error": _code(exc.status_code), "detail": exc.detail},
+        {"error": _code(exc.status_code), "detail": detail},
         status_code=exc.status_code,
         headers=exc.headers,
     )

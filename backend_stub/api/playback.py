@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import Table, select
+from pydantic import AfterValidator, BeforeValidator, Field
+from sqlalchemy import Table, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from backend_stub.api.fields import Name, RequestModel, Seconds, Token
 from backend_stub.api.state import StateDep, UserDep
 from backend_stub.models import Device, PlaybackProgress, PlaybackSession, Video
 
@@ -20,27 +21,52 @@ router = APIRouter()
 FINISHED_FRACTION = 0.95
 
 
-class ProgressReport(BaseModel):
-    video_id: str
-    playback_session_id: str
-    offset_seconds: float = Field(ge=0)
-    device_id: str = Field(min_length=1, max_length=128)
-    reported_at: float | str  # epoch seconds or ISO-8601 with a timezone
+# How far ahead of the server's clock a report may be stamped: a device clock a little fast
+# is tolerated, but a report from far in the future would win last-write-wins against every
+# real report until then, freezing the viewer's position. Old stamps are harmless (any newer
+# report beats them) and are accepted: a report stamped 1.0 is how a client reads the stored
+# row back through this idempotent write (qa/backend.py).
+MAX_CLOCK_AHEAD_SECONDS = 24 * 3600.0
 
-    @field_validator("reported_at")
-    @classmethod
-    def _to_epoch(cls, value: float | str) -> float:
-        if isinstance(value, int | float):
-            return float(value)
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise ValueError(
-                f"reported_at {value!r} is neither epoch seconds nor ISO-8601"
-            ) from exc
-        if parsed.tzinfo is None:
-            raise ValueError(f"reported_at {value!r} has no timezone (add Z or +00:00)")
+
+def _epoch(value: object) -> object:
+    """ISO-8601 text with a timezone → epoch seconds; numbers go on to the float checks."""
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(f"reported_at {value!r} is neither epoch seconds nor ISO-8601") from exc
+    if parsed.tzinfo is None:
+        raise ValueError(f"reported_at {value!r} has no timezone (add Z or +00:00)")
+    try:
         return parsed.timestamp()
+    except OverflowError as exc:  # year 1 with a positive offset, for one
+        raise ValueError(f"reported_at {value!r} is out of range") from exc
+
+
+def _not_ahead(value: float) -> float:
+    horizon = time.time() + MAX_CLOCK_AHEAD_SECONDS
+    if value > horizon:
+        raise ValueError(
+            f"reported_at {value} is more than {MAX_CLOCK_AHEAD_SECONDS:.0f} s ahead of the "
+            f"server's clock ({horizon - MAX_CLOCK_AHEAD_SECONDS:.0f}): check the device's clock"
+        )
+    return value
+
+
+class ProgressReport(RequestModel):
+    video_id: Token
+    playback_session_id: Token
+    offset_seconds: Seconds
+    device_id: Name
+    # Epoch seconds, or ISO-8601 with a timezone.
+    reported_at: Annotated[
+        float,
+        BeforeValidator(_epoch),
+        Field(ge=0, allow_inf_nan=False),
+        AfterValidator(_not_ahead),
+    ]
 
 
 @router.post("/api/v1/playback/progress")
@@ -49,7 +75,7 @@ def report_progress(
     user: UserDep,
     state: StateDep,
 ) -> dict[str, Any]:
-    reported_at = float(body.reported_at)
+    reported_at = body.reported_at
     with state.sessions.begin() as s:
         session = s.get(PlaybackSession, body.playback_session_id)
         if session is None:
@@ -73,7 +99,11 @@ def report_progress(
             playback_session_id=body.playback_session_id,
         )
         # One atomic statement: a late report with an older reported_at matches no row in
-        # the WHERE and changes nothing, so replays and reordering are harmless.
+        # the WHERE and changes nothing, so replays and reordering are harmless. A stored
+        # stamp past the horizon (+inf, PostgreSQL's NaN, which sorts above every number, or
+        # a far-future time stored before reports were checked) loses to any valid report:
+        # otherwise it would freeze the viewer's position for good.
+        horizon = time.time() + MAX_CLOCK_AHEAD_SECONDS
         stmt = stmt.on_conflict_do_update(
             index_elements=[table.c.user_id, table.c.video_id],
             set_={
@@ -82,7 +112,10 @@ def report_progress(
                 "device_id": stmt.excluded.device_id,
                 "playback_session_id": stmt.excluded.playback_session_id,
             },
-            where=stmt.excluded.reported_at > table.c.reported_at,
+            where=or_(
+                stmt.excluded.reported_at > table.c.reported_at,
+                table.c.reported_at > horizon,
+            ),
         )
         s.execute(stmt)
         _touch_device(s, user.user_id, body.device_id, session.device_type)

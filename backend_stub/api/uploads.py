@@ -17,15 +17,16 @@ import re
 import secrets
 import time
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, ConfigDict, Field
 from sqlalchemy import update
 from sqlalchemy.engine import CursorResult
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+from backend_stub.api.fields import Label, RequestModel, Seconds, Title, TokenPath
 from backend_stub.api.state import AppState, StateDep, UserDep
 from backend_stub.auth import Principal
 from backend_stub.errors import TranscodeError
@@ -36,29 +37,47 @@ from backend_stub.models import Upload, Video
 router = APIRouter()
 
 MAX_UPLOAD_BYTES = 20 * 1024**3
-_ALLOWED_OPTIONS = {
-    "hls_ts",
-    "per_title",
-    "max_height",
-    "preset",
-    "segment_seconds",
-    "encrypt",
-    "drm_scheme",
-}
-_AUDIO_SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,8}$")
-_LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+# Read into memory whole (the WebVTT check); a feature's subtitles are a few hundred KiB.
+MAX_SUBTITLE_BYTES = 16 * 1024**2
+_AUDIO_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,8}")
+_LANG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?")
+X264Preset = Literal[
+    "ultrafast", "superfast", "veryfast", "faster", "fast",
+    "medium", "slow", "slower", "veryslow", "placebo",
+]  # fmt: skip
 
 
-class CreateUpload(BaseModel):
-    filename: str = Field(min_length=1, max_length=512)
+def _protection_scheme(value: str) -> str:
+    if value not in PROTECTION_SCHEMES:
+        raise ValueError(f"{value!r} is not one of {PROTECTION_SCHEMES}")
+    return value
+
+
+class UploadOptions(RequestModel):
+    """Per-title transcode settings; one absent (or null) takes the server's default when the
+    worker transcodes (worker.py), so none is stored."""
+
+    model_config = ConfigDict(extra="forbid")
+    hls_ts: bool | None = None
+    per_title: bool | None = None
+    max_height: Annotated[int, Field(ge=144, le=4320)] | None = None
+    preset: X264Preset | None = None
+    # As the server's own setting (config.py): GOP-aligned.
+    segment_seconds: Annotated[int, Field(ge=2, le=6)] | None = None
+    encrypt: bool | None = None
+    drm_scheme: Annotated[str, AfterValidator(_protection_scheme)] | None = None
+
+
+class CreateUpload(RequestModel):
+    filename: Title
     size: int = Field(gt=0, le=MAX_UPLOAD_BYTES)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    title: str = Field(min_length=1, max_length=512)
-    genre: str = ""
-    tags: list[str] = []
-    intro_start: float | None = Field(default=None, ge=0)
-    intro_end: float | None = Field(default=None, ge=0)
-    options: dict[str, Any] = {}
+    title: Title
+    genre: Label = ""
+    tags: list[Label] = Field(default=[], max_length=32)
+    intro_start: Seconds | None = None
+    intro_end: Seconds | None = None
+    options: UploadOptions = UploadOptions()
 
 
 def _part_path(state: AppState, upload_id: str) -> Path:
@@ -79,16 +98,6 @@ def _own_upload(state: AppState, upload_id: str, user: Principal) -> Upload:
 
 @router.post("/api/v1/uploads", status_code=201)
 def create_upload(body: CreateUpload, user: UserDep, state: StateDep) -> dict[str, Any]:
-    unknown = set(body.options) - _ALLOWED_OPTIONS
-    if unknown:
-        raise HTTPException(
-            422, f"unknown options {sorted(unknown)}; allowed: {sorted(_ALLOWED_OPTIONS)}"
-        )
-    if body.options.get("drm_scheme", "cenc") not in PROTECTION_SCHEMES:
-        raise HTTPException(
-            422,
-            f"options.drm_scheme {body.options['drm_scheme']!r} is not one of {PROTECTION_SCHEMES}",
-        )
     if (body.intro_start is None) != (body.intro_end is None) or (
         body.intro_start is not None
         and body.intro_end is not None
@@ -98,7 +107,8 @@ def create_upload(body: CreateUpload, user: UserDep, state: StateDep) -> dict[st
     upload_id = secrets.token_hex(8)
     state.config.uploads_dir.mkdir(parents=True, exist_ok=True)
     _part_path(state, upload_id).touch()
-    meta = body.model_dump(exclude={"filename", "size", "sha256"})
+    meta = body.model_dump(exclude={"filename", "size", "sha256", "options"})
+    meta["options"] = body.options.model_dump(exclude_none=True)
     with state.sessions.begin() as s:
         s.add(
             Upload(
@@ -123,7 +133,7 @@ def create_upload(body: CreateUpload, user: UserDep, state: StateDep) -> dict[st
 
 @router.api_route("/api/v1/uploads/{upload_id}", methods=["GET", "HEAD"])
 def upload_status(
-    upload_id: str, response: Response, user: UserDep, state: StateDep
+    upload_id: TokenPath, response: Response, user: UserDep, state: StateDep
 ) -> dict[str, Any]:
     up = _own_upload(state, upload_id, user)
     response.headers["Upload-Offset"] = str(up.offset)
@@ -138,9 +148,10 @@ def upload_status(
     }
 
 
-@router.patch("/api/v1/uploads/{upload_id}", status_code=204)
+# The chunk streams to disk, never into memory; its bound is the declared size (below).
+@router.patch("/api/v1/uploads/{upload_id}", status_code=204, max_body_size=MAX_UPLOAD_BYTES)
 async def upload_chunk(
-    upload_id: str,
+    upload_id: TokenPath,
     request: Request,
     upload_offset: Annotated[int, Header()],
     user: UserDep,
@@ -181,12 +192,16 @@ async def upload_chunk(
     return Response(status_code=204, headers={"Upload-Offset": str(new_offset)})
 
 
-@router.post("/api/v1/uploads/{upload_id}/subtitles/{language}", status_code=201)
+@router.post(
+    "/api/v1/uploads/{upload_id}/subtitles/{language}",
+    status_code=201,
+    max_body_size=MAX_SUBTITLE_BYTES,
+)
 async def upload_subtitles(
-    upload_id: str, language: str, request: Request, user: UserDep, state: StateDep
+    upload_id: TokenPath, language: str, request: Request, user: UserDep, state: StateDep
 ) -> dict[str, Any]:
     up = _own_upload(state, upload_id, user)
-    if not _LANG.match(language):
+    if not _LANG.fullmatch(language):
         raise HTTPException(
             422, f"subtitle language {language!r} is not a BCP-47 tag like 'en' or 'pt-BR'"
         )
@@ -200,9 +215,13 @@ async def upload_subtitles(
     return {"language": language}
 
 
-@router.post("/api/v1/uploads/{upload_id}/audio/{language}", status_code=201)
+@router.post(
+    "/api/v1/uploads/{upload_id}/audio/{language}",
+    status_code=201,
+    max_body_size=MAX_UPLOAD_BYTES,
+)
 async def upload_audio(
-    upload_id: str,
+    upload_id: TokenPath,
     language: str,
     request: Request,
     user: UserDep,
@@ -215,12 +234,12 @@ async def upload_audio(
     up = _own_upload(state, upload_id, user)
     if up.status != "OPEN":
         raise HTTPException(409, f"upload {upload_id} is already {up.status}")
-    if not _LANG.match(language):
+    if not _LANG.fullmatch(language):
         raise HTTPException(
             422, f"audio language {language!r} is not a BCP-47 tag like 'en' or 'pt-BR'"
         )
     suffix = Path(filename).suffix.lower() or ".m4a"
-    if not _AUDIO_SUFFIX.match(suffix):
+    if not _AUDIO_SUFFIX.fullmatch(suffix):
         raise HTTPException(422, f"audio filename {filename!r} has an unusable extension")
     audio_dir = _audio_dir(state, up.id)
     audio_dir.mkdir(parents=True, exist_ok=True)
@@ -252,7 +271,7 @@ async def upload_audio(
 
 
 @router.post("/api/v1/uploads/{upload_id}/complete")
-def complete_upload(upload_id: str, user: UserDep, state: StateDep) -> dict[str, Any]:
+def complete_upload(upload_id: TokenPath, user: UserDep, state: StateDep) -> dict[str, Any]:
     up = _own_upload(state, upload_id, user)
     if up.status == "COMPLETE":
         return {"video_id": up.video_id, "status": "PENDING"}  # idempotent replay

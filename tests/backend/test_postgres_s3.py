@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -76,6 +77,9 @@ def test_progress_is_last_write_wins_on_postgresql_even_under_concurrent_reports
         "playback_session_id"
     ]
 
+    # Recent stamps: the origin refuses one more than a day ahead of its clock.
+    base = int(time.time()) - 1000
+
     def report(offset: float, at: float) -> httpx.Response:
         return httpx.post(
             f"{stack.api}/api/v1/playback/progress",
@@ -89,18 +93,18 @@ def test_progress_is_last_write_wins_on_postgresql_even_under_concurrent_reports
             },
         )
 
-    assert report(3.0, 1_900_000_010).json()["applied"] is True
-    assert report(3.0, 1_900_000_010).status_code == 200  # a retry is harmless
-    assert report(6.0, 1_900_000_020).json()["applied"] is True
-    assert report(4.0, 1_900_000_015).json()["applied"] is False  # late and older: ignored
+    assert report(3.0, base + 10).json()["applied"] is True
+    assert report(3.0, base + 10).status_code == 200  # a retry is harmless
+    assert report(6.0, base + 20).json()["applied"] is True
+    assert report(4.0, base + 15).json()["applied"] is False  # late and older: ignored
     # Twenty devices report at once, in scrambled order: the newest reported_at wins.
-    stamps = [1_900_000_100 + (k * 7) % 20 for k in range(20)]
+    stamps = [base + 100 + (k * 7) % 20 for k in range(20)]
     barrier = threading.Barrier(len(stamps))
     codes: list[int] = []
 
     def send(at: int) -> None:
         barrier.wait()
-        codes.append(report((at % 100) / 20, at).status_code)
+        codes.append(report(((at - base) % 100) / 20, at).status_code)
 
     threads = [threading.Thread(target=send, args=(at,)) for at in stamps]
     for t in threads:
@@ -110,7 +114,7 @@ def test_progress_is_last_write_wins_on_postgresql_even_under_concurrent_reports
     assert codes == [200] * len(stamps)
     rows = httpx.get(f"{stack.api}/api/v1/users/me/continue-watching", headers=bob).json()["items"]
     (row,) = [r for r in rows if r["video_id"] == deployed_video]
-    assert (row["offset_seconds"], row["reported_at"]) == (0.95, 1_900_000_119)
+    assert (row["offset_seconds"], row["reported_at"]) == (0.95, base + 119)
 
 
 def test_serve_refuses_a_bad_store_naming_it(s3_server: S3Server, tmp_path: Path) -> None:
