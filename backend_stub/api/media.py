@@ -8,7 +8,7 @@ import time
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import FileResponse, PlainTextResponse
 
-from backend_stub.api.state import StateDep
+from backend_stub.api.state import AppState, StateDep
 from backend_stub.errors import StoreKeyError
 from backend_stub.signing import verify_path
 from backend_stub.store import check_key
@@ -56,19 +56,27 @@ def edge_validate(request: Request, state: StateDep) -> Response:
 
 
 @router.api_route("/t/{token}/media/{video_id}/{path:path}", methods=["GET", "HEAD"])
-def serve_media(
-    token: str, video_id: str, path: str, request: Request, state: StateDep
-) -> Response:
+def serve_media(request: Request, state: StateDep) -> Response:
     verdict = verify_path(state.config.url_signing_secret, request.url.path)
     if not verdict.ok:
         raise HTTPException(403, verdict.reason)
-    key = verdict.object_key
     try:
-        check_key(key)
+        check_key(verdict.object_key)
     except StoreKeyError as exc:
         raise HTTPException(403, str(exc)) from exc
+    response = _object(state, verdict.video_id, verdict.object_key)
     if request.method == "GET":
-        state.fetches.hit(key)
+        if response is None:
+            state.fetches.miss()
+        else:
+            state.fetches.hit(verdict.object_key)
+    if response is None:
+        raise HTTPException(404, f"no object {verdict.object_key}")
+    return response
+
+
+def _object(state: AppState, video_id: str, key: str) -> Response | None:
+    """The object's response, or None when the store has no such object."""
     headers = {"Cache-Control": cache_control(key)}
     media_type = _TYPES.get("." + key.rsplit(".", 1)[-1], "application/octet-stream")
     file = state.store.local_path(key)
@@ -82,23 +90,32 @@ def serve_media(
             return Response(state.store.get_bytes(key), media_type=media_type, headers=headers)
         except StoreKeyError:
             pass  # perhaps a device-capped variant, derived below
-    capped = _CAPPED.match(path)
-    if capped:
-        # Device-capped variant of the master playlist / MPD, derived on request.
-        base_key = f"media/{video_id}/{capped['dir']}{capped['base']}.{capped['ext']}"
-        try:
-            text = state.store.get_bytes(base_key).decode()
-        except StoreKeyError:
-            raise HTTPException(404, f"no object {key}") from None
-        height = int(capped["h"])
-        body = (
-            cap_master_playlist(text, height) if capped["ext"] == "m3u8" else cap_mpd(text, height)
-        )
-        return Response(body, media_type=media_type, headers=headers)
-    raise HTTPException(404, f"no object {key}")
+    capped = _CAPPED.match(key.removeprefix(f"media/{video_id}/"))
+    if capped is None:
+        return None
+    # Device-capped variant of the master playlist / MPD, derived on request.
+    base_key = f"media/{video_id}/{capped['dir']}{capped['base']}.{capped['ext']}"
+    try:
+        text = state.store.get_bytes(base_key).decode()
+    except StoreKeyError:
+        return None
+    height = int(capped["h"])
+    body = cap_master_playlist(text, height) if capped["ext"] == "m3u8" else cap_mpd(text, height)
+    return Response(body, media_type=media_type, headers=headers)
 
 
 @router.get("/api/v1/debug/origin-fetches")
 def origin_fetches(state: StateDep, prefix: str = "") -> dict[str, object]:
-    counts = {k: v for k, v in state.fetches.snapshot().items() if k.startswith(prefix)}
-    return {"fetches": counts, "total": sum(counts.values())}
+    """Off unless `serve --debug-endpoints`: it names every title's objects."""
+    if not state.config.debug_endpoints:
+        raise HTTPException(
+            404, "debug endpoints are off (streamlab serve --debug-endpoints turns them on)"
+        )
+    snapshot = state.fetches.snapshot()
+    counts = {k: v for k, v in snapshot.counts.items() if k.startswith(prefix)}
+    return {
+        "fetches": counts,
+        "total": sum(counts.values()),
+        "missing": snapshot.missing,
+        "untracked": snapshot.untracked,
+    }

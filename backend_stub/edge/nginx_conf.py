@@ -158,6 +158,8 @@ def edge_conf(
             proxy_cache off;
             client_max_body_size 64m;
         }}
+        # Operators read these on the origin (serve --debug-endpoints); never the public.
+        location /api/v1/debug/ {{ return 404 "not found\\n"; }}
         location = /healthz {{ return 200 "edge ok\\n"; }}
         location / {{ return 403 "signed URL required\\n"; }}
     }}
