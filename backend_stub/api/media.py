@@ -1,4 +1,4 @@
-"""Signed media serving, the edge's auth_request validator, and the origin fetch counter."""
+"""Signed media serving, the nginx tiers' auth_request validator, and the origin fetch counter."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from fastapi.responses import FileResponse, PlainTextResponse
 from backend_stub.api.state import AppState, StateDep
 from backend_stub.errors import StoreKeyError
 from backend_stub.signing import verify_path
-from backend_stub.store import check_key
 from backend_stub.transcode import cap_master_playlist, cap_mpd
 
 router = APIRouter()
@@ -40,14 +39,16 @@ def cache_control(key: str) -> str:
 
 @router.get("/api/v1/edge/validate")
 def edge_validate(request: Request, state: StateDep) -> Response:
-    """auth_request target: the edge sends the client's URI in X-Original-URI."""
-    uri = request.headers.get("x-original-uri", "")
-    verdict = verify_path(state.config.url_signing_secret, uri.split("?", 1)[0])
+    """auth_request target of both nginx tiers: they send the client's raw URI in
+    X-Original-URI. Only 2xx/403 answers: nginx turns anything else into a 500."""
+    verdict = verify_path(
+        state.config.url_signing_secret, request.headers.get("x-original-uri", "")
+    )
     if not verdict.ok:
         return PlainTextResponse(
             verdict.reason, status_code=403, headers={"Cache-Control": "no-store"}
         )
-    # The edge may cache this decision briefly, never past the token's expiry.
+    # The tier may cache this decision briefly, never past the token's expiry.
     ttl = max(0, min(10, verdict.expires_at - int(time.time()) - 1))
     return Response(
         status_code=204 if ttl == 0 else 200,
@@ -57,13 +58,12 @@ def edge_validate(request: Request, state: StateDep) -> Response:
 
 @router.api_route("/t/{token}/media/{video_id}/{path:path}", methods=["GET", "HEAD"])
 def serve_media(request: Request, state: StateDep) -> Response:
-    verdict = verify_path(state.config.url_signing_secret, request.url.path)
+    # Verified on the raw path, as the tiers' validator saw it: the route's decoded path
+    # would let an encoded '/' mean one thing there and another here.
+    raw_path: bytes = request.scope["raw_path"]
+    verdict = verify_path(state.config.url_signing_secret, raw_path.decode("latin-1"))
     if not verdict.ok:
         raise HTTPException(403, verdict.reason)
-    try:
-        check_key(verdict.object_key)
-    except StoreKeyError as exc:
-        raise HTTPException(403, str(exc)) from exc
     response = _object(state, verdict.video_id, verdict.object_key)
     if request.method == "GET":
         if response is None:
