@@ -45,6 +45,7 @@ class BackendConfig:
     device_caps: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_DEVICE_CAPS))
     default_device_type: str = "web"
     edge_url: str = ""  # where signed URLs point; set by `serve` once ports are known
+    debug_endpoints: bool = False  # /api/v1/debug/* on the origin (serve --debug-endpoints)
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()

@@ -81,6 +81,7 @@ def _start(data_dir: Path) -> Running:
             "2",
             "--preset",
             "ultrafast",
+            "--debug-endpoints",  # the origin fetch counter the stampede figures come from
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -1,4 +1,4 @@
-"""Signed media serving, the edge's auth_request validator, and the origin fetch counter."""
+"""Signed media serving, the nginx tiers' auth_request validator, and the origin fetch counter."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ import time
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import FileResponse, PlainTextResponse
 
-from backend_stub.api.state import StateDep
+from backend_stub.api.state import AppState, StateDep
 from backend_stub.errors import StoreKeyError
 from backend_stub.media.capping import cap_master_playlist, cap_mpd
 from backend_stub.signing import verify_path
-from backend_stub.store_base import check_key
 
 router = APIRouter()
 
@@ -40,14 +39,16 @@ def cache_control(key: str) -> str:
 
 @router.get("/api/v1/edge/validate")
 def edge_validate(request: Request, state: StateDep) -> Response:
-    """auth_request target: the edge sends the client's URI in X-Original-URI."""
-    uri = request.headers.get("x-original-uri", "")
-    verdict = verify_path(state.config.url_signing_secret, uri.split("?", 1)[0])
+    """auth_request target of both nginx tiers: they send the client's raw URI in
+    X-Original-URI. Only 2xx/403 answers: nginx turns anything else into a 500."""
+    verdict = verify_path(
+        state.config.url_signing_secret, request.headers.get("x-original-uri", "")
+    )
     if not verdict.ok:
         return PlainTextResponse(
             verdict.reason, status_code=403, headers={"Cache-Control": "no-store"}
         )
-    # The edge may cache this decision briefly, never past the token's expiry.
+    # The tier may cache this decision briefly, never past the token's expiry.
     ttl = max(0, min(10, verdict.expires_at - int(time.time()) - 1))
     return Response(
         status_code=204 if ttl == 0 else 200,
@@ -56,19 +57,26 @@ def edge_validate(request: Request, state: StateDep) -> Response:
 
 
 @router.api_route("/t/{token}/media/{video_id}/{path:path}", methods=["GET", "HEAD"])
-def serve_media(
-    token: str, video_id: str, path: str, request: Request, state: StateDep
-) -> Response:
-    verdict = verify_path(state.config.url_signing_secret, request.url.path)
+def serve_media(request: Request, state: StateDep) -> Response:
+    # Verified on the raw path, as the tiers' validator saw it: the route's decoded path
+    # would let an encoded '/' mean one thing there and another here.
+    raw_path: bytes = request.scope["raw_path"]
+    verdict = verify_path(state.config.url_signing_secret, raw_path.decode("latin-1"))
     if not verdict.ok:
         raise HTTPException(403, verdict.reason)
-    key = verdict.object_key
-    try:
-        check_key(key)
-    except StoreKeyError as exc:
-        raise HTTPException(403, str(exc)) from exc
+    response = _object(state, verdict.video_id, verdict.object_key)
     if request.method == "GET":
-        state.fetches.hit(key)
+        if response is None:
+            state.fetches.miss()
+        else:
+            state.fetches.hit(verdict.object_key)
+    if response is None:
+        raise HTTPException(404, f"no object {verdict.object_key}")
+    return response
+
+
+def _object(state: AppState, video_id: str, key: str) -> Response | None:
+    """The object's response, or None when the store has no such object."""
     headers = {"Cache-Control": cache_control(key)}
     media_type = _TYPES.get("." + key.rsplit(".", 1)[-1], "application/octet-stream")
     file = state.store.local_path(key)
@@ -82,23 +90,32 @@ def serve_media(
             return Response(state.store.get_bytes(key), media_type=media_type, headers=headers)
         except StoreKeyError:
             pass  # perhaps a device-capped variant, derived below
-    capped = _CAPPED.match(path)
-    if capped:
-        # Device-capped variant of the master playlist / MPD, derived on request.
-        base_key = f"media/{video_id}/{capped['dir']}{capped['base']}.{capped['ext']}"
-        try:
-            text = state.store.get_bytes(base_key).decode()
-        except StoreKeyError:
-            raise HTTPException(404, f"no object {key}") from None
-        height = int(capped["h"])
-        body = (
-            cap_master_playlist(text, height) if capped["ext"] == "m3u8" else cap_mpd(text, height)
-        )
-        return Response(body, media_type=media_type, headers=headers)
-    raise HTTPException(404, f"no object {key}")
+    capped = _CAPPED.match(key.removeprefix(f"media/{video_id}/"))
+    if capped is None:
+        return None
+    # Device-capped variant of the master playlist / MPD, derived on request.
+    base_key = f"media/{video_id}/{capped['dir']}{capped['base']}.{capped['ext']}"
+    try:
+        text = state.store.get_bytes(base_key).decode()
+    except StoreKeyError:
+        return None
+    height = int(capped["h"])
+    body = cap_master_playlist(text, height) if capped["ext"] == "m3u8" else cap_mpd(text, height)
+    return Response(body, media_type=media_type, headers=headers)
 
 
 @router.get("/api/v1/debug/origin-fetches")
 def origin_fetches(state: StateDep, prefix: str = "") -> dict[str, object]:
-    counts = {k: v for k, v in state.fetches.snapshot().items() if k.startswith(prefix)}
-    return {"fetches": counts, "total": sum(counts.values())}
+    """Off unless `serve --debug-endpoints`: it names every title's objects."""
+    if not state.config.debug_endpoints:
+        raise HTTPException(
+            404, "debug endpoints are off (streamlab serve --debug-endpoints turns them on)"
+        )
+    snapshot = state.fetches.snapshot()
+    counts = {k: v for k, v in snapshot.counts.items() if k.startswith(prefix)}
+    return {
+        "fetches": counts,
+        "total": sum(counts.values()),
+        "missing": snapshot.missing,
+        "untracked": snapshot.untracked,
+    }

@@ -17,20 +17,40 @@ from backend_stub.queue import JobQueue
 from backend_stub.store_base import ObjectStore
 
 
+@dataclass(frozen=True)
+class FetchCounts:
+    counts: dict[str, int]  # per object served
+    missing: int  # requests for objects that do not exist, all together
+    untracked: int  # objects served after the counter was full
+
+
 @dataclass
 class FetchCounter:
-    """How many times the origin served each object: the CDN tests' ground truth."""
+    """How many times the origin served each object: the CDN tests' ground truth.
 
+    Only objects that exist get a count of their own, and at most `capacity` of them, so
+    made-up paths under one signed URL cannot grow it: they add to `missing`."""
+
+    capacity: int = 100_000
     counts: Counter[str] = field(default_factory=Counter)
+    missing: int = 0
+    untracked: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def hit(self, key: str) -> None:
         with self.lock:
-            self.counts[key] += 1
+            if key in self.counts or len(self.counts) < self.capacity:
+                self.counts[key] += 1
+            else:
+                self.untracked += 1
 
-    def snapshot(self) -> dict[str, int]:
+    def miss(self) -> None:
         with self.lock:
-            return dict(self.counts)
+            self.missing += 1
+
+    def snapshot(self) -> FetchCounts:
+        with self.lock:
+            return FetchCounts(dict(self.counts), self.missing, self.untracked)
 
 
 @dataclass

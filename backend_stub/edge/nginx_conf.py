@@ -2,8 +2,19 @@
 
 Both tiers cache by object key with the signing token stripped (one cached copy per object
 however many tokens point at it), and both hold a cache lock on a miss so N concurrent
-misses become one upstream fetch. The edge validates the signed URL with auth_request
-before looking in its cache, so expired/forged tokens are refused even for cached objects.
+misses become one upstream fetch.
+
+Both tiers validate the signed URL themselves, with auth_request to the origin's validator
+before looking in their cache: a forged, expired or other-title token is refused even for a
+cached object, whether it comes to the edge or straight to the shield. (The alternative, a
+secret header the edge adds and the shield requires, would leave the shield's cache open to
+anyone who learns that one secret, and put it in two config files; the shield's own check
+costs a validator call only on an edge miss, and its decision is cached like the edge's.)
+
+The validator decides on the decoded path (`backend_stub.signing.verify_path`), and the
+cache key comes from nginx's decoded, normalised `$uri`; the validator refuses every path
+whose decoded form nginx would normalise differently ('.', '..', empty parts), so for any
+URI a tier lets through, the key it caches under and the object the origin serves agree.
 """
 
 from __future__ import annotations
@@ -99,6 +110,73 @@ _CACHE = """
 """
 
 
+# A raw URI already in the one spelling verify_path accepts without decoding anything: no
+# '%', every name of [A-Za-z0-9._-] not starting with '.'. Only such URIs share a cached auth
+# decision per token + title; any other spelling is validated on its own, uncached, so a
+# decision cached for /t/T/media/A/x never answers for /t/T/media/A/..%2f..%2fB/x.
+_CANONICAL = (
+    r"^/t/(?<t>[0-9]+\.[A-Za-z0-9_-]+)/media/(?<v>[A-Za-z0-9_-]+)"
+    r"(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)+(?:\?.*)?$"
+)
+
+
+def _maps() -> str:
+    # $request_uri is the client's URI inside the auth subrequest too.
+    return f"""
+    map $uri $object_key {{
+        ~^/t/[^/]+/(?<k>media/.+)$ $k;
+        default "";
+    }}
+    map $request_uri $auth_scope {{
+        ~{_CANONICAL} "$t|$v";
+        default "";
+    }}
+    map $auth_scope $auth_uncached {{
+        "" 1;
+        default 0;
+    }}
+"""
+
+
+def _signed_media(tier: str, upstream: str, validator: str, cache_header: str) -> str:
+    """`/t/…`: validate, then serve from this tier's cache or `upstream`."""
+    return f"""
+        location /t/ {{
+            auth_request /_auth;
+            proxy_pass http://{upstream};
+            proxy_cache {tier};
+{_CACHE}
+            add_header {cache_header} $upstream_cache_status always;
+        }}
+        location = /_auth {{
+            internal;
+            proxy_pass http://{validator}/api/v1/edge/validate;
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+            proxy_set_header X-Original-URI $request_uri;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_cache {tier}_auth;
+            proxy_cache_key $auth_scope;
+            proxy_cache_bypass $auth_uncached;
+            proxy_no_cache $auth_uncached;
+            proxy_cache_valid 200 5s;
+            # Single flight for the decision too: a stampede with one fresh token would
+            # otherwise send every request's subrequest to the origin validator (measured:
+            # 500 clients, p50 1.1 s without this lock, 0.06-0.3 s with it).
+            proxy_cache_lock on;
+            proxy_cache_lock_timeout 5s;
+        }}
+"""
+
+
+def _auth_cache_path(paths: TierPaths, tier: str) -> str:
+    return (
+        f"proxy_cache_path {paths.root}/authcache levels=1 keys_zone={tier}_auth:8m "
+        "inactive=60s use_temp_path=off;"
+    )
+
+
 def edge_conf(
     paths: TierPaths, port: int, shield_port: int, origin_port: int, host: str = "127.0.0.1"
 ) -> str:
@@ -107,47 +185,14 @@ def edge_conf(
         _common(paths, "edge")
         + f"""
     proxy_cache_path {r}/cache levels=1:2 keys_zone=edge:64m max_size=4g inactive=7d use_temp_path=off;
-    proxy_cache_path {r}/authcache levels=1 keys_zone=edge_auth:8m inactive=60s use_temp_path=off;
-
-    # Object key without the token: /t/TOKEN/media/ID/x → media/ID/x. The auth decision is
-    # keyed by token + title ($request_uri is the client's URI inside the subrequest too).
-    map $request_uri $object_key {{
-        ~^/t/[^/]+/(?<k>media/[^?]+) $k;
-        default "";
-    }}
-    map $request_uri $auth_scope {{
-        ~^/t/(?<t>[^/]+)/media/(?<v>[^/?]+)/ "$t|$v";
-        default "";
-    }}
+    {_auth_cache_path(paths, "edge")}
+{_maps()}
     upstream shield {{ server {host}:{shield_port}; keepalive 64; }}
     upstream origin_auth {{ server {host}:{origin_port}; keepalive 16; }}
 
     server {{
         listen {host}:{port} backlog=4096;
-        location /t/ {{
-            auth_request /_auth;
-            proxy_pass http://shield;
-            proxy_cache edge;
-{_CACHE}
-            add_header X-Cache $upstream_cache_status always;
-        }}
-        location = /_auth {{
-            internal;
-            proxy_pass http://origin_auth/api/v1/edge/validate;
-            proxy_pass_request_body off;
-            proxy_set_header Content-Length "";
-            proxy_set_header X-Original-URI $request_uri;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_cache edge_auth;
-            proxy_cache_key $auth_scope;
-            proxy_cache_valid 200 5s;
-            # Single flight for the decision too: a stampede with one fresh token would
-            # otherwise send every request's subrequest to the origin validator (measured:
-            # 500 clients, p50 1.1 s without this lock, 0.06-0.3 s with it).
-            proxy_cache_lock on;
-            proxy_cache_lock_timeout 5s;
-        }}
+{_signed_media("edge", "shield", "origin_auth", "X-Cache")}
         # The API through the edge too (never cached): host-relative key/license URIs in
         # cached playlists and MPDs resolve here.
         location /api/ {{
@@ -158,6 +203,8 @@ def edge_conf(
             proxy_cache off;
             client_max_body_size 64m;
         }}
+        # Operators read these on the origin (serve --debug-endpoints); never the public.
+        location /api/v1/debug/ {{ return 404 "not found\\n"; }}
         location = /healthz {{ return 200 "edge ok\\n"; }}
         location / {{ return 403 "signed URL required\\n"; }}
     }}
@@ -172,22 +219,16 @@ def shield_conf(paths: TierPaths, port: int, origin_port: int, host: str = "127.
         _common(paths, "shield")
         + f"""
     proxy_cache_path {r}/cache levels=1:2 keys_zone=shield:64m max_size=8g inactive=30d use_temp_path=off;
-    map $request_uri $object_key {{
-        ~^/t/[^/]+/(?<k>media/[^?]+) $k;
-        default "";
-    }}
+    {_auth_cache_path(paths, "shield")}
+{_maps()}
     upstream origin {{ server {host}:{origin_port}; keepalive 64; }}
 
-    # Internal tier: only the edge talks to it. The token travels on to the origin, which
-    # re-checks it, so nothing reaches the origin's disk unsigned.
+    # The edge passes the client's URI on unchanged, token included: the shield checks it
+    # itself, and so does the origin, so nothing reaches either cache or the origin's disk
+    # unsigned.
     server {{
         listen {host}:{port} backlog=4096;
-        location /t/ {{
-            proxy_pass http://origin;
-            proxy_cache shield;
-{_CACHE}
-            add_header X-Shield-Cache $upstream_cache_status always;
-        }}
+{_signed_media("shield", "origin", "origin", "X-Shield-Cache")}
         location = /healthz {{ return 200 "shield ok\\n"; }}
         location / {{ return 403 "signed URL required\\n"; }}
     }}

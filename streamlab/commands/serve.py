@@ -85,6 +85,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=60.0,
         help="seconds a worker's job lease lasts without a heartbeat (default 60)",
     )
+    p.add_argument(
+        "--debug-endpoints",
+        action="store_true",
+        help="answer /api/v1/debug/origin-fetches on the origin (never through the edge); "
+        "off by default, since it names every title's objects",
+    )
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -138,6 +144,7 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
             "store_url": args.store_url,
             "visibility_timeout_seconds": args.visibility_timeout,
             "device_caps": caps,
+            "debug_endpoints": args.debug_endpoints,
         },
     )
 

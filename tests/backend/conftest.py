@@ -99,6 +99,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "mobile=360",
         "--visibility-timeout",
         "10",
+        "--debug-endpoints",  # the origin fetch counter the CDN tests read
     )
     st = Stack(data_dir, info["api"], info["edge"], info["shield"], info["origin"], proc)
     sessions = session_factory(st.config.database_url)
@@ -130,6 +131,7 @@ def deployed(
         "--preset", "ultrafast",
         "--database-url", database_url,
         "--store-url", f"s3://{bucket}/vod?endpoint={s3_server.endpoint}",
+        "--debug-endpoints",
         env=s3_server.env,
     )  # fmt: skip
     stack = Stack(data_dir, info["api"], info["edge"], info["shield"], info["origin"], proc)

@@ -11,6 +11,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -63,11 +64,19 @@ class Stack:
         token: str = resp.json()["access_token"]
         return token
 
+    def origin_fetches(self, prefix: str = "") -> dict[str, Any]:
+        """The origin's fetch counter (the serve must run with --debug-endpoints)."""
+        resp = httpx.get(f"{self.origin}/api/v1/debug/origin-fetches", params={"prefix": prefix})
+        resp.raise_for_status()
+        data: dict[str, Any] = resp.json()
+        return data
+
     def fetches(self, key: str) -> int:
-        data = httpx.get(
-            f"{self.origin}/api/v1/debug/origin-fetches", params={"prefix": key}
-        ).json()
-        return int(data["fetches"].get(key, 0))
+        return int(self.origin_fetches(key)["fetches"].get(key, 0))
+
+    def missing_fetches(self) -> int:
+        """Requests the origin answered 404 (no such object), all objects together."""
+        return int(self.origin_fetches()["missing"])
 
 
 def start_serve(
