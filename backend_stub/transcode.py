@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import api_paths as paths
 from backend_stub.errors import TranscodeError
 from backend_stub.ffmpeg import SourceInfo, check_audio, probe, require_tool, run
 from backend_stub.ladder import AUDIO_KBPS, Rung, probe_complexity, select_ladder
@@ -262,7 +263,7 @@ def _join_rungs(out: Path, count: int) -> list[Path]:
 def hls_key_uri(video_id: str) -> str:
     # Host-relative: resolves against whatever host served the playlist (the edge proxies
     # /api/ to the origin), so no host name is baked into cached playlists.
-    return f"/api/v1/keys/{video_id}/hls.key"
+    return paths.HLS_KEY.format(video_id=video_id)
 
 
 def _package_hls_ts(
@@ -351,7 +352,7 @@ def _with_ts_audio_group(master: str, languages: tuple[str, ...]) -> str:
 
 
 CLEARKEY_SYSTEM = "urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e"
-LICENSE_PATH = "/api/v1/license/clearkey"
+LICENSE_PATH = paths.CLEARKEY_LICENSE
 
 
 def packager_binary() -> str:

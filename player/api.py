@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+import api_paths as paths
+
 DEVICE_TYPES = ("smarttv", "desktop", "web", "mobile", "tablet")
 
 
@@ -130,16 +132,16 @@ class BackendApi:
 
     async def login(self, username: str, password: str) -> None:
         body = await self._request(
-            "POST", "/api/v1/auth/token", json={"username": username, "password": password}
+            "POST", paths.AUTH_TOKEN, json={"username": username, "password": password}
         )
         self.token = body["access_token"]
 
     async def titles(self) -> list[Title]:
-        body = await self._request("GET", "/api/v1/videos")
+        body = await self._request("GET", paths.VIDEOS)
         return [_title(item) for item in body["videos"]]
 
     async def continue_watching(self) -> list[ContinueItem]:
-        body = await self._request("GET", "/api/v1/users/me/continue-watching")
+        body = await self._request("GET", paths.CONTINUE_WATCHING)
         return [
             ContinueItem(
                 video_id=item["video_id"],
@@ -153,13 +155,13 @@ class BackendApi:
 
     async def recommendations(self) -> list[str]:
         """Recommended video ids, best first."""
-        body = await self._request("GET", "/api/v1/users/me/recommendations")
+        body = await self._request("GET", paths.RECOMMENDATIONS)
         return [item["video_id"] for item in body["items"]]
 
     async def playback_info(self, video_id: str) -> PlaybackInfo:
         body = await self._request(
             "GET",
-            f"/api/v1/videos/{video_id}/manifest",
+            paths.VIDEO_MANIFEST.format(video_id=video_id),
             headers={"X-Device-Type": self.device_type},
         )
         return PlaybackInfo(
@@ -179,7 +181,7 @@ class BackendApi:
         )
 
     async def report_progress(self, report: dict[str, Any]) -> None:
-        await self._request("POST", "/api/v1/playback/progress", json=report)
+        await self._request("POST", paths.PLAYBACK_PROGRESS, json=report)
 
     async def clearkey_license(
         self, license_url: str, kids_b64: list[str], session_id: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
+import api_paths as paths
 from backend_stub.api.state import StateDep
 from backend_stub.auth import authenticate, issue_token
 
@@ -16,7 +17,7 @@ class LoginRequest(BaseModel):
     password: str
 
 
-@router.post("/api/v1/auth/token")
+@router.post(paths.AUTH_TOKEN)
 def login(body: LoginRequest, state: StateDep) -> dict[str, object]:
     principal = authenticate(state.sessions, body.username, body.password)
     if principal is None:

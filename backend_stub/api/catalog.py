@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Request
 from sqlalchemy import select
 
+import api_paths as paths
 from backend_stub.api.drm import b64url as drm_b64url
 from backend_stub.api.state import AppState, StateDep, UserDep
 from backend_stub.models import PlaybackProgress, PlaybackSession, Video
@@ -50,7 +51,7 @@ def video_summary(state: AppState, request: Request, v: Video) -> dict[str, Any]
     }
 
 
-@router.get("/api/v1/videos")
+@router.get(paths.VIDEOS)
 def list_videos(request: Request, state: StateDep, q: str = "") -> dict[str, Any]:
     stmt = select(Video).order_by(Video.created_at)
     if q.strip():
@@ -60,7 +61,7 @@ def list_videos(request: Request, state: StateDep, q: str = "") -> dict[str, Any
     return {"videos": [video_summary(state, request, v) for v in videos]}
 
 
-@router.get("/api/v1/videos/{video_id}")
+@router.get(paths.VIDEO)
 def get_video(video_id: str, request: Request, state: StateDep) -> dict[str, Any]:
     with state.sessions() as s:
         v = s.get(Video, video_id)
@@ -69,7 +70,7 @@ def get_video(video_id: str, request: Request, state: StateDep) -> dict[str, Any
     return video_summary(state, request, v)
 
 
-@router.get("/api/v1/videos/{video_id}/manifest")
+@router.get(paths.VIDEO_MANIFEST)
 def manifest(
     video_id: str,
     request: Request,
@@ -150,13 +151,13 @@ def manifest(
         result["drm"] = {
             "encryption": encryption,  # {"cmaf": "cenc", "hls-ts": "aes-128"}
             "key_system": "org.w3.clearkey",
-            "license_url": f"{api}/api/v1/license/clearkey",
+            "license_url": f"{api}{paths.CLEARKEY_LICENSE}",
             "key_id": drm_b64url(bytes.fromhex(v.drm_key_id)),
         }
     return result
 
 
-@router.get("/api/v1/users/me/recommendations")
+@router.get(paths.RECOMMENDATIONS)
 def recommendations(user: UserDep, state: StateDep, limit: int = 10) -> dict[str, Any]:
     if not 1 <= limit <= 100:
         raise HTTPException(422, f"limit must be 1..100, got {limit}")

@@ -8,6 +8,7 @@ import time
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import FileResponse, PlainTextResponse
 
+import api_paths as paths
 from backend_stub.api.state import StateDep
 from backend_stub.errors import StoreKeyError
 from backend_stub.signing import verify_path
@@ -38,7 +39,7 @@ def cache_control(key: str) -> str:
     return PLAYLIST if key.endswith((".m3u8", ".mpd", ".vtt")) else IMMUTABLE
 
 
-@router.get("/api/v1/edge/validate")
+@router.get(paths.EDGE_VALIDATE)
 def edge_validate(request: Request, state: StateDep) -> Response:
     """auth_request target: the edge sends the client's URI in X-Original-URI."""
     uri = request.headers.get("x-original-uri", "")
@@ -98,7 +99,7 @@ def serve_media(
     raise HTTPException(404, f"no object {key}")
 
 
-@router.get("/api/v1/debug/origin-fetches")
+@router.get(paths.DEBUG_ORIGIN_FETCHES)
 def origin_fetches(state: StateDep, prefix: str = "") -> dict[str, object]:
     counts = {k: v for k, v in state.fetches.snapshot().items() if k.startswith(prefix)}
     return {"fetches": counts, "total": sum(counts.values())}

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+import api_paths as paths
 from backend_stub.api.state import StateDep, UserDep
 from backend_stub.models import Device, PlaybackProgress, PlaybackSession, Video
 
@@ -43,7 +44,7 @@ class ProgressReport(BaseModel):
         return parsed.timestamp()
 
 
-@router.post("/api/v1/playback/progress")
+@router.post(paths.PLAYBACK_PROGRESS)
 def report_progress(
     body: ProgressReport,
     user: UserDep,
@@ -111,7 +112,7 @@ def _touch_device(s: Any, user_id: int, device_id: str, device_type: str) -> Non
         device.last_seen = time.time()
 
 
-@router.get("/api/v1/users/me/continue-watching")
+@router.get(paths.CONTINUE_WATCHING)
 def continue_watching(
     user: UserDep,
     state: StateDep,

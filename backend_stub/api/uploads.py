@@ -26,6 +26,7 @@ from sqlalchemy.engine import CursorResult
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+import api_paths as paths
 from backend_stub.api.state import AppState, StateDep, UserDep
 from backend_stub.auth import Principal
 from backend_stub.errors import TranscodeError
@@ -77,7 +78,7 @@ def _own_upload(state: AppState, upload_id: str, user: Principal) -> Upload:
     return up
 
 
-@router.post("/api/v1/uploads", status_code=201)
+@router.post(paths.UPLOADS, status_code=201)
 def create_upload(body: CreateUpload, user: UserDep, state: StateDep) -> dict[str, Any]:
     unknown = set(body.options) - _ALLOWED_OPTIONS
     if unknown:
@@ -117,11 +118,11 @@ def create_upload(body: CreateUpload, user: UserDep, state: StateDep) -> dict[st
         "upload_id": upload_id,
         "offset": 0,
         "size": body.size,
-        "upload_url": f"/api/v1/uploads/{upload_id}",
+        "upload_url": paths.UPLOAD.format(upload_id=upload_id),
     }
 
 
-@router.api_route("/api/v1/uploads/{upload_id}", methods=["GET", "HEAD"])
+@router.api_route(paths.UPLOAD, methods=["GET", "HEAD"])
 def upload_status(
     upload_id: str, response: Response, user: UserDep, state: StateDep
 ) -> dict[str, Any]:
@@ -138,7 +139,7 @@ def upload_status(
     }
 
 
-@router.patch("/api/v1/uploads/{upload_id}", status_code=204)
+@router.patch(paths.UPLOAD, status_code=204)
 async def upload_chunk(
     upload_id: str,
     request: Request,
@@ -181,7 +182,7 @@ async def upload_chunk(
     return Response(status_code=204, headers={"Upload-Offset": str(new_offset)})
 
 
-@router.post("/api/v1/uploads/{upload_id}/subtitles/{language}", status_code=201)
+@router.post(paths.UPLOAD_SUBTITLES, status_code=201)
 async def upload_subtitles(
     upload_id: str, language: str, request: Request, user: UserDep, state: StateDep
 ) -> dict[str, Any]:
@@ -200,7 +201,7 @@ async def upload_subtitles(
     return {"language": language}
 
 
-@router.post("/api/v1/uploads/{upload_id}/audio/{language}", status_code=201)
+@router.post(paths.UPLOAD_AUDIO, status_code=201)
 async def upload_audio(
     upload_id: str,
     language: str,
@@ -251,7 +252,7 @@ async def upload_audio(
     return {"language": language, "size": size}
 
 
-@router.post("/api/v1/uploads/{upload_id}/complete")
+@router.post(paths.UPLOAD_COMPLETE)
 def complete_upload(upload_id: str, user: UserDep, state: StateDep) -> dict[str, Any]:
     up = _own_upload(state, upload_id, user)
     if up.status == "COMPLETE":

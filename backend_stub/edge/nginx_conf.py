@@ -13,6 +13,8 @@ import pwd
 from dataclasses import dataclass
 from pathlib import Path
 
+from api_paths import EDGE_VALIDATE
+
 
 @dataclass(frozen=True)
 class TierPaths:
@@ -133,7 +135,7 @@ def edge_conf(
         }}
         location = /_auth {{
             internal;
-            proxy_pass http://origin_auth/api/v1/edge/validate;
+            proxy_pass http://origin_auth{EDGE_VALIDATE};
             proxy_pass_request_body off;
             proxy_set_header Content-Length "";
             proxy_set_header X-Original-URI $request_uri;
