@@ -38,7 +38,11 @@ class Title:
     genre: str = ""
     poster_url: str | None = None
     intro: tuple[float, float] | None = None
-    ready: bool = True
+    status: str = "READY"  # or PENDING, TRANSCODING, FAILED
+
+    @property
+    def ready(self) -> bool:
+        return self.status == "READY"
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,16 @@ class ContinueItem:
     offset_s: float
     duration_s: float
     device_id: str
+
+
+@dataclass(frozen=True)
+class StoredProgress:
+    """What the server keeps for the viewer and title after a report: the newest by
+    `reported_at`, which is this report's position only when `applied`."""
+
+    offset_s: float
+    reported_at: float
+    applied: bool
 
 
 @dataclass(frozen=True)
@@ -93,7 +107,7 @@ def _title(item: dict[str, Any]) -> Title:
         genre=item.get("genre") or "",
         poster_url=item.get("poster_url"),
         intro=_intro(item.get("intro")),
-        ready=item.get("status", "READY") == "READY",
+        status=item.get("status", "READY"),
     )
 
 
@@ -180,8 +194,11 @@ class BackendApi:
             raw=body,
         )
 
-    async def report_progress(self, report: dict[str, Any]) -> None:
-        await self._request("POST", paths.PLAYBACK_PROGRESS, json=report)
+    async def report_progress(self, report: dict[str, Any]) -> StoredProgress:
+        body = await self._request("POST", paths.PLAYBACK_PROGRESS, json=report)
+        return StoredProgress(
+            float(body["offset_seconds"]), float(body["reported_at"]), bool(body["applied"])
+        )
 
     async def clearkey_license(
         self, license_url: str, kids_b64: list[str], session_id: str

@@ -42,7 +42,7 @@ class ProgressReport:
         return body
 
 
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Send = Callable[[dict[str, Any]], Awaitable[object]]
 
 
 class ProgressJournal:
