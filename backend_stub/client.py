@@ -1,6 +1,9 @@
 """HTTP client for the origin API: login, resumable upload, waiting for READY.
 
 Used by `streamlab ingest` and by the tests, so both exercise the real upload protocol.
+The operator's client: synchronous, errors as `BackendError`. It does not share the
+player's read-side client (`player.api.BackendApi`, async, errors for the UI) because
+`backend_stub/` may not import `player/`; the two share the paths (`api_paths`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 import httpx
 
+import api_paths as paths
 from backend_stub.errors import BackendError
 
 DEFAULT_CHUNK = 8 * 1024 * 1024
@@ -63,7 +67,7 @@ class ApiClient:
 
     def login(self, username: str, password: str) -> str:
         resp = _check(
-            self.http.post("/api/v1/auth/token", json={"username": username, "password": password}),
+            self.http.post(paths.AUTH_TOKEN, json={"username": username, "password": password}),
             f"login as {username!r}",
         )
         token: str = resp.json()["access_token"]
@@ -83,13 +87,13 @@ class ApiClient:
         if req.intro:
             body["intro_start"], body["intro_end"] = req.intro
         resp = _check(
-            self.http.post("/api/v1/uploads", json=body), f"creating the upload of {req.path}"
+            self.http.post(paths.UPLOADS, json=body), f"creating the upload of {req.path}"
         )
         upload_id: str = resp.json()["upload_id"]
         for language, vtt in req.subtitles:
             _check(
                 self.http.post(
-                    f"/api/v1/uploads/{upload_id}/subtitles/{language}",
+                    paths.UPLOAD_SUBTITLES.format(upload_id=upload_id, language=language),
                     content=vtt.read_bytes(),
                     headers={"Content-Type": "text/vtt"},
                 ),
@@ -99,7 +103,7 @@ class ApiClient:
             with track.open("rb") as fh:
                 _check(
                     self.http.post(
-                        f"/api/v1/uploads/{upload_id}/audio/{language}",
+                        paths.UPLOAD_AUDIO.format(upload_id=upload_id, language=language),
                         params={"filename": track.name},
                         content=fh,
                         headers={"Content-Type": "application/octet-stream"},
@@ -110,7 +114,8 @@ class ApiClient:
 
     def offset(self, upload_id: str) -> int:
         resp = _check(
-            self.http.head(f"/api/v1/uploads/{upload_id}"), f"asking upload {upload_id}'s offset"
+            self.http.head(paths.UPLOAD.format(upload_id=upload_id)),
+            f"asking upload {upload_id}'s offset",
         )
         return int(resp.headers["Upload-Offset"])
 
@@ -134,7 +139,7 @@ class ApiClient:
                 content = chunk_body(chunk) if chunk_body else chunk
                 resp = _check(
                     self.http.patch(
-                        f"/api/v1/uploads/{upload_id}",
+                        paths.UPLOAD.format(upload_id=upload_id),
                         content=content,
                         headers={
                             "Upload-Offset": str(offset),
@@ -154,7 +159,7 @@ class ApiClient:
         # a feature film, so wait for the answer rather than time out and retry.
         resp = _check(
             self.http.post(
-                f"/api/v1/uploads/{upload_id}/complete",
+                paths.UPLOAD_COMPLETE.format(upload_id=upload_id),
                 timeout=httpx.Timeout(60.0, read=COMPLETE_TIMEOUT),
             ),
             f"completing upload {upload_id}",
@@ -164,7 +169,7 @@ class ApiClient:
 
     def video(self, video_id: str) -> dict[str, Any]:
         data: dict[str, Any] = _check(
-            self.http.get(f"/api/v1/videos/{video_id}"), f"reading video {video_id}"
+            self.http.get(paths.VIDEO.format(video_id=video_id)), f"reading video {video_id}"
         ).json()
         return data
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+import api_paths as paths
+
 DEVICE_TYPES = ("smarttv", "desktop", "web", "mobile", "tablet")
 
 
@@ -36,7 +38,11 @@ class Title:
     genre: str = ""
     poster_url: str | None = None
     intro: tuple[float, float] | None = None
-    ready: bool = True
+    status: str = "READY"  # or PENDING, TRANSCODING, FAILED
+
+    @property
+    def ready(self) -> bool:
+        return self.status == "READY"
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,16 @@ class ContinueItem:
     offset_s: float
     duration_s: float
     device_id: str
+
+
+@dataclass(frozen=True)
+class StoredProgress:
+    """What the server keeps for the viewer and title after a report: the newest by
+    `reported_at`, which is this report's position only when `applied`."""
+
+    offset_s: float
+    reported_at: float
+    applied: bool
 
 
 @dataclass(frozen=True)
@@ -91,7 +107,7 @@ def _title(item: dict[str, Any]) -> Title:
         genre=item.get("genre") or "",
         poster_url=item.get("poster_url"),
         intro=_intro(item.get("intro")),
-        ready=item.get("status", "READY") == "READY",
+        status=item.get("status", "READY"),
     )
 
 
@@ -130,16 +146,16 @@ class BackendApi:
 
     async def login(self, username: str, password: str) -> None:
         body = await self._request(
-            "POST", "/api/v1/auth/token", json={"username": username, "password": password}
+            "POST", paths.AUTH_TOKEN, json={"username": username, "password": password}
         )
         self.token = body["access_token"]
 
     async def titles(self) -> list[Title]:
-        body = await self._request("GET", "/api/v1/videos")
+        body = await self._request("GET", paths.VIDEOS)
         return [_title(item) for item in body["videos"]]
 
     async def continue_watching(self) -> list[ContinueItem]:
-        body = await self._request("GET", "/api/v1/users/me/continue-watching")
+        body = await self._request("GET", paths.CONTINUE_WATCHING)
         return [
             ContinueItem(
                 video_id=item["video_id"],
@@ -153,13 +169,13 @@ class BackendApi:
 
     async def recommendations(self) -> list[str]:
         """Recommended video ids, best first."""
-        body = await self._request("GET", "/api/v1/users/me/recommendations")
+        body = await self._request("GET", paths.RECOMMENDATIONS)
         return [item["video_id"] for item in body["items"]]
 
     async def playback_info(self, video_id: str) -> PlaybackInfo:
         body = await self._request(
             "GET",
-            f"/api/v1/videos/{video_id}/manifest",
+            paths.VIDEO_MANIFEST.format(video_id=video_id),
             headers={"X-Device-Type": self.device_type},
         )
         return PlaybackInfo(
@@ -178,8 +194,11 @@ class BackendApi:
             raw=body,
         )
 
-    async def report_progress(self, report: dict[str, Any]) -> None:
-        await self._request("POST", "/api/v1/playback/progress", json=report)
+    async def report_progress(self, report: dict[str, Any]) -> StoredProgress:
+        body = await self._request("POST", paths.PLAYBACK_PROGRESS, json=report)
+        return StoredProgress(
+            float(body["offset_seconds"]), float(body["reported_at"]), bool(body["applied"])
+        )
 
     async def clearkey_license(
         self, license_url: str, kids_b64: list[str], session_id: str

@@ -9,6 +9,7 @@ in PERMANENT_STATUS) is dropped with the reason logged: retrying it would block 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -41,7 +42,7 @@ class ProgressReport:
         return body
 
 
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Send = Callable[[dict[str, Any]], Awaitable[object]]
 
 
 class ProgressJournal:
@@ -73,7 +74,10 @@ class ProgressJournal:
             fh.flush()
             os.fsync(fh.fileno())
 
-    def replace(self, reports: list[ProgressReport]) -> None:
+    def drop_oldest(self, count: int) -> None:
+        """Remove the `count` oldest reports (the ones sent); any appended since they were
+        read stay. Synchronous, so no append on the event loop can fall in between."""
+        reports = self.pending()[count:]
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text("".join(json.dumps(asdict(r)) + "\n" for r in reports))
         os.replace(tmp, self.path)  # atomic: a crash leaves the old or the new journal
@@ -90,6 +94,9 @@ class ProgressSync:
         self._clock = clock
         self.sent = 0
         self.last_error: str | None = None
+        # Two flushes at once would send the same reports twice, and the first to finish
+        # would rewrite the journal without a report the other had not sent yet.
+        self._flushing = asyncio.Lock()
 
     async def report(
         self, video_id: str, session_id: str, offset_s: float, device_id: str, reason: str
@@ -103,6 +110,12 @@ class ProgressSync:
         return await self.flush()
 
     async def flush(self) -> bool:
+        """Send what is pending, oldest first. True when all of it went through (or was
+        refused for good); reports journaled meanwhile are sent by their own flush."""
+        async with self._flushing:
+            return await self._flush()
+
+    async def _flush(self) -> bool:
         pending = self.journal.pending()
         done = 0
         for report in pending:
@@ -123,7 +136,7 @@ class ProgressSync:
             done += 1
             self.sent += 1
         if done:
-            self.journal.replace(pending[done:])
+            self.journal.drop_oldest(done)
         if done == len(pending):
             self.last_error = None
         return done == len(pending)

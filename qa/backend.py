@@ -2,49 +2,33 @@
 
 `ManagedBackend` starts `streamlab serve` on free ports in its own data dir with a small demo
 catalog (short clips, 2 s segments, fast presets) and knows its processes, so the fault
-injector can act on the real origin and edge. `Api` makes the calls a player makes: log in,
-list titles, get a signed manifest URL, report progress. Every wait has a time-out: an
-unreachable or dead backend is a one-line `QaInputError`, never a hang.
+injector can act on the real origin and edge. The API calls are the player's own
+(`player.api.BackendApi`); `open_api`, `log_in`, `ready_titles` and `alive` are what qa adds
+around them. Every wait has a time-out: an unreachable or dead backend is a one-line `QaInputError`,
+never a hang.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import select
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import psutil
 
+import api_paths as paths
 from backend_stub.config import BackendConfig
+from player.api import ApiError, BackendApi, Title
 from qa.errors import QaInputError
 
 API_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
-DEVICE_TYPE = "desktop"
-
-
-@dataclass(frozen=True)
-class Manifest:
-    video_id: str
-    url: str  # signed, through the edge
-    playback_session_id: str
-    duration_s: float
-
-
-@dataclass(frozen=True)
-class Title:
-    video_id: str
-    title: str
-    duration_s: float
 
 
 class ManagedBackend:
@@ -125,106 +109,45 @@ def _tail(path: Path) -> str:
     return lines[-1] if lines else "(empty log)"
 
 
-class Api:
-    """The API calls a player makes, logged in as one user."""
+def open_api(api_url: str) -> BackendApi:
+    """The player's API client (as a desktop player) on its own connections with qa's
+    time-outs; `await api.client.aclose()` when done."""
+    return BackendApi(api_url, httpx.AsyncClient(timeout=API_TIMEOUT))
 
-    def __init__(self, base: str) -> None:
-        self.base = base.rstrip("/")
-        self.http = httpx.AsyncClient(base_url=self.base, timeout=API_TIMEOUT)
 
-    async def close(self) -> None:
-        await self.http.aclose()
+async def log_in(api: BackendApi, username: str, password: str) -> None:
+    try:
+        await api.login(username, password)
+    except ApiError as exc:
+        what = "is unreachable" if exc.status is None else "refused the log-in"
+        raise QaInputError(f"backend {api.api_url} {what} ({exc})") from exc
 
-    async def alive(self) -> bool:
+
+async def ready_titles(api: BackendApi, timeout_s: float) -> list[Title]:
+    """Every title once none is still being packaged (FAILED ones are left out)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
         try:
-            return (await self.http.get("/healthz")).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    async def login(self, username: str, password: str) -> None:
-        try:
-            resp = await self.http.get("/healthz")
-        except httpx.HTTPError as exc:
+            titles = await api.titles()
+        except ApiError as exc:
+            raise QaInputError(f"backend {api.api_url}: {exc}") from exc
+        pending = [t for t in titles if t.status not in ("READY", "FAILED")]
+        ready = [t for t in titles if t.ready]
+        if not pending and ready:
+            return ready
+        if not pending:
+            raise QaInputError(f"backend {api.api_url} has no playable title")
+        if time.monotonic() > deadline:
             raise QaInputError(
-                f"backend {self.base} is unreachable ({exc.__class__.__name__}: {exc})"
-            ) from exc
-        if resp.status_code != 200:
-            raise QaInputError(f"backend {self.base}/healthz answered HTTP {resp.status_code}")
-        data = await self._json(
-            "POST", "/api/v1/auth/token", json={"username": username, "password": password}
-        )
-        self.http.headers["Authorization"] = f"Bearer {data['access_token']}"
-
-    async def ready_titles(self, timeout_s: float) -> list[Title]:
-        """Every title once none is still being packaged (FAILED ones are left out)."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            videos = (await self._json("GET", "/api/v1/videos"))["videos"]
-            pending = [v for v in videos if v["status"] not in ("READY", "FAILED")]
-            ready = [
-                Title(v["video_id"], v["title"], float(v["duration_seconds"] or 0.0))
-                for v in videos
-                if v["status"] == "READY"
-            ]
-            if not pending and ready:
-                return ready
-            if not pending:
-                raise QaInputError(f"backend {self.base} has no playable title")
-            if time.monotonic() > deadline:
-                raise QaInputError(
-                    f"backend {self.base}: {len(pending)} titles still not READY after "
-                    f"{timeout_s:.0f} s"
-                )
-            await asyncio.sleep(0.5)
-
-    async def manifest(self, video_id: str) -> Manifest:
-        data = await self._json(
-            "GET", f"/api/v1/videos/{video_id}/manifest", headers={"X-Device-Type": DEVICE_TYPE}
-        )
-        return Manifest(
-            video_id,
-            str(data["dash_manifest_url"]),
-            str(data["playback_session_id"]),
-            float(data["duration_seconds"] or 0.0),
-        )
-
-    async def report_progress(
-        self, manifest: Manifest, offset_s: float, reported_at: float
-    ) -> dict[str, Any]:
-        """Raises httpx.HTTPError (or HTTPStatusError) when the report did not get through."""
-        resp = await self.http.post(
-            "/api/v1/playback/progress",
-            json={
-                "video_id": manifest.video_id,
-                "playback_session_id": manifest.playback_session_id,
-                "offset_seconds": offset_s,
-                "device_id": f"qa-{os.getpid()}",
-                "reported_at": reported_at,
-            },
-        )
-        resp.raise_for_status()
-        data: dict[str, Any] = resp.json()
-        return data
-
-    async def stored_progress(self, manifest: Manifest) -> tuple[float, float]:
-        """(offset, reported_at) the server holds for this user and title.
-
-        Read through the idempotent write: a report older than the stored one changes
-        nothing and is answered with the stored row (there is no read endpoint for a
-        finished title, which continue-watching leaves out)."""
-        data = await self.report_progress(manifest, 0.0, reported_at=1.0)
-        return float(data["offset_seconds"]), float(data["reported_at"])
-
-    async def _json(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
-        try:
-            resp = await self.http.request(method, path, **kw)
-        except httpx.HTTPError as exc:
-            raise QaInputError(
-                f"backend {self.base}{path}: {exc.__class__.__name__}: {exc}"
-            ) from exc
-        if resp.status_code >= 400:
-            raise QaInputError(
-                f"backend {self.base}{path}: HTTP {resp.status_code}: {resp.text[:200]}"
+                f"backend {api.api_url}: {len(pending)} titles still not READY after "
+                f"{timeout_s:.0f} s"
             )
-        data: dict[str, Any] = resp.json()
-        return data
+        await asyncio.sleep(0.5)
+
+
+async def alive(api: BackendApi) -> bool:
+    try:
+        await api.fetch(f"{api.api_url}{paths.HEALTHZ}")
+    except ApiError:
+        return False
+    return True

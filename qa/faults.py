@@ -23,7 +23,8 @@ import psutil
 
 from backend_stub.signing import signed_path
 from emulator.proxy_server import ProxyServer
-from qa.backend import ManagedBackend, Manifest
+from player.api import PlaybackInfo
+from qa.backend import ManagedBackend
 from qa.errors import QaInputError
 from qa.session import SessionOutcome
 
@@ -266,13 +267,13 @@ def _short(path: str) -> str:
     return "/".join(path.split("?", 1)[0].rsplit("/", 2)[-2:])
 
 
-def short_lived_url(backend: ManagedBackend, manifest: Manifest, ttl_s: float) -> str:
+def short_lived_url(backend: ManagedBackend, playback: PlaybackInfo, ttl_s: float) -> str:
     """The manifest URL signed (with the backend's own secret) to expire in `ttl_s`: a real
     token the real edge refuses once it has expired."""
-    parts = urlsplit(manifest.url)
+    parts = urlsplit(playback.dash_url)
     name = parts.path.rsplit("/", 1)[-1]
     config = backend.config
-    path = signed_path(config.url_signing_secret, manifest.video_id, name, max(1, round(ttl_s)))
+    path = signed_path(config.url_signing_secret, playback.video_id, name, max(1, round(ttl_s)))
     return urlunsplit(parts._replace(path=path))
 
 
@@ -403,13 +404,13 @@ class FaultRun:
         finally:
             await proxy.close()
 
-    def first_url(self, index: int) -> Callable[[Manifest], str] | None:
+    def first_url(self, index: int) -> Callable[[PlaybackInfo], str] | None:
         expiring = [f for f in self.for_session(index) if f.kind == "expired_url"]
         if not expiring or self.backend is None:
             return None
         fault, backend = expiring[0], self.backend
 
-        def sign(manifest: Manifest) -> str:
+        def sign(playback: PlaybackInfo) -> str:
             now = time.monotonic()
             self.log.add(
                 "expired_url",
@@ -418,6 +419,6 @@ class FaultRun:
                 now + fault.at_s,
                 f"first manifest URL signed to expire after {fault.at_s:.1f} s",
             )
-            return short_lived_url(backend, manifest, fault.at_s)
+            return short_lived_url(backend, playback, fault.at_s)
 
         return sign

@@ -36,6 +36,9 @@ QA_COLUMNS = (
     "shaper_achieved_kbps",
     "shaper_requested_kbps",
     "decoded",
+    "progress_reports",
+    "progress_replayed",
+    "progress_pending",
     "failure",
 )
 COLUMNS = (*RESULT_COLUMNS, *EXTRA_COLUMNS, *QA_COLUMNS)
@@ -77,6 +80,9 @@ def session_row(outcome: SessionOutcome, faults: Sequence[str] = ()) -> dict[str
     row["shaper_achieved_kbps"] = outcome.shaped.achieved_kbps
     row["shaper_requested_kbps"] = outcome.shaped.requested_kbps
     row["decoded"] = outcome.decoded
+    row["progress_reports"] = len(outcome.progress.made)
+    row["progress_replayed"] = outcome.progress.replayed
+    row["progress_pending"] = len(outcome.progress.pending)
     row["failure"] = outcome.failure or ""
     return row
 
@@ -326,15 +332,18 @@ def _render(header: Sequence[tuple[str, str]], sections: Sequence[Section]) -> s
 def progress_section(checks: Sequence[ProgressCheck]) -> Section:
     return Section(
         "Progress reports",
-        "Sessions report their position to the API every 2 s and at the end, retrying as a "
-        "player would. Per title: the offset the server kept against the newest report that "
-        "got through; a lost final report fails its session.",
+        "Sessions report their position through the player's ProgressSync, each with its own "
+        "on-disk journal, every 2 s and at the end; a report the API does not answer within "
+        "2 s stays in the journal and is sent before the next. Per title: the offset the "
+        "server kept against the newest report delivered, and the reports replayed from the "
+        "journals; a final report never delivered fails its session.",
         rows=[
             {
                 "title": c.video_id,
                 "sessions": c.sessions,
                 "server kept (s)": _fmt(c.stored_offset_s),
                 "newest report (s)": _fmt(c.expected_offset_s),
+                "replayed from journals": c.replayed,
                 "final reports lost": ", ".join(map(str, c.finals_lost)) or "none",
                 "result": "kept" if c.kept else "LOST",
             }

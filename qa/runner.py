@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import psutil
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from qa.backend import Title
+from player.api import Title
 from qa.session import SessionOutcome, SessionSpec
 from traces.trace import Trace
 

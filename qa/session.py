@@ -3,17 +3,22 @@
 The engine (the same `abr.session` as the simulator, over httpx) fetches from the edge
 through a `TraceShaper` whose trace runs from the session's first connection. Media goes to
 libmpv (decoded, `vo=null`) or, with `decode=False`, to a counter while the session's
-real-time playout clock stands in for the decoder. Progress is reported to the API as a
-player would: every few seconds and at the end, retried until the server has it.
+real-time playout clock stands in for the decoder. Progress goes through the player's own
+`ProgressSync`, each session with its own on-disk journal: every PROGRESS_EVERY_S and at the
+end. A report the API does not answer within a period stays in the journal and goes out,
+in order, before the next one; the last is retried until FINAL_REPORT_DEADLINE_S.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -24,12 +29,16 @@ from abr.qoe import QoeSummary
 from abr.registry import AlgorithmFactory, Profile
 from abr.session import SessionMetrics
 from emulator.shaper import ShapedStats, TraceShaper
+from player.api import ApiError, BackendApi, PlaybackInfo
 from player.engine import CountingSink, PlaybackEngine
 from player.mpv_sink import MpvSink
-from qa.backend import Api, Manifest
+from player.progress import ProgressJournal, ProgressReport, ProgressSync
 from traces.trace import Trace
 
 PROGRESS_EVERY_S = 2.0
+# A report not answered within a period has failed: it stays in the journal and goes out
+# before the next, as on a viewer's flaky network (the player's own time-out is 10 s).
+PROGRESS_TIMEOUT_S = PROGRESS_EVERY_S
 FINAL_REPORT_DEADLINE_S = 30.0
 MEDIA_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
@@ -42,11 +51,32 @@ class SessionSpec:
     abr: str
 
 
-@dataclass
-class Report:
-    reported_at: float  # epoch seconds, the progress report's version
+@dataclass(frozen=True)
+class Delivered:
+    """A progress report the server answered."""
+
     offset_s: float
-    acked: bool = False
+    reported_at: float  # epoch seconds: the report's version
+
+
+@dataclass
+class ProgressLog:
+    """What the session's ProgressSync did."""
+
+    journal: Path
+    made: list[float] = field(default_factory=list)  # reported_at of every report, in order
+    delivered: list[Delivered] = field(default_factory=list)  # in the order sent
+    held: set[float] = field(default_factory=set)  # reports left in the journal when made
+    pending: list[ProgressReport] = field(default_factory=list)  # still there at the end
+
+    @property
+    def final_delivered(self) -> bool:
+        return bool(self.made) and self.made[-1] in {d.reported_at for d in self.delivered}
+
+    @property
+    def replayed(self) -> int:
+        """Reports the journal kept when they failed and sent later."""
+        return sum(d.reported_at in self.held for d in self.delivered)
 
 
 @dataclass
@@ -64,8 +94,8 @@ class SessionOutcome:
     errors: list[tuple[float, str]]  # failed requests (session time, reason), each retried
     shaped: ShapedStats  # all the session's connections together
     link_opened: float | None  # time.monotonic() the shaped link's trace started
-    reports: list[Report] = field(default_factory=list)  # the last: the final position
-    manifest: Manifest | None = None
+    progress: ProgressLog
+    playback: PlaybackInfo | None = None  # what the API answered for the title
 
     @property
     def failed(self) -> bool:
@@ -80,16 +110,18 @@ def via(url: str, port: int) -> str:
 
 async def play(
     spec: SessionSpec,
-    api: Api,
+    api: BackendApi,
     upstream: tuple[str, int],
     factory: AlgorithmFactory,
     profile: Profile,
     decode: bool,
     timeout_s: float,
-    first_url: Callable[[Manifest], str] | None = None,
+    journal_dir: Path,
+    first_url: Callable[[PlaybackInfo], str] | None = None,
 ) -> SessionOutcome:
     """Play one session to its end (or failure, or `timeout_s`); never raises for the
-    session's own problems: they are the outcome."""
+    session's own problems: they are the outcome. Its progress journal is
+    `journal_dir/session-N/pending-progress.jsonl`."""
     shaper = TraceShaper(spec.trace, *upstream, per_connection=False)
     port = await shaper.start()
     sink: CountingSink | MpvSink = await asyncio.to_thread(MpvSink) if decode else CountingSink()
@@ -97,16 +129,18 @@ async def play(
     engine: PlaybackEngine | None = None
     result = None
     failure: str | None = None
-    reports: list[Report] = []
-    manifest: Manifest | None = None
+    progress = ProgressLog(journal_dir / f"session-{spec.index}" / "pending-progress.jsonl")
+    # A journal left by an earlier run in the same folder holds that run's sessions' reports.
+    progress.journal.unlink(missing_ok=True)
+    playback: PlaybackInfo | None = None
     ttff = math.nan
     try:
-        manifest = await api.manifest(spec.video_id)
-        url = via(first_url(manifest) if first_url else manifest.url, port)
+        playback = await api.playback_info(spec.video_id)
+        url = via(first_url(playback) if first_url else playback.dash_url, port)
 
         async def refresh() -> str:
             # A player asks the API again when its signed URL has expired.
-            return via((await api.manifest(spec.video_id)).url, port)
+            return via((await api.playback_info(spec.video_id)).dash_url, port)
 
         async with httpx.AsyncClient(timeout=MEDIA_TIMEOUT) as client:
             engine = PlaybackEngine(
@@ -115,7 +149,14 @@ async def play(
             done = asyncio.Event()
             current = engine
             reporter = asyncio.create_task(
-                _report_progress(api, manifest, lambda: current.session.position_s, done, reports)
+                _report_progress(
+                    api,
+                    playback,
+                    f"qa-{os.getpid()}-{spec.index}",
+                    lambda: current.session.position_s,
+                    done,
+                    progress,
+                )
             )
             try:
                 result = await asyncio.wait_for(engine.run(), timeout_s)
@@ -155,8 +196,8 @@ async def play(
         errors=list(engine.failures) if engine is not None else [],
         shaped=_total(shaper.stats),
         link_opened=shaper.link_opened,
-        reports=reports,
-        manifest=manifest,
+        progress=progress,
+        playback=playback,
     )
 
 
@@ -169,42 +210,45 @@ def _total(stats: list[ShapedStats]) -> ShapedStats:
 
 
 async def _report_progress(
-    api: Api,
-    manifest: Manifest,
+    api: BackendApi,
+    playback: PlaybackInfo,
+    device_id: str,
     position: Callable[[], float],
     done: asyncio.Event,
-    reports: list[Report],
+    log: ProgressLog,
 ) -> None:
-    """Report every PROGRESS_EVERY_S while playing, and the last position at the end.
+    """Report through ProgressSync every PROGRESS_EVERY_S while playing and the last
+    position at the end; retry the journal until it is empty or FINAL_REPORT_DEADLINE_S."""
 
-    A periodic report that does not get through is retried with back-off for one period,
-    then dropped: the next one replaces it (the server keeps the newest by reported_at). The
-    final one is retried until it gets through or FINAL_REPORT_DEADLINE_S."""
+    async def send(body: dict[str, Any]) -> None:
+        try:
+            await asyncio.wait_for(api.report_progress(body), PROGRESS_TIMEOUT_S)
+        except TimeoutError as exc:
+            raise ApiError(f"progress report: no answer within {PROGRESS_TIMEOUT_S:g} s") from exc
+        log.delivered.append(Delivered(float(body["offset_seconds"]), float(body["reported_at"])))
+
+    def stamp() -> float:
+        log.made.append(time.time())
+        return log.made[-1]
+
+    sync = ProgressSync(ProgressJournal(log.journal), send, clock=stamp)
+
+    async def report(reason: str) -> bool:
+        if await sync.report(playback.video_id, playback.session_id, position(), device_id, reason):
+            return True
+        log.held.update(r.reported_at for r in sync.journal.pending())
+        return False
+
     while not done.is_set():
         try:
             await asyncio.wait_for(done.wait(), PROGRESS_EVERY_S)
         except TimeoutError:
-            await _send(api, manifest, position(), reports, PROGRESS_EVERY_S)
-    await _send(api, manifest, position(), reports, FINAL_REPORT_DEADLINE_S)
-
-
-async def _send(
-    api: Api, manifest: Manifest, offset_s: float, reports: list[Report], give_up_s: float
-) -> None:
-    report = Report(time.time(), offset_s)
-    reports.append(report)
-    deadline = time.monotonic() + give_up_s
+            await report("periodic")
+    flushed = await report("stop")
+    deadline = time.monotonic() + FINAL_REPORT_DEADLINE_S
     backoff = 0.25
-    while True:
-        try:
-            await asyncio.wait_for(
-                api.report_progress(manifest, offset_s, report.reported_at),
-                max(deadline - time.monotonic(), 0.1),
-            )
-            report.acked = True
-            return
-        except (httpx.HTTPError, TimeoutError):
-            if time.monotonic() + backoff > deadline:
-                return
+    while not flushed and time.monotonic() + backoff < deadline:
         await asyncio.sleep(backoff)
         backoff = min(backoff * 2, 4.0)
+        flushed = await sync.flush()
+    log.pending = sync.journal.pending()

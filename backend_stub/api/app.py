@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+import api_paths as paths
 from backend_stub.api import auth_routes, catalog, drm, errors, media, playback, uploads
 from backend_stub.api.state import AppState
 from backend_stub.config import BackendConfig
@@ -35,7 +36,7 @@ def create_app(config: BackendConfig) -> FastAPI:
     for module in (auth_routes, catalog, playback, uploads, media, drm):
         app.include_router(module.router)
 
-    @app.get("/healthz")
+    @app.get(paths.HEALTHZ)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 

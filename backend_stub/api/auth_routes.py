@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 from pydantic import Field
 
+import api_paths as paths
 from backend_stub.api.fields import Name, RequestModel
 from backend_stub.api.state import StateDep
 from backend_stub.auth import authenticate, issue_token
@@ -18,7 +19,7 @@ class LoginRequest(RequestModel):
     password: str = Field(max_length=1024)
 
 
-@router.post("/api/v1/auth/token")
+@router.post(paths.AUTH_TOKEN)
 def login(body: LoginRequest, state: StateDep) -> dict[str, object]:
     principal = authenticate(state.sessions, body.username, body.password)
     if principal is None:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from sqlalchemy import select
 
+import api_paths as paths
 from backend_stub.api.drm import b64url as drm_b64url
 from backend_stub.api.fields import SearchText, TokenPath
 from backend_stub.api.state import AppState, StateDep, UserDep
@@ -51,7 +52,7 @@ def video_summary(state: AppState, request: Request, v: Video) -> dict[str, Any]
     }
 
 
-@router.get("/api/v1/videos")
+@router.get(paths.VIDEOS)
 def list_videos(
     request: Request,
     state: StateDep,
@@ -65,7 +66,7 @@ def list_videos(
     return {"videos": [video_summary(state, request, v) for v in videos]}
 
 
-@router.get("/api/v1/videos/{video_id}")
+@router.get(paths.VIDEO)
 def get_video(video_id: TokenPath, request: Request, state: StateDep) -> dict[str, Any]:
     with state.sessions() as s:
         v = s.get(Video, video_id)
@@ -74,7 +75,7 @@ def get_video(video_id: TokenPath, request: Request, state: StateDep) -> dict[st
     return video_summary(state, request, v)
 
 
-@router.get("/api/v1/videos/{video_id}/manifest")
+@router.get(paths.VIDEO_MANIFEST)
 def manifest(
     video_id: TokenPath,
     request: Request,
@@ -155,13 +156,13 @@ def manifest(
         result["drm"] = {
             "encryption": encryption,  # {"cmaf": "cenc", "hls-ts": "aes-128"}
             "key_system": "org.w3.clearkey",
-            "license_url": f"{api}/api/v1/license/clearkey",
+            "license_url": f"{api}{paths.CLEARKEY_LICENSE}",
             "key_id": drm_b64url(bytes.fromhex(v.drm_key_id)),
         }
     return result
 
 
-@router.get("/api/v1/users/me/recommendations")
+@router.get(paths.RECOMMENDATIONS)
 def recommendations(
     user: UserDep, state: StateDep, limit: Annotated[int, Query(ge=1, le=100)] = 10
 ) -> dict[str, Any]:

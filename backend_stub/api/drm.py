@@ -15,6 +15,7 @@ from fastapi import APIRouter, Header, HTTPException, Response
 from pydantic import Field
 from sqlalchemy import select
 
+import api_paths as paths
 from backend_stub.api.fields import RequestModel, Token, TokenPath
 from backend_stub.api.state import StateDep, UserDep
 from backend_stub.auth import Principal
@@ -76,7 +77,7 @@ def _video_key(state: StateDep, video_id: str) -> tuple[bytes, bytes]:
     return bytes.fromhex(v.drm_key_id), bytes.fromhex(v.drm_key)
 
 
-@router.post("/api/v1/license/clearkey")
+@router.post(paths.CLEARKEY_LICENSE)
 def clearkey_license(
     body: LicenseRequest,
     user: UserDep,
@@ -108,7 +109,7 @@ def clearkey_license(
     )
 
 
-@router.get("/api/v1/keys/{video_id}/hls.key")
+@router.get(paths.HLS_KEY)
 def hls_key(
     video_id: TokenPath,
     user: UserDep,

@@ -8,6 +8,7 @@ import time
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import FileResponse, PlainTextResponse
 
+import api_paths as paths
 from backend_stub.api.state import AppState, StateDep
 from backend_stub.errors import StoreKeyError
 from backend_stub.media.capping import cap_master_playlist, cap_mpd
@@ -37,7 +38,7 @@ def cache_control(key: str) -> str:
     return PLAYLIST if key.endswith((".m3u8", ".mpd", ".vtt")) else IMMUTABLE
 
 
-@router.get("/api/v1/edge/validate")
+@router.get(paths.EDGE_VALIDATE)
 def edge_validate(request: Request, state: StateDep) -> Response:
     """auth_request target of both nginx tiers: they send the client's raw URI in
     X-Original-URI. Only 2xx/403 answers: nginx turns anything else into a 500."""
@@ -104,7 +105,7 @@ def _object(state: AppState, video_id: str, key: str) -> Response | None:
     return Response(body, media_type=media_type, headers=headers)
 
 
-@router.get("/api/v1/debug/origin-fetches")
+@router.get(paths.DEBUG_ORIGIN_FETCHES)
 def origin_fetches(state: StateDep, prefix: str = "") -> dict[str, object]:
     """Off unless `serve --debug-endpoints`: it names every title's objects."""
     if not state.config.debug_endpoints:

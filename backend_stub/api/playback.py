@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from sqlalchemy import Table, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+import api_paths as paths
 from backend_stub.api.fields import Name, RequestModel, Seconds, Token
 from backend_stub.api.state import StateDep, UserDep
 from backend_stub.models import Device, PlaybackProgress, PlaybackSession, Video
@@ -69,7 +70,7 @@ class ProgressReport(RequestModel):
     ]
 
 
-@router.post("/api/v1/playback/progress")
+@router.post(paths.PLAYBACK_PROGRESS)
 def report_progress(
     body: ProgressReport,
     user: UserDep,
@@ -144,7 +145,7 @@ def _touch_device(s: Any, user_id: int, device_id: str, device_type: str) -> Non
         device.last_seen = time.time()
 
 
-@router.get("/api/v1/users/me/continue-watching")
+@router.get(paths.CONTINUE_WATCHING)
 def continue_watching(
     user: UserDep,
     state: StateDep,

@@ -26,6 +26,7 @@ from sqlalchemy.engine import CursorResult
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+import api_paths as paths
 from backend_stub.api.fields import Label, RequestModel, Seconds, Title, TokenPath
 from backend_stub.api.state import AppState, StateDep, UserDep
 from backend_stub.auth import Principal
@@ -96,7 +97,7 @@ def _own_upload(state: AppState, upload_id: str, user: Principal) -> Upload:
     return up
 
 
-@router.post("/api/v1/uploads", status_code=201)
+@router.post(paths.UPLOADS, status_code=201)
 def create_upload(body: CreateUpload, user: UserDep, state: StateDep) -> dict[str, Any]:
     if (body.intro_start is None) != (body.intro_end is None) or (
         body.intro_start is not None
@@ -127,11 +128,11 @@ def create_upload(body: CreateUpload, user: UserDep, state: StateDep) -> dict[st
         "upload_id": upload_id,
         "offset": 0,
         "size": body.size,
-        "upload_url": f"/api/v1/uploads/{upload_id}",
+        "upload_url": paths.UPLOAD.format(upload_id=upload_id),
     }
 
 
-@router.api_route("/api/v1/uploads/{upload_id}", methods=["GET", "HEAD"])
+@router.api_route(paths.UPLOAD, methods=["GET", "HEAD"])
 def upload_status(
     upload_id: TokenPath, response: Response, user: UserDep, state: StateDep
 ) -> dict[str, Any]:
@@ -149,7 +150,7 @@ def upload_status(
 
 
 # The chunk streams to disk, never into memory; its bound is the declared size (below).
-@router.patch("/api/v1/uploads/{upload_id}", status_code=204, max_body_size=MAX_UPLOAD_BYTES)
+@router.patch(paths.UPLOAD, status_code=204, max_body_size=MAX_UPLOAD_BYTES)
 async def upload_chunk(
     upload_id: TokenPath,
     request: Request,
@@ -193,7 +194,7 @@ async def upload_chunk(
 
 
 @router.post(
-    "/api/v1/uploads/{upload_id}/subtitles/{language}",
+    paths.UPLOAD_SUBTITLES,
     status_code=201,
     max_body_size=MAX_SUBTITLE_BYTES,
 )
@@ -216,7 +217,7 @@ async def upload_subtitles(
 
 
 @router.post(
-    "/api/v1/uploads/{upload_id}/audio/{language}",
+    paths.UPLOAD_AUDIO,
     status_code=201,
     max_body_size=MAX_UPLOAD_BYTES,
 )
@@ -270,7 +271,7 @@ async def upload_audio(
     return {"language": language, "size": size}
 
 
-@router.post("/api/v1/uploads/{upload_id}/complete")
+@router.post(paths.UPLOAD_COMPLETE)
 def complete_upload(upload_id: TokenPath, user: UserDep, state: StateDep) -> dict[str, Any]:
     up = _own_upload(state, upload_id, user)
     if up.status == "COMPLETE":

@@ -24,6 +24,8 @@ import pwd
 from dataclasses import dataclass
 from pathlib import Path
 
+from api_paths import EDGE_VALIDATE
+
 
 @dataclass(frozen=True)
 class TierPaths:
@@ -150,7 +152,7 @@ def _signed_media(tier: str, upstream: str, validator: str, cache_header: str) -
         }}
         location = /_auth {{
             internal;
-            proxy_pass http://{validator}/api/v1/edge/validate;
+            proxy_pass http://{validator}{EDGE_VALIDATE};
             proxy_pass_request_body off;
             proxy_set_header Content-Length "";
             proxy_set_header X-Original-URI $request_uri;

@@ -10,11 +10,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import api_paths as paths
 from backend_stub.errors import TranscodeError
 from backend_stub.media.ffmpeg import run
 
 CLEARKEY_SYSTEM = "urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e"
-LICENSE_PATH = "/api/v1/license/clearkey"
+LICENSE_PATH = paths.CLEARKEY_LICENSE
 PROTECTION_SCHEMES = ("cenc", "cbcs")
 # RFC 8216bis: SAMPLE-AES-CTR is CENC's AES-CTR in fMP4, SAMPLE-AES its cbcs pattern.
 _HLS_METHOD = {"cenc": "SAMPLE-AES-CTR", "cbcs": "SAMPLE-AES"}
@@ -23,7 +24,7 @@ _HLS_METHOD = {"cenc": "SAMPLE-AES-CTR", "cbcs": "SAMPLE-AES"}
 def hls_key_uri(video_id: str) -> str:
     # Host-relative: resolves against whatever host served the playlist (the edge proxies
     # /api/ to the origin), so no host name is baked into cached playlists.
-    return f"/api/v1/keys/{video_id}/hls.key"
+    return paths.HLS_KEY.format(video_id=video_id)
 
 
 @contextmanager

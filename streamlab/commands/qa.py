@@ -17,7 +17,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from abr.registry import PROFILES, AlgorithmSpecError, resolve
-from qa.backend import Api, ManagedBackend, Title
+from player.api import ApiError, BackendApi, Title
+from qa.backend import ManagedBackend, alive, log_in, open_api, ready_titles
 from qa.errors import QaInputError
 from qa.faults import ALL_FAULTS, FaultRun, parse_kinds, plan_faults
 from qa.fidelity import FidelityRow, measured_overhead_s, probe_sizes
@@ -124,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
         return _run(args)
     except QaInputError as exc:
         raise UsageError(str(exc)) from exc
+    except ApiError as exc:  # the API failed outside any session
+        raise UsageError(f"backend: {exc}") from exc
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -178,10 +181,10 @@ def _run(args: argparse.Namespace) -> int:
 async def _session_run(
     opts: Options, api_url: str, targets: Targets, managed: ManagedBackend | None
 ) -> bool:
-    api = Api(api_url)
+    api = open_api(api_url)
     try:
-        await api.login(*DEMO_USER)
-        titles = _choose(await api.ready_titles(READY_TIMEOUT_S), opts.title, opts.catalog)
+        await log_in(api, *DEMO_USER)
+        titles = _choose(await ready_titles(api, READY_TIMEOUT_S), opts.title, opts.catalog)
         specs = plan(opts.traces, titles, opts.sessions, opts.abr)
         profile = PROFILES["default"]
         factory = resolve(opts.abr, profile)
@@ -206,6 +209,7 @@ async def _session_run(
                     profile,
                     opts.decode,
                     timeout,
+                    opts.out / "progress",
                     faults.first_url(spec.index),
                 )
 
@@ -214,7 +218,7 @@ async def _session_run(
             outcomes, stats = await run_all(specs, opts.concurrency, play_one, opts.show_progress)
         finally:
             await faults.finish()
-        if not await api.alive():
+        if not await alive(api):
             failed = sum(o.failed for o in outcomes)
             raise QaInputError(
                 f"backend {api_url} stopped answering during the run ({failed} of "
@@ -225,13 +229,13 @@ async def _session_run(
         if opts.fidelity:
             ok = [o for o in outcomes if not o.failed]
             sizes = {
-                video_id: await probe_sizes((await api.manifest(video_id)).url)
+                video_id: await probe_sizes((await api.playback_info(video_id)).dash_url)
                 for video_id in sorted({o.spec.video_id for o in ok})
             }
             overhead = measured_overhead_s(ok)
             fidelity = compare_with_sim(ok, sizes, factory, profile, overhead)
     finally:
-        await api.close()
+        await api.client.aclose()
     mark_lost_progress(outcomes, progress)
     faults_by_session = {o.spec.index: faults.log.kinds_for(o) for o in outcomes}
     figures = [
@@ -320,7 +324,7 @@ def _choose(titles: list[Title], wanted: str | None, catalog: bool) -> list[Titl
     return titles if catalog else titles[:1]
 
 
-async def _edge(api: Api, title: Title) -> tuple[str, int]:
+async def _edge(api: BackendApi, title: Title) -> tuple[str, int]:
     """The edge the API's signed URLs point at: each session's shaper connects there."""
-    url = urlsplit((await api.manifest(title.video_id)).url)
+    url = urlsplit((await api.playback_info(title.video_id)).dash_url)
     return url.hostname or "127.0.0.1", url.port or 80

@@ -11,7 +11,7 @@ import pytest
 from backend.helpers import skip_unless_tools
 from qa_helpers import CLIP_SECONDS, MAX_HEIGHT, write_trace
 
-from qa.backend import Api, ManagedBackend
+from qa.backend import ManagedBackend, log_in, open_api, ready_titles
 
 skip_unless_tools("qa tests", "ffmpeg", "ffprobe", "nginx")
 
@@ -33,12 +33,12 @@ def packaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
     backend.start()
 
     async def wait_until_packaged() -> None:
-        api = Api(backend.api)
+        api = open_api(backend.api)
         try:
-            await api.login("demo", "demo")
-            await api.ready_titles(180)
+            await log_in(api, "demo", "demo")
+            await ready_titles(api, 180)
         finally:
-            await api.close()
+            await api.client.aclose()
 
     try:
         asyncio.run(wait_until_packaged())

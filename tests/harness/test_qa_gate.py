@@ -75,6 +75,14 @@ def test_three_decoded_sessions_survive_real_faults_and_pass_a_reachable_gate(
     log = [json.loads(line) for line in (run.out / "faults.jsonl").read_text().splitlines()]
     assert {e["kind"] for e in log} == {"expired_url", "origin_down", "edge_restart"}
     assert all("origin_down" in r["faults"] and "edge_restart" in r["faults"] for r in rows)
+    # Progress went through the player's ProgressSync: reports the stopped origin did not
+    # answer stayed in the sessions' journals and were sent, in order, once it was back;
+    # every journal is empty and the server kept each title's newest report.
+    assert sum(int(r["progress_replayed"]) for r in rows) >= 1
+    for row in rows:
+        assert int(row["progress_pending"]) == 0 and int(row["progress_reports"]) >= 3
+        journal = run.out / "progress" / f"session-{row['session']}" / "pending-progress.jsonl"
+        assert journal.read_text() == ""
     report = (run.out / "report.html").read_text()
     assert report.count(">kept<") == 3 and ">LOST<" not in report
     cases = junit_cases(run.out / "junit.xml")

@@ -89,3 +89,55 @@ def test_a_report_the_api_refuses_for_good_does_not_block_the_rest(
 
     run(go())
     assert journal.pending() == []
+
+
+def test_a_report_made_while_another_is_being_sent_is_neither_lost_nor_sent_twice(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    """The player reports from timers and keys while a slow send is in flight: the second
+    report's flush must not race the first (here the network drops in between)."""
+    journal = ProgressJournal(tmp_path / "journal.jsonl")
+    device = f"test-{uuid.uuid4().hex[:6]}"
+
+    async def go() -> list[float]:
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            api = BackendApi(catalog.stack.api, client)
+            await api.login("carol", "carol-pw")
+            session_id = (await api.playback_info(catalog.locked)).session_id
+            online = api.api_url
+            first_send_may_finish = asyncio.Event()
+            calls: list[float] = []
+            sent: list[float] = []
+
+            async def send(body: dict[str, object]) -> None:
+                calls.append(float(body["offset_seconds"]))  # type: ignore[arg-type]
+                if len(calls) == 1:
+                    await first_send_may_finish.wait()  # a slow answer
+                await api.report_progress(body)
+                sent.append(float(body["offset_seconds"]))  # type: ignore[arg-type]
+
+            sync = ProgressSync(journal, send)
+            first = asyncio.create_task(
+                sync.report(catalog.locked, session_id, 1.0, device, "pause")
+            )
+            await asyncio.sleep(0.1)
+            api.api_url = "http://127.0.0.1:9"  # the network goes away (discard port: refused)
+            second = asyncio.create_task(
+                sync.report(catalog.locked, session_id, 2.0, device, "seek")
+            )
+            await asyncio.sleep(0.1)
+            api.api_url = online
+            first_send_may_finish.set()
+            await asyncio.gather(first, second)
+            assert await sync.flush()
+            return sent
+
+    assert run(go()) == [1.0, 2.0]
+    assert journal.pending() == []
+    token = catalog.stack.token("carol")
+    items = httpx.get(
+        f"{catalog.stack.api}/api/v1/users/me/continue-watching",
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()["items"]
+    stored = next(i for i in items if i["video_id"] == catalog.locked)
+    assert (stored["offset_seconds"], stored["device_id"]) == (2.0, device)
