@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from abr.errors import InputError
 
-class BackendError(Exception):
+
+class BackendError(InputError):
     """Base class: a problem a user can fix (bad option, bad file, stale database)."""
 
 

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from abr.algorithm import AbrAlgorithm
+from abr.errors import InputError
 from abr.registry import BUILTIN, Profile, create
 
 
-class AlgorithmSpecError(ValueError):
-    pass
+class AlgorithmSpecError(InputError, ValueError):
+    """An --abr spec that names no algorithm (unknown name, module or class)."""
 
 
 AlgorithmFactory = Callable[[], AbrAlgorithm]

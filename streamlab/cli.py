@@ -7,8 +7,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from abr.errors import InputError
 from streamlab.compiled import stale_compiled_modules
-from streamlab.errors import UsageError
 
 # Each module exposes `register(subparsers)`, which adds its parser and sets `func`
 # (args -> exit code) as the default for that parser.
@@ -47,8 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
-    except UsageError as exc:
-        print(f"streamlab {args.command}: error: {exc}", file=sys.stderr)
+    except InputError as exc:
+        # Every package's input errors share this base: one line whatever the message held
+        # (a tool's stderr, a quoted bit of the file), exit code 2; any other error is a bug.
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"streamlab {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"streamlab {args.command}: interrupted", file=sys.stderr)

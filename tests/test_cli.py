@@ -167,3 +167,40 @@ def test_compare_with_a_bad_trace_exits_2(lab_files: dict[str, Path], tmp_path: 
     )
     assert done.returncode == 2
     assert "bad.json" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_every_package_input_error_is_one_line_and_exit_2_through_the_cli() -> None:
+    # The CLI catches the shared base, so a new error type only has to derive from it.
+    from abr.errors import InputError
+    from abr.manifests import ManifestError
+    from backend_stub.errors import BackendError
+    from qa.errors import QaInputError
+    from simulator.algorithms import AlgorithmSpecError
+    from simulator.errors import LinkError
+    from simulator.sweep import SweepError
+    from streamlab.errors import UsageError
+    from traces.errors import TraceError
+
+    kinds = (
+        TraceError, ManifestError, LinkError, AlgorithmSpecError, SweepError,
+        QaInputError, BackendError, UsageError,
+    )  # fmt: skip
+    assert all(issubclass(kind, InputError) for kind in kinds)
+
+
+def test_an_input_error_no_command_catches_still_ends_in_one_line_and_exit_2(
+    tmp_path: Path,
+) -> None:
+    # Noise of +-100x turns this one-piece trace's bandwidth negative (seed 2): the link
+    # refuses it with a LinkError that `simulate` does not catch itself; before the CLI caught
+    # the shared base class, that was a traceback and exit 1.
+    trace = tmp_path / "flat.json"
+    trace.write_text(sabre_json.dump(synthetic.constant(3_000, duration_s=60)))
+    video = tmp_path / "video.json"
+    video.write_text(json.dumps(synthetic_video(segments=10, seed=3)))
+    done = streamlab(
+        "simulate", "--trace", str(trace), "--video", str(video), "--noise", "100", "--seed", "2"
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "flat.json" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from abr.errors import InputError, shorten
 
-class TraceError(ValueError):
+
+class TraceError(InputError, ValueError):
     """`str()` is one line, `path:line: reason`, dropping whichever location part is unknown."""
 
     def __init__(self, reason: str, path: str | None = None, line: int | None = None) -> None:
-        # Reasons quote user input; keep the message on one line whatever the input held.
-        self.reason = " ".join(reason.split())
+        # Reasons quote user input; keep the message on one line whatever the input held,
+        # and short when they quote a megabyte-long line.
+        self.reason = shorten(" ".join(reason.split()))
         self.path = path
         self.line = line
         super().__init__(self._message())
