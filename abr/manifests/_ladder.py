@@ -16,6 +16,11 @@ MAX_SEGMENTS = 200_000
 # No real segment lasts a day; refusing absurd ones keeps sums and sizes finite.
 MAX_SEGMENT_S = 86_400.0
 
+# No rendition streams 1 Tbit/s: refusing more keeps bandwidth x duration and every size built
+# from it finite (a BANDWIDTH of 1 followed by 400 zeros does not even convert to a float).
+MAX_BANDWIDTH_BPS = 10**12
+MAX_SEGMENT_BITS = MAX_BANDWIDTH_BPS * MAX_SEGMENT_S
+
 # Renditions must switch at the same media times for a shared timeline to mean anything. Muxers
 # round segment durations differently per rung (a frame here and there), so only gross
 # misalignment, e.g. GOPs that are not aligned across the ladder, is refused.
