@@ -19,8 +19,11 @@ from abr.manifests.errors import ManifestError
 from abr.presentation import Presentation, Rendition, SegmentRef
 
 _KEYS = ("segment_duration_ms", "bitrates_kbps", "segment_sizes_bits")
-MAX_DURATION_MS = MAX_SEGMENT_S * 1000.0
-MAX_KBPS = MAX_BANDWIDTH_BPS / 1000.0
+# (smallest, largest) accepted. The smallest keep what is derived from them non-zero: the
+# bandwidth in bit/s (kbps x 1000, rounded) and the duration in seconds (ms / 1000).
+DURATION_MS = (1.0, MAX_SEGMENT_S * 1000.0)
+KBPS = (0.001, MAX_BANDWIDTH_BPS / 1000.0)
+SIZE_BITS = (math.ulp(0.0), MAX_SEGMENT_BITS)
 
 
 def parse_sabre_video(data: Mapping[str, object], source: str = "") -> Presentation:
@@ -37,11 +40,11 @@ def parse_sabre_video(data: Mapping[str, object], source: str = "") -> Presentat
         raise ManifestError(source, f"missing key {missing[0]!r}")
     bitrates = data["bitrates_kbps"]
     sizes = data["segment_sizes_bits"]
-    duration_ms = _number(data["segment_duration_ms"], MAX_DURATION_MS, source, "segment_duration_ms")
+    duration_ms = _number(data["segment_duration_ms"], DURATION_MS, source, "segment_duration_ms")
     if not _list(bitrates) or not bitrates:
         raise ManifestError(source, "bitrates_kbps must be a non-empty list")
     kbps_values = [
-        _number(kbps, MAX_KBPS, source, f"bitrates_kbps[{q}]") for q, kbps in enumerate(bitrates)
+        _number(kbps, KBPS, source, f"bitrates_kbps[{q}]") for q, kbps in enumerate(bitrates)
     ]
     if kbps_values != sorted(kbps_values):
         raise ManifestError(source, "bitrates_kbps must be in ascending order")
@@ -58,7 +61,7 @@ def parse_sabre_video(data: Mapping[str, object], source: str = "") -> Presentat
             )
         rows.append(
             [
-                _number(size, MAX_SEGMENT_BITS, source, f"segment {i}, rendition q{q}: size")
+                _number(size, SIZE_BITS, source, f"segment {i}, rendition q{q}: size")
                 for q, size in enumerate(row)
             ]
         )
@@ -74,8 +77,8 @@ def parse_sabre_video(data: Mapping[str, object], source: str = "") -> Presentat
     return Presentation(renditions, (duration_s,) * len(rows), source=source)
 
 
-def _number(value: object, maximum: float, source: str, what: str) -> float:
-    """`value` as a float in (0, maximum], or a ManifestError naming the field.
+def _number(value: object, bounds: tuple[float, float], source: str, what: str) -> float:
+    """`value` as a float within `bounds`, or a ManifestError naming the field.
 
     JSON true/false are ints to Python: not numbers here. A JSON integer of hundreds of digits
     is a Python int that no float holds: out of range too.
@@ -86,9 +89,10 @@ def _number(value: object, maximum: float, source: str, what: str) -> float:
             number = float(value)
         except OverflowError:
             number = math.inf
-    if not 0 < number <= maximum:  # NaN fails too
+    low, high = bounds
+    if not low <= number <= high:  # NaN fails too
         raise ManifestError(
-            source, f"{what} must be a number above 0 and at most {maximum:g}, not {_shown(value)}"
+            source, f"{what} must be a number from {low:g} to {high:g}, not {_shown(value)}"
         )
     return number
 
