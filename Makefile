@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: bootstrap system-deps demo test lint bench compile clean-compiled clean screenshots
+.PHONY: bootstrap system-deps demo test lint bench fuzz compile clean-compiled clean screenshots
 
 # The simulation hot path, compiled by mypyc for sweeps (`make compile`); the same source runs
 # interpreted otherwise. `streamlab` and the tests refuse compiled modules older than their source.
@@ -42,6 +42,11 @@ test: lint
 
 bench: compile
 	$(PY) -m bench.run
+
+# A long campaign of the fuzz targets (tests/fuzz); its table becomes the Fuzzing section of
+# bench/results.md. `make test` runs the same targets with a few hundred cases each.
+fuzz: bootstrap
+	$(PY) -m bench.fuzz
 
 # The player's screens as PNGs for the README (starts its own backend; no display needed).
 screenshots: bootstrap

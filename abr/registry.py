@@ -22,6 +22,7 @@ from abr.algorithms import (
     ThroughputAbr,
 )
 from abr.config import SessionConfig
+from abr.errors import InputError
 
 BUILTIN: dict[str, type[AbrAlgorithm]] = {
     cls.name: cls
@@ -65,7 +66,7 @@ PROFILES: dict[str, Profile] = {
 }
 
 
-class AlgorithmSpecError(ValueError):
+class AlgorithmSpecError(InputError, ValueError):
     """An algorithm name or spec that names no algorithm; the message says which and why."""
 
 

@@ -1,1 +1,1 @@
-"""The reference streaming backend and CDN edge: ingest, transcode, API, nginx tiers (issue 3)."""
+"""The reference streaming backend and CDN edge: ingest, transcode, API, nginx tiers."""

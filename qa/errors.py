@@ -1,5 +1,7 @@
 """Errors of the QA harness."""
 
+from abr.errors import InputError
 
-class QaInputError(Exception):
+
+class QaInputError(InputError):
     """Bad input or an unusable backend: reported as one line, exit code 2."""

@@ -24,6 +24,7 @@ import pandas as pd
 from distributed import Client, as_completed
 
 from abr.config import SessionConfig
+from abr.errors import InputError
 from abr.registry import PROFILES, resolve
 from simulator.arguments import constructor_arguments
 from simulator.compare import Lab, LabSetup
@@ -33,8 +34,8 @@ SESSION_FIELDS = {f.name for f in dataclasses.fields(SessionConfig)}
 KEY_COLUMNS = ("video", "trace_set", "trace", "abr", "params")
 
 
-class SweepError(ValueError):
-    pass
+class SweepError(InputError, ValueError):
+    """A sweep that cannot run or be read (an unknown parameter, an output folder without results)."""
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,14 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from abr.errors import InputError
+from backend_stub.errors import BackendError
 from streamlab.compiled import stale_compiled_modules
-from streamlab.errors import UsageError
+from traces.errors import TraceError
+
+# Every package's input errors derive from one of these: the trace loaders and the backend
+# import nothing from abr/, so they keep their own bases.
+INPUT_ERRORS = (InputError, TraceError, BackendError)
 
 # Each module exposes `register(subparsers)`, which adds its parser and sets `func`
 # (args -> exit code) as the default for that parser.
@@ -47,8 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
-    except UsageError as exc:
-        print(f"streamlab {args.command}: error: {exc}", file=sys.stderr)
+    except INPUT_ERRORS as exc:
+        # One line whatever the message held (a tool's stderr, a quoted bit of a file), exit
+        # code 2; any other error is a bug and keeps its traceback.
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"streamlab {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"streamlab {args.command}: interrupted", file=sys.stderr)

@@ -1,5 +1,7 @@
 """Errors of the command line layer."""
 
+from abr.errors import InputError
 
-class UsageError(Exception):
+
+class UsageError(InputError):
     """Bad input from the user: printed as one line, exit code 2."""

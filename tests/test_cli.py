@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from simulator.synthetic_video import synthetic_video
+from streamlab.cli import INPUT_ERRORS
 from traces import synthetic
 from traces.formats import sabre_json
 
@@ -170,3 +171,123 @@ def test_compare_with_a_bad_trace_exits_2(lab_files: dict[str, Path], tmp_path: 
     )
     assert done.returncode == 2
     assert "bad.json" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_every_package_input_error_is_one_line_and_exit_2_through_the_cli() -> None:
+    # The CLI catches three bases, so a new error type only has to derive from one of them.
+    from abr.manifests import ManifestError
+    from abr.registry import AlgorithmSpecError
+    from backend_stub.errors import BackendError
+    from qa.errors import QaInputError
+    from simulator.errors import LinkError
+    from simulator.sweep import SweepError
+    from streamlab.errors import UsageError
+    from traces.errors import TraceError
+
+    kinds = (
+        TraceError, ManifestError, LinkError, AlgorithmSpecError, SweepError,
+        QaInputError, BackendError, UsageError,
+    )  # fmt: skip
+    assert all(issubclass(kind, INPUT_ERRORS) for kind in kinds)
+
+
+def test_an_input_error_no_command_catches_still_ends_in_one_line_and_exit_2(
+    tmp_path: Path,
+) -> None:
+    # Noise of +-100x turns this one-piece trace's bandwidth negative (seed 2): the link
+    # refuses it with a LinkError that `simulate` does not catch itself; before the CLI caught
+    # the shared base class, that was a traceback and exit 1.
+    trace = tmp_path / "flat.json"
+    trace.write_text(sabre_json.dump(synthetic.constant(3_000, duration_s=60)))
+    video = tmp_path / "video.json"
+    video.write_text(json.dumps(synthetic_video(segments=10, seed=3)))
+    done = streamlab(
+        "simulate", "--trace", str(trace), "--video", str(video), "--noise", "100", "--seed", "2"
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "flat.json" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def _video_with(change: str) -> str:
+    """The lab's synthetic video JSON with one number rewritten as text (as a file holds it)."""
+    video = synthetic_video(segments=10, seed=3)
+    text = json.dumps(video)
+    if change == "size":  # 1 followed by 400 zeros: a JSON integer no float holds
+        first = str(video["segment_sizes_bits"][0][0])
+        return text.replace(first, "1" + "0" * 400, 1)
+    if change == "digits":  # past Python's 4300-digit int() limit
+        first = str(video["segment_sizes_bits"][0][0])
+        return text.replace(first, "9" * 5000, 1)
+    if change == "bitrate":  # kbps x 1000 overflows
+        return text.replace(f"{video['bitrates_kbps'][-1]}]", "1e308]", 1)
+    assert change == "nested"
+    return "[" * 100_000 + "]" * 100_000
+
+
+PIECE = '{{"duration_ms": {d}, "bandwidth_kbps": {b}, "latency_ms": 20}}'
+HOSTILE_TRACES = {
+    "huge-duration.json": "[" + PIECE.format(d="1" + "0" * 400, b=3000) + "]",
+    "digits.json": "[" + PIECE.format(d=1000, b="9" * 5000) + "]",
+    "fast.json": "[" + PIECE.format(d=1000, b="1e308") + "]",
+    "forever.down": "0\n9223372036854775807\n",
+    "wide.csv": "duration_s,bandwidth_kbps\n1," + "9" * 200_000 + "\n",
+    "over.log": "0 1e308\n1 1\n",
+}
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("hostile")
+    for change in ("size", "digits", "bitrate", "nested"):
+        (root / f"video-{change}.json").write_text(_video_with(change))
+    for name, text in HOSTILE_TRACES.items():
+        (root / name).write_text(text)
+    (root / "good-trace.json").write_text(sabre_json.dump(synthetic.constant(3_000, duration_s=60)))
+    (root / "good-video.json").write_text(json.dumps(synthetic_video(segments=10, seed=3)))
+    return root
+
+
+def _one_line_exit_2(done: subprocess.CompletedProcess[str], names: str) -> None:
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and names in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.startswith("streamlab ")
+
+
+@pytest.mark.parametrize(
+    ("video", "field"),
+    [
+        ("size", "segment 0, rendition q0: size"),
+        ("digits", "segment 0, rendition q0: size"),
+        ("bitrate", "bitrates_kbps[9]"),
+        ("nested", "nested too deeply"),
+    ],
+)
+@pytest.mark.parametrize("command", ["simulate", "compare"])
+def test_a_hostile_video_is_one_line_and_exit_2(
+    hostile: Path, tmp_path: Path, command: str, video: str, field: str
+) -> None:
+    path = hostile / f"video-{video}.json"
+    trace = ["--trace" if command == "simulate" else "--traces", str(hostile / "good-trace.json")]
+    out = ["--out", str(tmp_path / "r"), "--jobs", "1"] if command == "compare" else []
+    done = streamlab(command, *trace, "--video", str(path), "--abr", "bola", *out)
+    _one_line_exit_2(done, f"{path}: {field}" if video != "nested" else f"{path}: ")
+    assert field in done.stderr
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_TRACES))
+@pytest.mark.parametrize("command", ["simulate", "compare", "traces stats"])
+def test_a_hostile_trace_is_one_line_and_exit_2(
+    hostile: Path, tmp_path: Path, command: str, name: str
+) -> None:
+    path = str(hostile / name)
+    video = ["--video", str(hostile / "good-video.json"), "--abr", "bola"]
+    if command == "simulate":
+        done = streamlab("simulate", "--trace", path, *video)
+    elif command == "compare":
+        done = streamlab(
+            "compare", "--traces", path, *video, "--out", str(tmp_path / "r"), "--jobs", "1"
+        )
+    else:
+        done = streamlab("traces", "stats", path)
+    _one_line_exit_2(done, f"{path}:")

@@ -8,11 +8,21 @@ import numpy as np
 
 from traces.errors import TraceError
 
-# What each array holds, for error messages: (name in messages, unit).
+# Upper bounds far beyond any real link, so that every sum and product a simulation forms
+# (capacity = duration x bandwidth, over millions of pieces) stays finite: a piece of 1e308 s
+# at 1e308 kbit/s would make the link's arithmetic inf and NaN.
+MAX_PIECE_S = 1e7  # 116 days: a logger that paused for months is not a trace
+MAX_BANDWIDTH_KBPS = 1e9  # 1 Tbit/s
+MAX_LATENCY_S = 3600.0
+# Over one pass the trace must deliver this much: a link that (nearly) never delivers would
+# stall a simulation forever, and its loops' arithmetic (bits / capacity) would overflow.
+MIN_CAPACITY_KBIT = 1.0
+
+# What each array holds, for error messages: (name in messages, unit, largest value allowed).
 _FIELDS = {
-    "durations_s": ("duration", "s"),
-    "bandwidth_kbps": ("bandwidth", "kbps"),
-    "latency_s": ("latency", "s"),
+    "durations_s": ("duration", "s", MAX_PIECE_S),
+    "bandwidth_kbps": ("bandwidth", "kbps", MAX_BANDWIDTH_KBPS),
+    "latency_s": ("latency", "s", MAX_LATENCY_S),
 }
 
 
@@ -47,9 +57,15 @@ class Trace:
         problem = find_problem(self.durations_s, self.bandwidth_kbps, self.latency_s)
         if problem is not None:
             raise TraceError(f"piece {problem[0]}: {problem[1]}", self.path)
-        # A link that never delivers would stall a simulation forever.
         if not (self.bandwidth_kbps > 0).any():
             raise TraceError("bandwidth is zero throughout", self.path)
+        capacity_kbit = float(np.dot(self.durations_s, self.bandwidth_kbps))
+        if capacity_kbit < MIN_CAPACITY_KBIT:
+            raise TraceError(
+                f"the whole trace delivers {capacity_kbit:.3g} kbit: under the "
+                f"{MIN_CAPACITY_KBIT:g} kbit a session needs to make progress",
+                self.path,
+            )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Trace):
@@ -83,16 +99,16 @@ def find_problem(
 ) -> tuple[int, str] | None:
     """The first piece that is not a valid trace piece, and why; parsers add the line."""
     first: tuple[int, str] | None = None
-    for (label, unit), values in zip(
+    for (label, unit, maximum), values in zip(
         _FIELDS.values(), (durations_s, bandwidth_kbps, latency_s), strict=True
     ):
-        bad = ~np.isfinite(values) | (values < 0)
+        bad = ~np.isfinite(values) | (values < 0) | (values > maximum)
         if label == "duration":
             bad |= values == 0
         if bad.any():
             i = int(np.argmax(bad))
             if first is None or i < first[0]:
-                first = (i, _describe(label, float(values[i]), unit))
+                first = (i, _describe(label, float(values[i]), unit, maximum))
     return first
 
 
@@ -106,9 +122,11 @@ def weighted_percentile(values: np.ndarray, weights: np.ndarray, q: float) -> fl
     return float(values[order][min(i, len(order) - 1)])
 
 
-def _describe(label: str, value: float, unit: str) -> str:
+def _describe(label: str, value: float, unit: str, maximum: float) -> str:
     if not np.isfinite(value):
         return f"{label} is {value}"
     if value < 0:
         return f"negative {label} {value:g} {unit}"
+    if value > maximum:
+        return f"{label} {value:g} {unit} is above the {maximum:g} {unit} allowed"
     return f"{label} is zero"

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
-from abr.manifests._ladder import MAX_SEGMENTS, Resolver
+from abr.manifests._ladder import (
+    MAX_BYTE_OFFSET,
+    MAX_SEGMENT_BITS,
+    MAX_SEGMENTS,
+    Resolver,
+    integer_text,
+)
 from abr.manifests.errors import ManifestError
 
 _DURATION = re.compile(
@@ -24,7 +30,12 @@ _DURATION = re.compile(
 # $Identifier$ with an optional printf width ("%05d"; the spec's form is %0[width]d), or "$$".
 _IDENTIFIER = re.compile(r"\$(\w*)(?:%0?(\d+)d)?\$")
 _MAX_WIDTH = 32  # a "%0999999d" would make every URL a megabyte
-_RANGE = re.compile(r"^\s*(\d+)-(\d+)\s*$")
+# The schema's xs:unsignedInt and xs:unsignedLong: mpegdash reads them with int(), so a
+# 400-digit @duration arrives as an int that overflows the first float it meets.
+_UINT = 2**32 - 1
+_ULONG = 2**64 - 1
+# At most 19 digits: 2^63 is beyond any file, and int() refuses thousands of digits.
+_RANGE = re.compile(r"^\s*(\d{1,19})-(\d{1,19})\s*$")
 
 Ref = tuple[str, tuple[int, int] | None]
 
@@ -92,8 +103,12 @@ def from_template(
         raise where.error("SegmentTemplate has no @media")
     timescale = _timescale(template, where)
     start_number = template.get("start_number")
-    start_number = 1 if start_number is None else int(start_number)
-    offset = int(template.get("presentation_time_offset") or 0)
+    start_number = (
+        1 if start_number is None else _bounded(start_number, _UINT, "@startNumber", where)
+    )
+    offset = _bounded(
+        template.get("presentation_time_offset") or 0, _ULONG, "@presentationTimeOffset", where
+    )
     timelines = template.get("segment_timelines")
     if timelines:
         times_durations = _expand_timeline(timelines[0].Ss or [], offset, timescale, total_s, where)
@@ -101,7 +116,8 @@ def from_template(
         times_durations = _from_duration(template, offset, timescale, total_s, where)
     end_number = template.get("end_number")
     if end_number is not None:  # DASH 4th edition: the last segment's number
-        times_durations = times_durations[: max(int(end_number) - start_number + 1, 0)]
+        last_number = _bounded(end_number, _UINT, "@endNumber", where)
+        times_durations = times_durations[: max(last_number - start_number + 1, 0)]
     if not times_durations:
         raise where.error("SegmentTemplate addresses no segments")
     resolve = Resolver(base)
@@ -148,6 +164,7 @@ def from_list(listing: Inherited, base: str, total_s: float | None, where: Where
         duration = listing.get("duration")
         if not duration or duration <= 0:
             raise where.error("SegmentList needs @duration or a SegmentTimeline")
+        duration = _bounded(duration, _ULONG, "SegmentList @duration", where)
         durations = [duration / timescale] * len(refs)
         if total_s is not None:
             last = total_s - sum(durations[:-1])
@@ -177,8 +194,9 @@ def fill(
         value = values[name]
         if value is None:
             raise where.error(f"${name}$ is not allowed in {template!r}")
-        if width and int(width) > _MAX_WIDTH:
-            raise where.error(f"format width {width} in {template!r} is absurd")
+        if width and (len(width) > 3 or int(width) > _MAX_WIDTH):
+            shown = width if len(width) <= 3 else f"of {len(width)} digits"
+            raise where.error(f"absurd format width {shown} in {template!r}")
         return f"{value:0{int(width)}d}" if width else str(value)
 
     return _IDENTIFIER.sub(substitute, template)
@@ -190,7 +208,14 @@ def _timescale(node: Inherited, where: Where) -> int:
         return 1
     if int(timescale) <= 0:
         raise where.error(f"timescale {timescale} is not positive")
-    return int(timescale)
+    return _bounded(timescale, _UINT, "@timescale", where)
+
+
+def _bounded(value: Any, maximum: int, what: str, where: Where) -> int:
+    number = int(value)
+    if not 0 <= number <= maximum:
+        raise where.error(f"{what} {integer_text(number)} is out of range (0 to {maximum})")
+    return number
 
 
 def _from_duration(
@@ -199,6 +224,7 @@ def _from_duration(
     duration = template.get("duration")
     if not duration or duration <= 0:
         raise where.error("SegmentTemplate needs @duration or a SegmentTimeline")
+    duration = _bounded(duration, _ULONG, "SegmentTemplate @duration", where)
     if total_s is None:
         raise where.error("a duration-based SegmentTemplate needs the MPD's or Period's duration")
     # Relative slack so that 8.0 s / 2.0 s stays 4 segments despite float noise.
@@ -221,6 +247,7 @@ def _expand_timeline(
     end = offset + total_s * timescale if total_s is not None else None
     for i, s in enumerate(entries):
         if s.t is not None:
+            _bounded(s.t, _ULONG, f"SegmentTimeline S {i}: @t", where)
             if out and s.t < t:
                 raise where.error(f"SegmentTimeline S {i}: t={s.t} overlaps the previous")
             if out and s.t > t:
@@ -229,6 +256,7 @@ def _expand_timeline(
             t = s.t
         if s.d is None or s.d <= 0:
             raise where.error(f"SegmentTimeline S {i} has no positive @d")
+        _bounded(s.d, _ULONG, f"SegmentTimeline S {i}: @d", where)
         repeat = 0 if s.r is None else int(s.r)
         if repeat < 0:  # -1: repeat until the next S@t, or the end of the period
             following = entries[i + 1].t if i + 1 < len(entries) else None
@@ -250,7 +278,10 @@ def _range(text: str, where: Where, what: str) -> tuple[int, int]:
     match = _RANGE.match(text)
     if not match or int(match.group(1)) > int(match.group(2)):
         raise where.error(f"{what}: bad byte range {text!r}")
-    return int(match.group(1)), int(match.group(2))
+    first, last = int(match.group(1)), int(match.group(2))
+    if last > MAX_BYTE_OFFSET or (last - first + 1) * 8 > MAX_SEGMENT_BITS:
+        raise where.error(f"{what}: byte range {text!r} is beyond any file")
+    return first, last
 
 
 def _url_and_range(node: Any, base: str, where: Where) -> Ref:

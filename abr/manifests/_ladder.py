@@ -16,6 +16,14 @@ MAX_SEGMENTS = 200_000
 # No real segment lasts a day; refusing absurd ones keeps sums and sizes finite.
 MAX_SEGMENT_S = 86_400.0
 
+# No rendition streams 1 Tbit/s: refusing more keeps bandwidth x duration and every size built
+# from it finite (a BANDWIDTH of 1 followed by 400 zeros does not even convert to a float).
+MAX_BANDWIDTH_BPS = 10**12
+MAX_SEGMENT_BITS = MAX_BANDWIDTH_BPS * MAX_SEGMENT_S
+
+# Byte offsets past 2^63 are beyond any file, and beyond what HTTP servers parse in a Range.
+MAX_BYTE_OFFSET = 2**63 - 1
+
 # Renditions must switch at the same media times for a shared timeline to mean anything. Muxers
 # round segment durations differently per rung (a frame here and there), so only gross
 # misalignment, e.g. GOPs that are not aligned across the ladder, is refused.
@@ -26,6 +34,14 @@ ALIGN_TOLERANCE_S = 0.5
 # also "/". Not: ":" (a scheme), ";" (urljoin splits path parameters), "?" and "#" (urljoin
 # normalises empty ones away), whitespace and controls (it strips them), "/" or "." first.
 _PLAIN = re.compile(r"[\w~%!$&'()*+,=@-][\w.~%!$&'()*+,=@/-]*", re.ASCII)
+
+
+def integer_text(number: int) -> str:
+    """An integer for a message: as written when short, else its digit count (str() itself
+    refuses ints of over 4300 digits)."""
+    if number.bit_length() <= 64:
+        return str(number)
+    return f"{'-' if number < 0 else ''}(an integer of {int(number.bit_length() * 0.30103) + 1} digits)"
 
 
 class Resolver:

@@ -31,7 +31,7 @@ from abr.manifests._dash_addressing import (
     from_template,
     iso_duration_s,
 )
-from abr.manifests._ladder import assemble, segment
+from abr.manifests._ladder import MAX_BANDWIDTH_BPS, assemble, integer_text, segment
 from abr.manifests.errors import ManifestError
 from abr.manifests.protection import ContentProtection
 from abr.presentation import MediaTrack, Presentation, Rendition
@@ -230,6 +230,11 @@ def _rendition(
     if not rep.bandwidth or rep.bandwidth <= 0:
         raise where.error("no positive @bandwidth")
     bandwidth = int(rep.bandwidth)
+    if bandwidth > MAX_BANDWIDTH_BPS:
+        # A 400-digit @bandwidth would overflow bandwidth x duration, the estimated sizes.
+        raise where.error(
+            f"@bandwidth {integer_text(bandwidth)} is above the {MAX_BANDWIDTH_BPS} allowed"
+        )
     rep_base = _join(base, rep.base_urls)
     addressed = _addressing(rep, rid, bandwidth, aset, period, rep_base, total_s, where)
     segments = tuple(

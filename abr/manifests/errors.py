@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from abr.errors import InputError, shorten
 
-class ManifestError(ValueError):
+
+class ManifestError(InputError, ValueError):
     """A manifest that cannot become a `Presentation`.
 
     `str()` is a single line, "SOURCE: line N: reason" (the line part only when known), so a
@@ -13,7 +15,7 @@ class ManifestError(ValueError):
     def __init__(self, source: str, reason: str, line: int | None = None) -> None:
         self.source = source or "manifest"
         # Reasons sometimes quote a parser's message or a bit of the input: keep them to one line.
-        self.reason = " ".join(str(reason).split())
+        self.reason = shorten(" ".join(str(reason).split()))
         self.line = line
         where = f"line {line}: " if line is not None else ""
         super().__init__(f"{self.source}: {where}{self.reason}")

@@ -22,7 +22,17 @@ from urllib.parse import urljoin
 
 import m3u8
 
-from abr.manifests._ladder import MAX_SEGMENT_S, MAX_SEGMENTS, Resolver, assemble, segment
+from abr.manifests._ladder import (
+    MAX_BANDWIDTH_BPS,
+    MAX_BYTE_OFFSET,
+    MAX_SEGMENT_BITS,
+    MAX_SEGMENT_S,
+    MAX_SEGMENTS,
+    Resolver,
+    assemble,
+    integer_text,
+    segment,
+)
 from abr.manifests.errors import ManifestError
 from abr.manifests.protection import HlsKey
 from abr.presentation import MediaTrack, Presentation, Rendition, SegmentRef
@@ -30,7 +40,8 @@ from abr.presentation import MediaTrack, Presentation, Rendition, SegmentRef
 # RFC 6381 codec prefixes that are not video: a variant made only of these is audio-only.
 _AUDIO_CODECS = ("mp4a", "ac-3", "ec-3", "ac-4", "opus", "flac", "alac", "mp3", "dts")
 _TEXT_CODECS = ("wvtt", "stpp")
-_BYTERANGE = re.compile(r"^\s*(\d+)(?:@(\d+))?\s*$")
+# At most 19 digits: 2^63 is beyond any file, and int() refuses thousands of digits.
+_BYTERANGE = re.compile(r"^\s*(\d{1,19})(?:@(\d{1,19}))?\s*$")
 
 
 def media_playlist_urls(master_text: str, base_url: str) -> list[str]:
@@ -318,6 +329,8 @@ def _byte_range(
         raise ManifestError(
             url, f"{what}: BYTERANGE without offset does not follow a range of the same URI", line
         )
+    if length * 8 > MAX_SEGMENT_BITS or offset + length - 1 > MAX_BYTE_OFFSET:
+        raise ManifestError(url, f"{what}: BYTERANGE {text!r} is beyond any file", line)
     return offset, offset + length - 1
 
 
@@ -361,6 +374,13 @@ def _rendition(
             if r
         )
     bandwidth = math.ceil(bandwidth)
+    if bandwidth > MAX_BANDWIDTH_BPS:
+        # A 400-digit BANDWIDTH would overflow bandwidth x duration, the estimated sizes.
+        raise ManifestError(
+            url,
+            f"BANDWIDTH {integer_text(bandwidth)} is above the {MAX_BANDWIDTH_BPS} allowed",
+            line,
+        )
     return Rendition(
         id=rid,
         bandwidth_bps=bandwidth,

@@ -90,6 +90,8 @@ def execute(
         TimeRemainingColumn(),
         console=console,
         transient=True,
+        # Off a terminal the bar would only leave a blank line on stderr before any error.
+        disable=not console.is_terminal,
     ) as progress:
         task = progress.add_task("traces", total=len(paths))
         try:

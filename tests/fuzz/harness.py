@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -61,9 +62,17 @@ def _time_limit(seconds: float) -> Iterator[None]:
 
 @dataclass
 class FuzzRecorder:
-    """Counts outcomes per target for one pytest session."""
+    """Counts outcomes per target for one pytest session, and when each target's first and
+    last outcome came (its wall time, input generation included)."""
 
     counts: dict[str, Counter[str]] = field(default_factory=dict)
+    spans: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def _tally(self, target: str) -> Counter[str]:
+        """The target's counts, its span stretched to now."""
+        now = time.monotonic()
+        self.spans[target] = (self.spans.get(target, (now, now))[0], now)
+        return self.counts.setdefault(target, Counter())
 
     def case(
         self,
@@ -76,27 +85,32 @@ class FuzzRecorder:
 
         Raises AssertionError naming the target on a crash or a hang.
         """
-        tally = self.counts.setdefault(target, Counter())
         try:
+            self._tally(target)  # a target's span starts with its first case
             with _time_limit(timeout_s):
                 result = run()
         except FuzzHang as exc:
-            tally["hang"] += 1
+            self._tally(target)["hang"] += 1
             raise AssertionError(f"{target}: hang: {exc}") from exc
         except domain_errors:
-            tally["domain_error"] += 1
+            self._tally(target)["domain_error"] += 1
             return None
         except Exception as exc:
-            tally["crash"] += 1
+            self._tally(target)["crash"] += 1
             raise AssertionError(f"{target}: crash: {type(exc).__name__}: {exc}") from exc
-        tally["ok"] += 1
+        self._tally(target)["ok"] += 1
         return result
 
     def count(self, target: str, outcome: str) -> None:
         """Record an outcome judged by the caller (an HTTP status, for the API targets)."""
         assert outcome in OUTCOMES, outcome
-        self.counts.setdefault(target, Counter())[outcome] += 1
+        self._tally(target)[outcome] += 1
 
     def write(self, path: Path) -> None:
-        table = {target: {o: tally[o] for o in OUTCOMES} for target, tally in self.counts.items()}
+        """{target: {outcome: count, ..., "wall_s": seconds}} as JSON."""
+        table: dict[str, dict[str, float]] = {
+            target: {o: tally[o] for o in OUTCOMES} for target, tally in self.counts.items()
+        }
+        for target, (first, last) in self.spans.items():
+            table[target]["wall_s"] = round(last - first, 3)
         path.write_text(json.dumps(table, indent=2, sort_keys=True) + "\n")

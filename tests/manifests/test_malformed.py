@@ -51,6 +51,15 @@ def refused(call: Any, *args: Any, match: str, source: str) -> ManifestError:
             HEAD + '#EXT-X-KEY:METHOD=AES-128,URI="k",IV=0xZZ\n#EXTINF:4,\na.ts\n#EXT-X-ENDLIST\n',
             "bad IV",
         ),
+        # Issue 14: numbers past int64 or int()'s 4300 digits, sizes past any file.
+        (
+            HEAD + "#EXT-X-BYTERANGE:100@" + "9" * 5000 + "\n#EXTINF:4,\na.ts\n#EXT-X-ENDLIST\n",
+            "bad BYTERANGE",
+        ),
+        (
+            HEAD + "#EXT-X-BYTERANGE:9223372036854775807@0\n#EXTINF:4,\na.ts\n#EXT-X-ENDLIST\n",
+            "is beyond any file",
+        ),
     ],
 )
 def test_bad_media_playlists(text: str, reason: str) -> None:
@@ -142,6 +151,14 @@ STATIC = MPD.format(type="static")
             "more than the 200000 allowed",
         ),
         (STATIC.replace('timescale="1000"', 'timescale="0"'), "timescale 0"),
+        # Issue 14: integers no float holds, or past the schema's unsignedInt/unsignedLong.
+        (
+            STATIC.replace('"500000"', '"1' + "0" * 400 + '"'),
+            "@bandwidth \\(an integer of 401 digits\\) is above the",
+        ),
+        (STATIC.replace('duration="4000"', 'duration="1' + "0" * 400 + '"'), "out of range"),
+        (STATIC.replace('timescale="1000"', 'timescale="4294967296"'), "@timescale .* out of"),
+        (STATIC.replace("$Number$", "$Number%0" + "9" * 5000 + "d$"), "absurd"),
         (STATIC.replace("$Number$", "$Nmbr$"), r"unsupported template identifier \$Nmbr\$"),
         (STATIC.replace("$Number$", "$RepresentationID%03d$"), "cannot take a format tag"),
         (STATIC.replace("$Number$", "$Number%0999d$"), "absurd"),
@@ -181,6 +198,7 @@ TIMELINE = (
         ('<S t="0" d="0"/>', "S 0 has no positive @d"),
         ('<S t="0" d="4000"/><S t="3000" d="4000"/>', "S 1: t=3000 overlaps"),
         ('<S t="0" d="1" r="999999999"/>', "more than 200000 segments"),
+        ('<S t="1' + "0" * 400 + '" d="4000"/>', "S 0: @t .* out of range"),
     ],
 )
 def test_bad_segment_timelines(entries: str, reason: str) -> None:
@@ -225,3 +243,10 @@ def test_errors_pickle_and_read_as_one_line() -> None:
     )
     assert isinstance(error, ValueError)
     assert str(ManifestError("", "empty")) == "manifest: empty"
+
+
+def test_a_400_digit_bandwidth_in_a_master_is_refused_at_its_line() -> None:
+    master = "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1" + "0" * 300 + "\nv.m3u8\n"
+    media = {"http://cdn.test/v/v.m3u8": MEDIA + "#EXT-X-ENDLIST\n"}
+    error = refused(parse_hls, master, BASE, media, match="is above the", source=BASE)
+    assert error.line == 3 and "(an integer of 301 digits)" in str(error)

@@ -298,6 +298,16 @@ BAD_INPUT = [
     ("two.down", "0\n5 6\n7\n", 2, "expected one integer millisecond, got '5 6'"),
     ("back.down", "0\n\n5\n3\n", 4, "timestamp 3 goes back"),
     ("instant.down", "0\n0\n", 2, "lasts 0 ms"),
+    # Numbers beyond any link (issue 14): overflow on conversion, or in the simulator's sums.
+    ("digits.json", sabre(("1" + "0" * 400, 5, 1)), 2, "piece 0: duration is inf"),
+    ("limit.json", sabre((1000, "9" * 5000, 1)), 2, "piece 0: bandwidth is inf"),
+    ("fast.json", sabre((1000, 1e300, 1)), 2, "bandwidth 1e+300 kbps is above the 1e+09"),
+    ("slow.json", sabre((1000, 1e-300, 1)), None, "delivers 1e-300 kbit: under the 1 kbit"),
+    ("lag.json", sabre((1000, 5, 1e9)), 2, "latency 1e+06 s is above the 3600 s allowed"),
+    ("deep.json", "[" * 100_000 + "]" * 100_000, 1, "JSON nested too deeply"),
+    ("long.log", "0 1\n1e9 1\n", 1, "duration 1e+09 s is above the 1e+07 s allowed"),
+    ("forever.down", "0\n9223372036854775807\n", 2, "lasts 9223372036854775807 ms: more than"),
+    ("wide.csv", "duration_s,bandwidth_kbps\n1," + "9" * 200_000 + "\n", 2, "field larger than"),
 ]
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -51,8 +51,8 @@ def parse(
     path: str | None = None,
     default_latency_s: float = DEFAULT_LATENCY_S,
 ) -> Trace:
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip().lower() for h in next(reader, [])]
+    rows = _rows(text, path)
+    header = [h.strip().lower() for h in next(rows, (1, []))[1]]
     if not any(header):
         raise TraceError("empty trace (no header line)", path, 1)
     duration, bandwidth = _column(header, DURATION), _column(header, BANDWIDTH)
@@ -71,7 +71,7 @@ def parse(
     lines: list[int] = []
     shown: list[str] = []  # the clock column as written, for messages
     values: list[list[float]] = []
-    for row in reader:
+    for line, row in rows:
         if not any(cell.strip() for cell in row):
             continue
         try:
@@ -80,8 +80,8 @@ def parse(
             if clock_scale is not None:
                 numbers.insert(0, float(written) * clock_scale)
         except (ValueError, IndexError):
-            raise TraceError(f"bad row {','.join(row)!r}", path, reader.line_num) from None
-        lines.append(reader.line_num)
+            raise TraceError(f"bad row {','.join(row)!r}", path, line) from None
+        lines.append(line)
         shown.append(written)
         values.append(numbers)
     if not values:
@@ -115,6 +115,20 @@ def dump(trace: Trace) -> str:
         )
     ]
     return "\n".join(lines) + "\n"
+
+
+def _rows(text: str, path: str | None) -> Iterator[tuple[int, list[str]]]:
+    """(line number where it ends, row) per row; the csv module's own refusals (a field over
+    its 128 KiB limit) become TraceErrors at the line it had reached."""
+    reader = csv.reader(io.StringIO(text))
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise TraceError(f"not CSV ({exc})", path, reader.line_num) from None
+        yield reader.line_num, row
 
 
 def _column(header: list[str], choices: Mapping[str, Scale]) -> tuple[int, Scale] | None:

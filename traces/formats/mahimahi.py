@@ -17,6 +17,8 @@ from traces.trace import Trace
 
 PACKET_BITS = 1500 * 8
 BIN_MS = 100
+# One bin per 100 ms: a period of 2^62 ms would ask for 4.6e16 bins. Real traces last minutes.
+MAX_PERIOD_MS = 86_400_000
 DEFAULT_LATENCY_S = 0.08
 # Two fields on one line (whitespace between non-blanks, without a line break).
 _TWO_FIELDS = re.compile(r"\S[^\S\r\n]+\S")
@@ -54,6 +56,12 @@ def parse(
         # mahimahi itself refuses these: the schedule would repeat without time passing.
         raise TraceError(
             "the trace lasts 0 ms (its last timestamp is its period)",
+            path,
+            _line_of(text, len(stamps) - 1),
+        )
+    if period > MAX_PERIOD_MS:
+        raise TraceError(
+            f"the trace lasts {period} ms: more than the {MAX_PERIOD_MS} (a day) allowed",
             path,
             _line_of(text, len(stamps) - 1),
         )

@@ -15,9 +15,13 @@ KEYS = ("duration_ms", "bandwidth_kbps", "latency_ms")
 
 def parse(text: str, *, name: str = "", set_name: str = "", path: str | None = None) -> Trace:
     try:
-        data: Any = json.loads(text)
+        # Integers as floats: int() refuses thousands of digits with a message about
+        # sys.set_int_max_str_digits; as a float such a number is inf, refused by piece below.
+        data: Any = json.loads(text, parse_int=float)
     except json.JSONDecodeError as exc:
         raise TraceError(f"not JSON ({exc.msg})", path, exc.lineno) from None
+    except RecursionError:
+        raise TraceError("not a trace (JSON nested too deeply)", path, 1) from None
     if not isinstance(data, list):
         raise TraceError(f"expected a JSON list of pieces, not {type(data).__name__}", path, 1)
     if not data:

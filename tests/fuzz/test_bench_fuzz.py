@@ -1,0 +1,24 @@
+"""`make fuzz` rewrites only the Fuzzing section of bench/results.md; `make bench` keeps it."""
+
+from __future__ import annotations
+
+from bench.fuzz import section, table, with_section
+
+RESULTS = "# streamlab benchmarks\n\n## Lab speed\n\nfast\n\n## QA harness\n\ngood\n"
+COUNTS = {"traces.csv": {"ok": 3, "domain_error": 5, "crash": 0, "hang": 0, "wall_s": 1.5}}
+
+
+def test_the_section_is_appended_then_replaced_and_the_rest_kept() -> None:
+    first = with_section(RESULTS, table(COUNTS, 10, 2.0, 0))
+    assert first.startswith(RESULTS) and "| traces.csv | 8 | 5 | 0 | 0 | 1.5 |" in first
+    again = with_section(first, table({**COUNTS, "x": {"ok": 1}}, 10, 2.0, 1))
+    assert again.startswith(RESULTS) and again.count("## Fuzzing") == 1
+    assert "| x | 1 |" in again and "FAILED (pytest exit code 1)" in again
+
+
+def test_a_section_in_the_middle_is_replaced_in_place() -> None:
+    middle = RESULTS.replace("## QA harness", "## Fuzzing\n\nold table\n\n## QA harness")
+    updated = with_section(middle, table(COUNTS, 10, 2.0, 0))
+    assert "old table" not in updated and updated.endswith("## QA harness\n\ngood\n")
+    assert section(updated) is not None and "traces.csv" in (section(updated) or "")
+    assert section(RESULTS) is None
