@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "streamlab: installing the project into $(VENV) (log: $(VENV)/install.log)"
 	@{ $(PY) -m pip install --disable-pip-version-check --upgrade pip setuptools \
-		&& $(PY) -m pip install --disable-pip-version-check -e '.[dev]'; } > $(VENV)/install.log 2>&1 \
+		&& $(PY) -m pip install --disable-pip-version-check -e '.[all,dev]'; } > $(VENV)/install.log 2>&1 \
 		|| { tail -n 30 $(VENV)/install.log; exit 1; }
 	@touch $(STAMP)
 

@@ -18,10 +18,9 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from distributed import Client, as_completed
 
 from abr.config import SessionConfig
 from abr.errors import InputError
@@ -29,6 +28,10 @@ from abr.registry import PROFILES, resolve
 from simulator.arguments import constructor_arguments
 from simulator.compare import Lab, LabSetup
 from traces.load import load_trace
+
+if TYPE_CHECKING:
+    # Dask is the `sweep` extra: reading results (`streamlab report`) works without it.
+    from distributed import Client
 
 SESSION_FIELDS = {f.name for f in dataclasses.fields(SessionConfig)}
 KEY_COLUMNS = ("video", "trace_set", "trace", "abr", "params")
@@ -187,6 +190,8 @@ def in_process(tasks: list[SweepTask]) -> Iterator[list[dict[str, Any]]]:
 
 def on_dask(client: Client, tasks: list[SweepTask]) -> Iterator[list[dict[str, Any]]]:
     """Results per task as the cluster finishes them; cancels the rest if the caller stops."""
+    from distributed import as_completed
+
     futures = client.map(run_task, tasks, pure=False)
     try:
         for future in as_completed(futures):
