@@ -61,3 +61,18 @@ def test_the_check_sees_imports_inside_functions(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from simulator.run import simulate\n")
     assert _imports(module) == [(2, "simulator.run")]
+
+
+def test_no_command_imports_another_command() -> None:
+    # Shared console pieces live in lab_console (not a command); commands stay independent so
+    # the CLI can import only the one being run.
+    commands = ROOT / "streamlab" / "commands"
+    bad = []
+    for path in sorted(commands.glob("*.py")):
+        for line, module in _imports(path):
+            if (
+                module.startswith("streamlab.commands.")
+                and module != "streamlab.commands.lab_console"
+            ):
+                bad.append(f"{path.relative_to(ROOT)}:{line}: imports {module}")
+    assert bad == []

@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 from simulator.compare import LabSetup
+from simulator.comparison import DEFAULT_ABRS
 from simulator.synthetic_video import synthetic_video
-from streamlab.commands.compare import DEFAULT_ABRS, execute, parse_abr_list
+from streamlab.commands.lab_console import compare_on_console, parse_abr_list
 from traces.formats import sabre_json
 from traces.load import iter_trace_files
 from traces.synthetic import builtin_set
@@ -20,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--out", type=Path, default=Path("demo-results"))
     p.add_argument("--shared", type=Path, default=Path("../shared"), help="dev data folder, if any")
-    p.add_argument("--abr", default=DEFAULT_ABRS)
+    p.add_argument("--abr", default=",".join(DEFAULT_ABRS))
     p.add_argument("--jobs", type=int, default=None)
     p.set_defaults(func=run)
 
@@ -44,4 +45,4 @@ def run(args: argparse.Namespace) -> int:
         f"streamlab demo: {len(paths)} traces from {', '.join(str(s) for s in sources)}; video {video}"
     )
     setup = LabSetup(str(video), parse_abr_list(args.abr), optimal=True)
-    return execute(setup, paths, out, args.jobs, command=f"streamlab demo --out {out}")
+    return compare_on_console(setup, paths, out, args.jobs, command=f"streamlab demo --out {out}")

@@ -17,6 +17,7 @@ from abr.manifests import ManifestError
 from abr.registry import PROFILES, AlgorithmSpecError, resolve
 from simulator.run import SimulationResult, simulate
 from simulator.video import load_video
+from streamlab.commands.lab_console import add_lab_options
 from streamlab.errors import UsageError
 from traces.errors import TraceError
 from traces.load import load_trace
@@ -36,18 +37,6 @@ LOG_COLUMNS = (
     "abandoned",
     "reason",
 )
-
-
-def add_lab_options(parser: argparse.ArgumentParser) -> None:
-    """Options shared by simulate and compare."""
-    parser.add_argument("--video", required=True, help="video description (Sabre-style JSON)")
-    parser.add_argument(
-        "--profile", default="default", choices=sorted(PROFILES), help="session settings profile"
-    )
-    parser.add_argument(
-        "--noise", type=float, default=0.0, help="multiplicative bandwidth noise, e.g. 0.1"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed for --noise")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -23,7 +23,7 @@ from simulator.sweep import (
     pending,
 )
 from simulator.video import load_video
-from streamlab.commands.compare import parse_abr_list
+from streamlab.commands.lab_console import parse_abr_list
 from streamlab.errors import UsageError
 from traces.errors import TraceError
 from traces.load import iter_trace_files
