@@ -1,0 +1,307 @@
+"""The QA pipeline behind `streamlab qa`: start or reach the backend, play the planned sessions
+over their shaped links (with faults and the simulator's replay when asked), check progress and
+targets, and write the results; `run_qa(QaRequest(...))` is the whole of it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from abr.registry import PROFILES, AlgorithmSpecError, resolve
+from player.api import ApiError, BackendApi, Title
+from qa.backend import ManagedBackend, alive, log_in, open_api, ready_titles
+from qa.errors import QaInputError
+from qa.faults import FaultRun, parse_kinds, plan_faults
+from qa.fidelity import FidelityRow, measured_overhead_s, probe_sizes
+from qa.fidelity import compare as compare_with_sim
+from qa.fidelity import summarize as summarize_fidelity
+from qa.junit import write_junit
+from qa.progress import check_progress, mark_lost_progress
+from qa.report import (
+    COLUMNS,
+    ReportInput,
+    faults_section,
+    fidelity_section,
+    progress_section,
+    session_row,
+    write_csv,
+    write_fault_log,
+    write_report,
+)
+from qa.runner import CONCURRENCY_LIMIT_DECODE, CONCURRENCY_LIMIT_NO_DECODE, plan, run_all
+from qa.session import SessionOutcome, SessionSpec, play
+from qa.targets import SessionFigures, Targets, check, load_targets
+from traces.errors import TraceError
+from traces.load import iter_trace_files, load_trace
+from traces.trace import Trace
+
+DEMO_USER = ("demo", "demo")
+READY_TIMEOUT_S = 300.0
+
+
+@dataclass(frozen=True)
+class Options:
+    traces: list[Trace]
+    trace_dirs: list[str]
+    sessions: int
+    concurrency: int
+    abr: str
+    title: str | None
+    catalog: bool
+    decode: bool
+    out: Path
+    show_progress: bool
+    faults: tuple[str, ...]
+    seed: int
+    fidelity: bool
+
+
+def _traces(paths: Sequence[str]) -> list[Trace]:
+    try:
+        files = iter_trace_files(paths)
+        traces = [load_trace(f) for f in files]
+    except TraceError as exc:
+        raise QaInputError(str(exc)) from exc
+    if not traces:
+        raise QaInputError(f"no trace files in {', '.join(paths)}")
+    return traces
+
+
+@dataclass(frozen=True)
+class QaRequest:
+    """What `streamlab qa` was asked for (its options, checked by `run_qa`)."""
+
+    traces: list[str]  # trace folders or files
+    out: Path
+    targets: Path | None = None  # None: the product's targets
+    sessions: int = 10
+    concurrency: int = 2
+    abr: str = "streamlab"
+    title: str | None = None
+    catalog: bool = False
+    backend: str | None = None  # a running backend's API; None: start one in out/backend
+    decode: bool = True
+    demo_seconds: int = 20
+    max_height: int = 720
+    over_limit: bool = False
+    faults: str | None = None  # "all" or a comma list of kinds
+    fidelity: bool = False
+    seed: int = 0
+    show_progress: bool = False
+
+
+def run_qa(request: QaRequest) -> int:
+    """Play the sessions, write sessions.csv, junit.xml, summary.json and report.html under
+    `request.out`; 0 when every target holds, 1 when one is missed. Bad input raises
+    QaInputError naming it."""
+    try:
+        return _run(request)
+    except ApiError as exc:  # the API failed outside any session
+        raise QaInputError(f"backend: {exc}") from exc
+
+
+def _run(request: QaRequest) -> int:
+    targets = load_targets(request.targets)
+    if request.sessions < 1:
+        raise QaInputError(f"--sessions must be at least 1, got {request.sessions}")
+    if request.concurrency < 1:
+        raise QaInputError(f"--concurrency must be at least 1, got {request.concurrency}")
+    limit = CONCURRENCY_LIMIT_DECODE if request.decode else CONCURRENCY_LIMIT_NO_DECODE
+    if request.concurrency > limit and not request.over_limit:
+        mode = "decoding" if request.decode else "--no-decode"
+        raise QaInputError(
+            f"--concurrency {request.concurrency} is above this machine's measured limit for "
+            f"{mode} sessions ({limit}): the harness would distort the results "
+            "(--over-limit runs anyway)"
+        )
+    try:
+        resolve(request.abr, PROFILES["default"])
+    except AlgorithmSpecError as exc:
+        raise QaInputError(f"--abr: {exc}") from exc
+    opts = Options(
+        traces=_traces(request.traces),
+        trace_dirs=list(request.traces),
+        sessions=request.sessions,
+        concurrency=request.concurrency,
+        abr=request.abr,
+        title=request.title,
+        catalog=request.catalog,
+        decode=request.decode,
+        out=request.out,
+        show_progress=request.show_progress,
+        faults=parse_kinds(request.faults) if request.faults else (),
+        seed=request.seed,
+        fidelity=request.fidelity,
+    )
+    opts.out.mkdir(parents=True, exist_ok=True)
+    managed: ManagedBackend | None = None
+    api_url = request.backend
+    try:
+        if api_url is None:
+            # Kept in the output folder: its logs explain a bad run, and a second run in the
+            # same folder reuses the packaged catalog.
+            managed = ManagedBackend(opts.out / "backend", request.demo_seconds, request.max_height)
+            api_url = managed.start()
+        passed = asyncio.run(_session_run(opts, api_url, targets, managed))
+    finally:
+        if managed is not None:
+            managed.stop()
+    return 0 if passed else 1
+
+
+async def _session_run(
+    opts: Options, api_url: str, targets: Targets, managed: ManagedBackend | None
+) -> bool:
+    api = open_api(api_url)
+    try:
+        await log_in(api, *DEMO_USER)
+        titles = _choose(await ready_titles(api, READY_TIMEOUT_S), opts.title, opts.catalog)
+        specs = plan(opts.traces, titles, opts.sessions, opts.abr)
+        profile = PROFILES["default"]
+        factory = resolve(opts.abr, profile)
+        longest = max(t.duration_s for t in titles)
+        timeout = 3 * longest + 60.0
+        edge = await _edge(api, titles[0])
+        shortest = min(t.duration_s for t in titles)
+        planned = (
+            plan_faults(opts.faults, len(specs), shortest, int(shortest // 2), opts.seed)
+            if opts.faults
+            else []
+        )
+        faults = FaultRun(planned, managed, edge)
+
+        async def play_one(spec: SessionSpec) -> SessionOutcome:
+            async with faults.link(spec.index) as upstream:
+                return await play(
+                    spec,
+                    api,
+                    upstream,
+                    factory,
+                    profile,
+                    opts.decode,
+                    timeout,
+                    opts.out / "progress",
+                    faults.first_url(spec.index),
+                )
+
+        faults.start()
+        try:
+            outcomes, stats = await run_all(specs, opts.concurrency, play_one, opts.show_progress)
+        finally:
+            await faults.finish()
+        if not await alive(api):
+            failed = sum(o.failed for o in outcomes)
+            raise QaInputError(
+                f"backend {api_url} stopped answering during the run ({failed} of "
+                f"{len(outcomes)} sessions failed)"
+            )
+        progress = await check_progress(api, outcomes)
+        fidelity: list[FidelityRow] = []
+        if opts.fidelity:
+            ok = [o for o in outcomes if not o.failed]
+            sizes = {
+                video_id: await probe_sizes((await api.playback_info(video_id)).dash_url)
+                for video_id in sorted({o.spec.video_id for o in ok})
+            }
+            overhead = measured_overhead_s(ok)
+            fidelity = compare_with_sim(ok, sizes, factory, profile, overhead)
+    finally:
+        await api.client.aclose()
+    mark_lost_progress(outcomes, progress)
+    faults_by_session = {o.spec.index: faults.log.kinds_for(o) for o in outcomes}
+    figures = [
+        SessionFigures(
+            o.ttff_s,
+            o.summary.rebuffer_ratio if o.summary else float("nan"),
+            o.summary.bitrate_kbps if o.summary else float("nan"),
+            o.failed,
+        )
+        for o in outcomes
+    ]
+    checks = check(targets, figures)
+    rows = [session_row(o, faults_by_session[o.spec.index]) for o in outcomes]
+    write_csv(opts.out / "sessions.csv", rows, COLUMNS)
+    write_junit(opts.out / "junit.xml", checks, outcomes, stats.wall_s)
+    decode = (
+        "libmpv decoding (vo=null, ao=null)"
+        if opts.decode
+        else "--no-decode: bytes counted, the session's real-time playout clock instead of a decoder"
+    )
+    header = [
+        ("date", time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())),
+        ("backend", api_url + (" (started by qa)" if managed else "")),
+        ("ABR", opts.abr),
+        ("decode mode", decode),
+        (
+            "sessions",
+            f"{len(outcomes)} ({sum(o.failed for o in outcomes)} failed), {opts.concurrency} at a time",
+        ),
+        ("traces", f"{len(opts.traces)} from {', '.join(opts.trace_dirs)}"),
+        ("titles", ", ".join(sorted({s.video_id for s in specs}))),
+        (
+            "harness CPU",
+            f"{stats.cpu_per_session_s(len(outcomes)):.2f} s per session, {stats.wall_s:.1f} s wall",
+        ),
+    ]
+    sections = [progress_section(progress)]
+    if opts.fidelity:
+        write_csv(
+            opts.out / "fidelity.csv",
+            [r.as_dict() for r in fidelity],
+            list(fidelity[0].as_dict()) if fidelity else ["session"],
+        )
+        sections.append(fidelity_section(fidelity, overhead))
+        for f in summarize_fidelity(fidelity):
+            print(
+                f"fidelity ({f.model} model): |dQoE_lin| {f.qoe_abs_pct:.1f} % of real, "
+                f"|d rebuffer| {f.rebuffer_abs_pp:.2f} pp, |d start-up| {f.startup_abs_s:.2f} s, "
+                f"|d bitrate| {f.bitrate_abs_pct:.1f} %",
+                file=sys.stderr,
+            )
+    if opts.faults:
+        header.append(("faults", f"seed {opts.seed}: {', '.join(opts.faults)}"))
+        sections.append(faults_section(faults, outcomes))
+        write_fault_log(opts.out / "faults.jsonl", faults.log)
+    write_report(
+        opts.out, ReportInput(outcomes, checks, targets, header, faults_by_session, sections)
+    )
+    summary = {
+        "sessions": len(outcomes),
+        "failed": sum(o.failed for o in outcomes),
+        "concurrency": opts.concurrency,
+        "decoded": opts.decode,
+        "wall_s": stats.wall_s,
+        "cpu_s": stats.cpu_s,
+        "cpu_per_session_s": stats.cpu_per_session_s(len(outcomes)),
+        "targets": {
+            c.name: {"limit": c.limit, "measured": c.measured, "met": c.met} for c in checks
+        },
+    }
+    (opts.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    for c in checks:
+        mark = "met   " if c.met else "MISSED"
+        print(f"{mark} {c.name}: {c.measured:.4g} (limit {c.limit:g})", file=sys.stderr)
+    print(f"streamlab qa: report in {opts.out / 'report.html'}", file=sys.stderr)
+    return all(c.met for c in checks)
+
+
+def _choose(titles: list[Title], wanted: str | None, catalog: bool) -> list[Title]:
+    if wanted is not None:
+        match = [t for t in titles if t.video_id == wanted]
+        if not match:
+            known = ", ".join(t.video_id for t in titles)
+            raise QaInputError(f"--title {wanted}: no READY title with that id (READY: {known})")
+        return match
+    return titles if catalog else titles[:1]
+
+
+async def _edge(api: BackendApi, title: Title) -> tuple[str, int]:
+    """The edge the API's signed URLs point at: each session's shaper connects there."""
+    url = urlsplit((await api.playback_info(title.video_id)).dash_url)
+    return url.hostname or "127.0.0.1", url.port or 80
