@@ -130,19 +130,7 @@ def test_a_poisoned_stored_row_loses_to_the_next_valid_report(
     freezing the viewer."""
     user = _user(stack)
     sid = _session(stack, ready_video, user)
-    first = _raw_report(http, user, ready_video, sid, "2.0", str(time.time() - 60))
-    assert first.status_code == 200
-    sessions = session_factory(stack.config.database_url)
-    with sessions.begin() as s:
-        s.execute(
-            update(PlaybackProgress)
-            .where(PlaybackProgress.playback_session_id == sid)
-            .values(reported_at=poison)
-        )
-    sessions.kw["bind"].dispose()
-    resumed = _raw_report(http, user, ready_video, sid, "8.0", str(time.time()))
-    assert resumed.status_code == 200 and resumed.json()["applied"] is True
-    assert _stored(stack, user, ready_video) == 8.0
+    _poison_then_resume(http, stack, user, ready_video, sid, poison)
 
 
 @pytest.mark.parametrize("poison", [math.nan, math.inf])
@@ -155,18 +143,27 @@ def test_a_poisoned_row_on_postgresql_loses_to_the_next_valid_report(
     user = _user(stack)
     sid = _session(stack, deployed_video, user)
     with httpx.Client(base_url=stack.api) as http:
-        assert _raw_report(http, user, deployed_video, sid, "2.0", str(time.time())).is_success
-        sessions = session_factory(stack.config.database_url)
-        with sessions.begin() as s:
-            s.execute(
-                update(PlaybackProgress)
-                .where(PlaybackProgress.playback_session_id == sid)
-                .values(reported_at=poison)
-            )
-        sessions.kw["bind"].dispose()
-        resumed = _raw_report(http, user, deployed_video, sid, "8.0", str(time.time()))
+        _poison_then_resume(http, stack, user, deployed_video, sid, poison)
+
+
+def _poison_then_resume(
+    http: httpx.Client, stack: Stack, user: dict[str, str], video: str, sid: str, poison: float
+) -> None:
+    """Store a report, overwrite its reported_at with `poison` behind the API's back (as a row
+    from before the checks), then check the next valid report wins."""
+    first = _raw_report(http, user, video, sid, "2.0", str(time.time() - 60))
+    assert first.status_code == 200
+    sessions = session_factory(stack.config.database_url)
+    with sessions.begin() as s:
+        s.execute(
+            update(PlaybackProgress)
+            .where(PlaybackProgress.playback_session_id == sid)
+            .values(reported_at=poison)
+        )
+    sessions.kw["bind"].dispose()
+    resumed = _raw_report(http, user, video, sid, "8.0", str(time.time()))
     assert resumed.status_code == 200 and resumed.json()["applied"] is True
-    assert _stored(stack, user, deployed_video) == 8.0
+    assert _stored(stack, user, video) == 8.0
 
 
 def test_an_over_long_search_is_422_at_the_origin(stack: Stack) -> None:
