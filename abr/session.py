@@ -109,7 +109,11 @@ class Waiting:
     decided: Decision | None = None
 
 
+# The waits that carry nothing but their kind: built once (a frozen instance costs a little
+# on every request).
 READY = Waiting(WaitKind.READY)
+NOTHING = Waiting(WaitKind.NOTHING)
+DECISION_PENDING = Waiting(WaitKind.DECISION)
 
 
 @dataclass(slots=True)
@@ -277,7 +281,7 @@ class Session:
             raise SessionError(f"illegal phase change {self._phase.name} -> {phase.name}")
         self._phase = phase
         if phase is Phase.ENDED or phase is Phase.FAILED:
-            self._wait = Waiting(WaitKind.NOTHING)
+            self._wait = NOTHING
 
     # -- time -----------------------------------------------------------------------
 
@@ -499,7 +503,7 @@ class Session:
         assert ctx is not None
         index = self._next_index
         if index >= ctx.segment_count:
-            self._wait = Waiting(WaitKind.NOTHING)
+            self._wait = NOTHING
             self._maybe_start_playing(now)
             return
         wait = self._wait
@@ -529,7 +533,7 @@ class Session:
         else:
             decision = self.algorithm.choose(ctx)
             if decision is None:
-                self._wait = Waiting(WaitKind.DECISION)  # an external policy will decide
+                self._wait = DECISION_PENDING  # an external policy will decide
                 return
             if type(decision) is int:
                 rendition, reason = decision, self._default_reason
