@@ -45,23 +45,6 @@ DEMO_USER = ("demo", "demo")
 READY_TIMEOUT_S = 300.0
 
 
-@dataclass(frozen=True)
-class Options:
-    traces: list[Trace]
-    trace_dirs: list[str]
-    sessions: int
-    concurrency: int
-    abr: str
-    title: str | None
-    catalog: bool
-    decode: bool
-    out: Path
-    show_progress: bool
-    faults: tuple[str, ...]
-    seed: int
-    fidelity: bool
-
-
 def _traces(paths: Sequence[str]) -> list[Trace]:
     try:
         files = iter_trace_files(paths)
@@ -96,6 +79,15 @@ class QaRequest:
     show_progress: bool = False
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """A request whose options passed the checks, its traces loaded and fault kinds parsed."""
+
+    request: QaRequest
+    traces: list[Trace]
+    fault_kinds: tuple[str, ...]
+
+
 def run_qa(request: QaRequest) -> int:
     """Play the sessions, write sessions.csv, junit.xml, summary.json and report.html under
     `request.out`; 0 when every target holds, 1 when one is missed. Bad input raises
@@ -124,29 +116,21 @@ def _run(request: QaRequest) -> int:
         resolve(request.abr, PROFILES["default"])
     except AlgorithmSpecError as exc:
         raise QaInputError(f"--abr: {exc}") from exc
-    opts = Options(
-        traces=_traces(request.traces),
-        trace_dirs=list(request.traces),
-        sessions=request.sessions,
-        concurrency=request.concurrency,
-        abr=request.abr,
-        title=request.title,
-        catalog=request.catalog,
-        decode=request.decode,
-        out=request.out,
-        show_progress=request.show_progress,
-        faults=parse_kinds(request.faults) if request.faults else (),
-        seed=request.seed,
-        fidelity=request.fidelity,
+    opts = _Checked(
+        request,
+        _traces(request.traces),
+        parse_kinds(request.faults) if request.faults else (),
     )
-    opts.out.mkdir(parents=True, exist_ok=True)
+    opts.request.out.mkdir(parents=True, exist_ok=True)
     managed: ManagedBackend | None = None
     api_url = request.backend
     try:
         if api_url is None:
             # Kept in the output folder: its logs explain a bad run, and a second run in the
             # same folder reuses the packaged catalog.
-            managed = ManagedBackend(opts.out / "backend", request.demo_seconds, request.max_height)
+            managed = ManagedBackend(
+                opts.request.out / "backend", request.demo_seconds, request.max_height
+            )
             api_url = managed.start()
         passed = asyncio.run(_session_run(opts, api_url, targets, managed))
     finally:
@@ -156,22 +140,26 @@ def _run(request: QaRequest) -> int:
 
 
 async def _session_run(
-    opts: Options, api_url: str, targets: Targets, managed: ManagedBackend | None
+    opts: _Checked, api_url: str, targets: Targets, managed: ManagedBackend | None
 ) -> bool:
     api = open_api(api_url)
     try:
         await log_in(api, *DEMO_USER)
-        titles = _choose(await ready_titles(api, READY_TIMEOUT_S), opts.title, opts.catalog)
-        specs = plan(opts.traces, titles, opts.sessions, opts.abr)
+        titles = _choose(
+            await ready_titles(api, READY_TIMEOUT_S), opts.request.title, opts.request.catalog
+        )
+        specs = plan(opts.traces, titles, opts.request.sessions, opts.request.abr)
         profile = PROFILES["default"]
-        factory = resolve(opts.abr, profile)
+        factory = resolve(opts.request.abr, profile)
         longest = max(t.duration_s for t in titles)
         timeout = 3 * longest + 60.0
         edge = await _edge(api, titles[0])
         shortest = min(t.duration_s for t in titles)
         planned = (
-            plan_faults(opts.faults, len(specs), shortest, int(shortest // 2), opts.seed)
-            if opts.faults
+            plan_faults(
+                opts.fault_kinds, len(specs), shortest, int(shortest // 2), opts.request.seed
+            )
+            if opts.fault_kinds
             else []
         )
         faults = FaultRun(planned, managed, edge)
@@ -184,15 +172,17 @@ async def _session_run(
                     upstream,
                     factory,
                     profile,
-                    opts.decode,
+                    opts.request.decode,
                     timeout,
-                    opts.out / "progress",
+                    opts.request.out / "progress",
                     faults.first_url(spec.index),
                 )
 
         faults.start()
         try:
-            outcomes, stats = await run_all(specs, opts.concurrency, play_one, opts.show_progress)
+            outcomes, stats = await run_all(
+                specs, opts.request.concurrency, play_one, opts.request.show_progress
+            )
         finally:
             await faults.finish()
         if not await alive(api):
@@ -203,7 +193,7 @@ async def _session_run(
             )
         progress = await check_progress(api, outcomes)
         fidelity: list[FidelityRow] = []
-        if opts.fidelity:
+        if opts.request.fidelity:
             ok = [o for o in outcomes if not o.failed]
             sizes = {
                 video_id: await probe_sizes((await api.playback_info(video_id)).dash_url)
@@ -226,23 +216,23 @@ async def _session_run(
     ]
     checks = check(targets, figures)
     rows = [session_row(o, faults_by_session[o.spec.index]) for o in outcomes]
-    write_csv(opts.out / "sessions.csv", rows, COLUMNS)
-    write_junit(opts.out / "junit.xml", checks, outcomes, stats.wall_s)
+    write_csv(opts.request.out / "sessions.csv", rows, COLUMNS)
+    write_junit(opts.request.out / "junit.xml", checks, outcomes, stats.wall_s)
     decode = (
         "libmpv decoding (vo=null, ao=null)"
-        if opts.decode
+        if opts.request.decode
         else "--no-decode: bytes counted, the session's real-time playout clock instead of a decoder"
     )
     header = [
         ("date", time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())),
         ("backend", api_url + (" (started by qa)" if managed else "")),
-        ("ABR", opts.abr),
+        ("ABR", opts.request.abr),
         ("decode mode", decode),
         (
             "sessions",
-            f"{len(outcomes)} ({sum(o.failed for o in outcomes)} failed), {opts.concurrency} at a time",
+            f"{len(outcomes)} ({sum(o.failed for o in outcomes)} failed), {opts.request.concurrency} at a time",
         ),
-        ("traces", f"{len(opts.traces)} from {', '.join(opts.trace_dirs)}"),
+        ("traces", f"{len(opts.traces)} from {', '.join(opts.request.traces)}"),
         ("titles", ", ".join(sorted({s.video_id for s in specs}))),
         (
             "harness CPU",
@@ -250,9 +240,9 @@ async def _session_run(
         ),
     ]
     sections = [progress_section(progress)]
-    if opts.fidelity:
+    if opts.request.fidelity:
         write_csv(
-            opts.out / "fidelity.csv",
+            opts.request.out / "fidelity.csv",
             [r.as_dict() for r in fidelity],
             list(fidelity[0].as_dict()) if fidelity else ["session"],
         )
@@ -264,18 +254,19 @@ async def _session_run(
                 f"|d bitrate| {f.bitrate_abs_pct:.1f} %",
                 file=sys.stderr,
             )
-    if opts.faults:
-        header.append(("faults", f"seed {opts.seed}: {', '.join(opts.faults)}"))
+    if opts.fault_kinds:
+        header.append(("faults", f"seed {opts.request.seed}: {', '.join(opts.fault_kinds)}"))
         sections.append(faults_section(faults, outcomes))
-        write_fault_log(opts.out / "faults.jsonl", faults.log)
+        write_fault_log(opts.request.out / "faults.jsonl", faults.log)
     write_report(
-        opts.out, ReportInput(outcomes, checks, targets, header, faults_by_session, sections)
+        opts.request.out,
+        ReportInput(outcomes, checks, targets, header, faults_by_session, sections),
     )
     summary = {
         "sessions": len(outcomes),
         "failed": sum(o.failed for o in outcomes),
-        "concurrency": opts.concurrency,
-        "decoded": opts.decode,
+        "concurrency": opts.request.concurrency,
+        "decoded": opts.request.decode,
         "wall_s": stats.wall_s,
         "cpu_s": stats.cpu_s,
         "cpu_per_session_s": stats.cpu_per_session_s(len(outcomes)),
@@ -283,11 +274,11 @@ async def _session_run(
             c.name: {"limit": c.limit, "measured": c.measured, "met": c.met} for c in checks
         },
     }
-    (opts.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (opts.request.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     for c in checks:
         mark = "met   " if c.met else "MISSED"
         print(f"{mark} {c.name}: {c.measured:.4g} (limit {c.limit:g})", file=sys.stderr)
-    print(f"streamlab qa: report in {opts.out / 'report.html'}", file=sys.stderr)
+    print(f"streamlab qa: report in {opts.request.out / 'report.html'}", file=sys.stderr)
     return all(c.met for c in checks)
 
 
