@@ -130,15 +130,14 @@ def _guarded(command: Command, run: Callable[[], object]) -> object:
         raise missing from exc
 
 
-def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
-    """The full parser of the command named in `argv`; the others as one-line entries."""
+def build_parser(chosen: Command | None = None) -> argparse.ArgumentParser:
+    """The full parser of the `chosen` command; the others as one-line entries."""
     parser = argparse.ArgumentParser(
         prog="streamlab",
         description="A video player with its own ABR engine, an ABR lab, and a reference backend/CDN.",
         epilog="streamlab COMMAND --help shows a command's options.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    chosen = _chosen(argv)
     for command in COMMANDS:
         if command == chosen:
             module = _guarded(command, partial(importlib.import_module, command.module))
@@ -161,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     chosen = _chosen(argv)
     name = chosen.name if chosen else ""
     try:
-        parser = build_parser(argv)
+        parser = build_parser(chosen)
         args = parser.parse_args(argv)
         assert chosen is not None  # argparse refused anything else
         code = _guarded(chosen, lambda: args.func(args))
