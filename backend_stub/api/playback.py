@@ -25,8 +25,7 @@ FINISHED_FRACTION = 0.95
 # How far ahead of the server's clock a report may be stamped: a device clock a little fast
 # is tolerated, but a report from far in the future would win last-write-wins against every
 # real report until then, freezing the viewer's position. Old stamps are harmless (any newer
-# report beats them) and are accepted: a report stamped 1.0 is how a client reads the stored
-# row back through this idempotent write (qa/backend.py).
+# report beats them) and are accepted.
 MAX_CLOCK_AHEAD_SECONDS = 24 * 3600.0
 
 
