@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from abr.presentation import SegmentRef
+from abr.values import distinct
 
 
-@dataclass(slots=True, frozen=True)
-class FetchSegment:
+@distinct
+class FetchSegment(NamedTuple):
     """Download `segment` (and `init` first, if the driver does not hold it yet)."""
 
     request_id: int
@@ -20,46 +21,46 @@ class FetchSegment:
     replaces_request_id: int | None = None
 
 
-@dataclass(slots=True, frozen=True)
-class AbortRequest:
+@distinct
+class AbortRequest(NamedTuple):
     request_id: int
     reason: str  # "abandoned", "seek"
 
 
-@dataclass(slots=True, frozen=True)
-class FlushBuffer:
+@distinct
+class FlushBuffer(NamedTuple):
     """Drop everything buffered: a seek lands outside it. Playback resumes at `position_s`."""
 
     position_s: float
 
 
-@dataclass(slots=True, frozen=True)
-class StartPlayback:
+@distinct
+class StartPlayback(NamedTuple):
     """Enough media is buffered: start (or resume after a stall) at `position_s`."""
 
     at: float
     position_s: float
 
 
-@dataclass(slots=True, frozen=True)
-class StallStarted:
+@distinct
+class StallStarted(NamedTuple):
     at: float
     position_s: float
 
 
-@dataclass(slots=True, frozen=True)
-class StallEnded:
+@distinct
+class StallEnded(NamedTuple):
     at: float
     duration_s: float
 
 
-@dataclass(slots=True, frozen=True)
-class PlaybackEnded:
+@distinct
+class PlaybackEnded(NamedTuple):
     at: float
 
 
-@dataclass(slots=True, frozen=True)
-class SessionFailed:
+@distinct
+class SessionFailed(NamedTuple):
     """The session gave up: a segment failed more often than the retry budget allows."""
 
     at: float

@@ -8,8 +8,10 @@ fresh snapshot per decision because the simulator makes millions of decisions.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from abr.presentation import Presentation
+from abr.values import distinct
 
 
 @dataclass(slots=True)
@@ -43,8 +45,8 @@ class Progress:
     latency_s: float | None  # time to first byte, once known
 
 
-@dataclass(slots=True, frozen=True)
-class Decision:
+@distinct
+class Decision(NamedTuple):
     """A rendition, optionally requested only after `delay_s` (BOLA's pacing), and why.
 
     `reason` is a short phrase ("buffer below reservoir", "mpc plan at 3.1 Mbit/s") that the

@@ -6,13 +6,14 @@ virtual clock in the simulator). The session never reads a clock of its own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from abr.presentation import Presentation
+from abr.values import distinct
 
 
-@dataclass(slots=True, frozen=True)
-class ManifestLoaded:
+@distinct
+class ManifestLoaded(NamedTuple):
     """The presentation is known: the session starts (or restarts at `start_position_s`)."""
 
     now: float
@@ -20,15 +21,15 @@ class ManifestLoaded:
     start_position_s: float = 0.0
 
 
-@dataclass(slots=True, frozen=True)
-class Tick:
+@distinct
+class Tick(NamedTuple):
     """Time has passed. Drivers send one at `Session.next_wakeup()` at the latest."""
 
     now: float
 
 
-@dataclass(slots=True, frozen=True)
-class BytesReceived:
+@distinct
+class BytesReceived(NamedTuple):
     """Progress of an in-flight request: `received_bytes` so far (cumulative)."""
 
     now: float
@@ -37,8 +38,8 @@ class BytesReceived:
     first_byte_at: float | None = None
 
 
-@dataclass(slots=True, frozen=True)
-class SegmentDone:
+@distinct
+class SegmentDone(NamedTuple):
     """A requested segment arrived completely."""
 
     now: float
@@ -47,8 +48,8 @@ class SegmentDone:
     first_byte_at: float  # when its first byte arrived: separates latency from transfer
 
 
-@dataclass(slots=True, frozen=True)
-class SegmentFailed:
+@distinct
+class SegmentFailed(NamedTuple):
     """A request failed (HTTP error, time-out, truncated body). `reason` says what happened."""
 
     now: float
@@ -57,32 +58,32 @@ class SegmentFailed:
     retryable: bool = True
 
 
-@dataclass(slots=True, frozen=True)
-class PlaybackPosition:
+@distinct
+class PlaybackPosition(NamedTuple):
     """The renderer's actual media position (the player's truth; the simulator never sends it)."""
 
     now: float
     position_s: float
 
 
-@dataclass(slots=True, frozen=True)
-class Seek:
+@distinct
+class Seek(NamedTuple):
     now: float
     position_s: float
 
 
-@dataclass(slots=True, frozen=True)
-class Pause:
+@distinct
+class Pause(NamedTuple):
     now: float
 
 
-@dataclass(slots=True, frozen=True)
-class Resume:
+@distinct
+class Resume(NamedTuple):
     now: float
 
 
-@dataclass(slots=True, frozen=True)
-class QualityCapChanged:
+@distinct
+class QualityCapChanged(NamedTuple):
     """Limit the ladder (window size, device class, data saver). None lifts a limit."""
 
     now: float

@@ -29,7 +29,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from abr.algorithm import AbrAlgorithm
 from abr.commands import (
@@ -60,6 +60,7 @@ from abr.events import (
     SegmentFailed,
     Tick,
 )
+from abr.values import distinct
 
 EPS = 1e-9
 
@@ -93,8 +94,8 @@ class WaitKind(Enum):
     NOTHING = "nothing"  # no request is to come: every segment fetched, or the session over
 
 
-@dataclass(frozen=True, slots=True)
-class Waiting:
+@distinct
+class Waiting(NamedTuple):
     """What the session's next request waits for (`Session.waiting`).
 
     `until`: when the session wants a `Tick` for it (None: only another event will do; for
@@ -109,8 +110,7 @@ class Waiting:
     decided: Decision | None = None
 
 
-# The waits that carry nothing but their kind: built once (a frozen instance costs a little
-# on every request).
+# The waits that carry nothing but their kind: built once, not on every request.
 READY = Waiting(WaitKind.READY)
 NOTHING = Waiting(WaitKind.NOTHING)
 DECISION_PENDING = Waiting(WaitKind.DECISION)

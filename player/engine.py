@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import httpx
@@ -262,7 +262,7 @@ class PlaybackEngine:
             self._stopped = True
             return []
         # Stamped again on arrival: the session must see time move forward only.
-        event = replace(event, now=max(event.now, self.now()))
+        event = event._replace(now=max(event.now, self.now()))
         if isinstance(event, SegmentDone):
             download = self._downloads.pop(event.request_id, None)
             if download is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from abr.algorithm import AbrAlgorithm
-from abr.commands import AbortRequest, Command, FetchSegment
+from abr.commands import AbortRequest, Command, FetchSegment, PlaybackEnded, SessionFailed
 from abr.config import SessionConfig
 from abr.events import BytesReceived, ManifestLoaded, SegmentDone, Tick
 from abr.presentation import Presentation
@@ -71,7 +71,7 @@ class Simulation:
         if self.deferred:
             self.deferred = False
             commands = handle(Tick(now))  # the decision is in: ask again
-        finished = (Phase.ENDED, Phase.FAILED)
+        over = False
         while True:
             for command in commands:
                 kind = type(command)
@@ -90,7 +90,9 @@ class Simulation:
                     )
                 elif kind is AbortRequest:
                     flight = None
-            if session.phase in finished:
+                elif kind is PlaybackEnded or kind is SessionFailed:
+                    over = True  # the commands say it, so the hot loop need not ask the phase
+            if over:
                 break
             budget -= 1
             if budget < 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import numpy as np
@@ -15,13 +16,15 @@ KEYS = ("duration_ms", "bandwidth_kbps", "latency_ms")
 
 def parse(text: str, *, name: str = "", set_name: str = "", path: str | None = None) -> Trace:
     try:
-        # Integers as floats: int() refuses thousands of digits with a message about
-        # sys.set_int_max_str_digits; as a float such a number is inf, refused by piece below.
-        data: Any = json.loads(text, parse_int=float)
+        data: Any = json.loads(text)
     except json.JSONDecodeError as exc:
         raise TraceError(f"not JSON ({exc.msg})", path, exc.lineno) from None
     except RecursionError:
         raise TraceError("not a trace (JSON nested too deeply)", path, 1) from None
+    except ValueError:  # int() refuses an integer of thousands of digits
+        long = re.search(r"\d{1000,}", text)
+        line = text.count("\n", 0, long.start()) + 1 if long else None
+        raise TraceError("a number has too many digits to be a trace value", path, line) from None
     if not isinstance(data, list):
         raise TraceError(f"expected a JSON list of pieces, not {type(data).__name__}", path, 1)
     if not data:
@@ -30,7 +33,7 @@ def parse(text: str, *, name: str = "", set_name: str = "", path: str | None = N
         # One conversion for the whole file (fast for the 400-file sets); errors are rare,
         # so the walk that names the bad piece only runs when this fails.
         table = np.array([[piece[key] for key in KEYS] for piece in data], dtype=np.float64)
-    except (TypeError, KeyError, ValueError, IndexError):
+    except (TypeError, KeyError, ValueError, IndexError, OverflowError):
         raise _structure_error(text, data, path) from None
     durations_s, kbps, latency_s = table[:, 0] / 1000.0, table[:, 1], table[:, 2] / 1000.0
     problem = find_problem(durations_s, kbps, latency_s)
@@ -70,6 +73,8 @@ def _structure_error(text: str, data: list[Any], path: str | None) -> TraceError
                 float(value)
             except ValueError:
                 return TraceError(f"piece {i}: {key} is not a number: {value!r}", path, line)
+            except OverflowError:  # an integer of hundreds of digits
+                return TraceError(f"piece {i}: {key} is beyond any finite number", path, line)
     return TraceError("malformed pieces", path)
 
 
