@@ -8,10 +8,23 @@ fresh snapshot per decision because the simulator makes millions of decisions.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from abr.presentation import Presentation
 from abr.values import distinct
+
+Why = str | tuple[Any, ...]
+"""Why a rendition was chosen: a phrase, or a `(format, *values)` tuple that `explain` turns into
+one. The tuple defers the formatting to whoever reads the reason: the lab makes millions of
+decisions and reads few of them (formatting two floats cost a cheap algorithm 5 % of its time).
+A value may itself be a `Why` (a rule quoting the rule it followed)."""
+
+
+def explain(reason: Why) -> str:
+    """`reason` as text: `("buffer {:.1f} s", 3.25)` is "buffer 3.2 s"."""
+    if isinstance(reason, str):
+        return reason
+    return str(reason[0]).format(*(explain(v) if type(v) is tuple else v for v in reason[1:]))
 
 
 @dataclass(slots=True)
@@ -30,7 +43,12 @@ class DownloadRecord:
     buffer_after_s: float
     stall_s: float  # stall time accumulated while waiting for this download
     abandoned: bool = False
-    reason: str = ""  # why this rendition: the algorithm's `Decision.reason` or the session's
+    reason: Why = ""  # why this rendition: the algorithm's `Decision.reason` or the session's
+
+    @property
+    def explanation(self) -> str:
+        """`reason` as text."""
+        return explain(self.reason)
 
 
 @dataclass(slots=True)
@@ -49,14 +67,15 @@ class Progress:
 class Decision(NamedTuple):
     """A rendition, optionally requested only after `delay_s` (BOLA's pacing), and why.
 
-    `reason` is a short phrase ("buffer below reservoir", "mpc plan at 3.1 Mbit/s") that the
-    session copies into the download's record, so a tuning run can be read from its log.
-    An algorithm that returns a bare index gets the session's default reason.
+    `reason` is a short phrase ("buffer below reservoir", or `("mpc plan at {:.2f} Mbit/s",
+    3.1)` to format only when read: see `Why`) that the session copies into the download's
+    record, so a tuning run can be read from its log. An algorithm that returns a bare index
+    gets the session's default reason.
     """
 
     rendition: int
     delay_s: float = 0.0
-    reason: str = ""
+    reason: Why = ""
 
 
 class AbrContext:

@@ -44,7 +44,7 @@ from abr.commands import (
     StartPlayback,
 )
 from abr.config import SessionConfig
-from abr.context import AbrContext, Decision, DownloadRecord, Progress
+from abr.context import AbrContext, Decision, DownloadRecord, Progress, Why
 from abr.errors import SessionError
 from abr.estimators.ewma import DualEwma
 from abr.events import (
@@ -125,7 +125,7 @@ class _Request:
     requested_at: float
     buffer_before_s: float
     next_check_at: float
-    reason: str
+    reason: Why
     first_byte_at: float | None = None
     received_bits: float | None = None  # as of the driver's last BytesReceived
 
@@ -549,15 +549,15 @@ class Session:
                     return
         if rendition > ctx.max_rendition:
             rendition = ctx.max_rendition
-            reason += "; quality cap"
+            reason = ("{}; quality cap", reason)
         if self._cap_rendition is not None and rendition > self._cap_rendition:
             rendition = self._cap_rendition
-            reason += "; retry below the failed rendition"
+            reason = ("{}; retry below the failed rendition", reason)
         if rendition < 0:
             rendition = 0
         self._issue(now, index, rendition, level, reason)
 
-    def _issue(self, now: float, index: int, rendition: int, level: float, reason: str) -> None:
+    def _issue(self, now: float, index: int, rendition: int, level: float, reason: Why) -> None:
         ctx = self._ctx
         assert ctx is not None
         self._request_ids += 1
@@ -618,7 +618,8 @@ class Session:
             latency,
         )
         answer = self.algorithm.should_abandon(ctx, progress)
-        target, reason = -1, ""
+        target = -1
+        reason: Why = ""
         if type(answer) is int:
             target = answer
         elif answer is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from mypy_extensions import mypyc_attr
 
 from abr.algorithm import AbrAlgorithm
-from abr.context import AbrContext, Decision
+from abr.context import AbrContext, Decision, Why
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # researchers subclass these
@@ -39,10 +39,10 @@ class BbaAbr(AbrAlgorithm):
         level = ctx.buffer_s
         if level <= self._reservoir:
             quality = 0
-            reason = f"buffer {level:.1f} s below reservoir {self._reservoir:.1f} s"
+            reason: Why = ("buffer {:.1f} s below reservoir {:.1f} s", level, self._reservoir)
         elif level >= self._reservoir + self._cushion:
             quality = top
-            reason = f"buffer {level:.1f} s above reservoir + cushion"
+            reason = ("buffer {:.1f} s above reservoir + cushion", level)
         else:
             f = rates[0] + (rates[top] - rates[0]) * (level - self._reservoir) / self._cushion
             last = min(self._last, top)
@@ -50,12 +50,12 @@ class BbaAbr(AbrAlgorithm):
             down = rates[max(last - 1, 0)]
             if f >= up:
                 quality = max(q for q in range(top + 1) if rates[q] < f or q == 0)
-                reason = f"rate map {f:.0f} kbit/s crossed the next rendition up"
+                reason = ("rate map {:.0f} kbit/s crossed the next rendition up", f)
             elif f <= down:
                 quality = min(q for q in range(top + 1) if rates[q] > f or q == top)
-                reason = f"rate map {f:.0f} kbit/s crossed the next rendition down"
+                reason = ("rate map {:.0f} kbit/s crossed the next rendition down", f)
             else:
                 quality = last
-                reason = f"rate map {f:.0f} kbit/s between neighbours: hold"
+                reason = ("rate map {:.0f} kbit/s between neighbours: hold", f)
         self._last = quality
         return Decision(quality, reason=reason)

@@ -19,7 +19,7 @@ from mypy_extensions import mypyc_attr
 
 from abr.algorithm import AbrAlgorithm
 from abr.algorithms.bola_math import BolaScore
-from abr.context import AbrContext, Decision, Progress
+from abr.context import AbrContext, Decision, Progress, Why
 
 DASHJS_MIN_BUFFER_S = 10.0
 
@@ -76,12 +76,12 @@ class BolaAbr(AbrAlgorithm):
             horizon = max(min(since_start, ctx.segments_left) / 2.0, 3.0)
             self._set_parameters(ctx, min(ctx.buffer_target_s, horizon * ctx.segment_duration_s))
         quality = self.score.best(ctx.buffer_s, ctx.max_rendition)
-        reason = f"bola score at buffer {ctx.buffer_s:.1f} s"
+        reason: Why = ("bola score at buffer {:.1f} s", ctx.buffer_s)
         if self.throughput_guard and quality > self._last and ctx.throughput_kbps is not None:
             sustainable = ctx.highest_sustainable(ctx.throughput_kbps)
             if quality > sustainable:
                 quality = self._last if self._last > sustainable else sustainable + 1
-                reason += "; throughput guard"
+                reason = ("bola score at buffer {:.1f} s; throughput guard", ctx.buffer_s)
         self._last = quality
         return Decision(quality, reason=reason)
 

@@ -66,14 +66,15 @@ class BolaEAbr(AbrAlgorithm):
             self._ibr = InsufficientBufferRule()
             quality = ctx.highest_sustainable(tput)
             self._placeholder = max(0.0, score.min_buffer_for(quality) - level)
-            return Decision(quality, reason=f"start-up: throughput {tput / 1000.0:.2f} Mbit/s")
+            return Decision(quality, reason=("start-up: throughput {:.2f} Mbit/s", tput / 1000.0))
 
         quality = score.best(level + self._placeholder, top)
-        reason = f"bola score at buffer {level:.1f} s + placeholder {self._placeholder:.1f} s"
+        why = "bola score at buffer {:.1f} s + placeholder {:.1f} s"
+        placeholder = self._placeholder
         sustainable = ctx.highest_sustainable(tput)
         if quality > self._last and quality > sustainable:
             quality = max(self._last, sustainable) + 1
-            reason += "; one above sustainable"
+            why += "; one above sustainable"
 
         delay = level + self._placeholder - score.max_buffer_for(quality)
         if delay > 0:
@@ -92,10 +93,10 @@ class BolaEAbr(AbrAlgorithm):
             capped = self._ibr.cap(ctx, quality, tput)
             if capped < quality:
                 quality, delay = capped, 0.0
-                reason += f"; insufficient buffer ({level:.1f} s)"
+                why += "; insufficient buffer"
                 room = max(0.0, score.min_buffer_for(quality) - level)
                 self._placeholder = min(self._placeholder, room)
-        return Decision(quality, delay, reason)
+        return Decision(quality, delay, (why, level, placeholder))
 
     def on_idle(self, ctx: AbrContext, waited_s: float) -> None:
         self._placeholder += waited_s

@@ -57,7 +57,7 @@ class DynamicAbr(AbrAlgorithm):
         elif level > self._threshold and by_buffer.rendition >= by_throughput.rendition:
             self._use_bola = True
         chosen = by_buffer if self._use_bola else by_throughput
-        return Decision(chosen.rendition, reason=f"dynamic: {chosen.reason}")
+        return Decision(chosen.rendition, reason=("dynamic: {}", chosen.reason))
 
     def on_download(self, ctx: AbrContext, record: DownloadRecord) -> None:
         self.bola.on_download(ctx, record)

@@ -84,7 +84,7 @@ class RobustMpcAbr(AbrAlgorithm):
             return Decision(0, reason="no throughput prediction yet")
         return Decision(
             self.plan(ctx, prediction, self._predictor.latency_s),
-            reason=f"mpc plan at {prediction / 1000.0:.2f} Mbit/s predicted",
+            reason=("mpc plan at {:.2f} Mbit/s predicted", prediction / 1000.0),
         )
 
     def plan(self, ctx: AbrContext, throughput_kbps: float, latency_s: float) -> int:

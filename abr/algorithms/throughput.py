@@ -39,13 +39,13 @@ class ThroughputAbr(AbrAlgorithm):
         if tput is None:
             return Decision(0, reason="no throughput estimate yet")
         quality = ctx.highest_sustainable(tput * self.safety)
-        reason = f"throughput {tput / 1000.0:.2f} Mbit/s x {self.safety:g} safety"
+        why = "throughput {:.2f} Mbit/s x {:g} safety"
         if self.use_ibr:
             capped = self._ibr.cap(ctx, quality, tput)
             if capped < quality:
                 quality = capped
-                reason += f"; insufficient buffer ({ctx.buffer_s:.1f} s)"
-        return Decision(quality, reason=reason)
+                why += "; insufficient buffer"
+        return Decision(quality, reason=(why, tput / 1000.0, self.safety))
 
     def should_abandon(self, ctx: AbrContext, progress: Progress) -> Decision | None:
         latency = progress.latency_s
@@ -65,5 +65,9 @@ class ThroughputAbr(AbrAlgorithm):
             return None
         return Decision(
             quality,
-            reason=f"abandoned: would take {finish_s:.1f} s at {rate_kbps / 1000.0:.2f} Mbit/s",
+            reason=(
+                "abandoned: would take {:.1f} s at {:.2f} Mbit/s",
+                finish_s,
+                rate_kbps / 1000.0,
+            ),
         )

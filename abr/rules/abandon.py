@@ -34,6 +34,6 @@ def abandon_if_late(
             if fresh_s >= remaining_s:
                 return None
             return Decision(
-                q, reason=f"abandoned: {remaining_s:.1f} s left, buffer {ctx.buffer_s:.1f} s"
+                q, reason=("abandoned: {:.1f} s left, buffer {:.1f} s", remaining_s, ctx.buffer_s)
             )
     return None

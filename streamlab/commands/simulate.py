@@ -94,6 +94,7 @@ def write_log(result: SimulationResult, bitrates_kbps: list[float], path: Path) 
             writer.writerow(
                 {
                     **{k: fields[k] for k in LOG_COLUMNS if k in fields},
+                    "reason": record.explanation,
                     "bitrate_kbps": bitrates_kbps[record.rendition_index],
                     "bytes": round(record.bits / 8),
                 }

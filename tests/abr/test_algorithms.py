@@ -11,7 +11,7 @@ from abr.algorithm import AbrAlgorithm
 from abr.algorithms.mpc_plan import best_first_rendition
 from abr.algorithms.streamlab import StreamlabAbr
 from abr.config import SessionConfig
-from abr.context import AbrContext, DownloadRecord, Progress
+from abr.context import AbrContext, DownloadRecord, Progress, explain
 from abr.estimators.harmonic import SlidingHarmonicMean
 from abr.manifests import parse_sabre_video
 from abr.presentation import Presentation
@@ -240,7 +240,7 @@ def test_streamlab_rejects_settings_outside_their_range(
 @pytest.mark.parametrize("name", sorted(BUILTIN))
 def test_every_builtin_says_why_it_chose_each_download(name: str, video: Presentation) -> None:
     result = simulate(synthetic.tunnel(), video, create(name))
-    reasons = [record.reason for record in result.metrics.downloads]
+    reasons = [record.explanation for record in result.metrics.downloads]
     assert reasons[0] == "first segment: lowest rendition"
     assert all(reasons) and not any("no reason given" in r for r in reasons)
     assert len(set(reasons)) > 3  # the reason follows the state, not a fixed label
@@ -260,6 +260,13 @@ class _Silent(AbrAlgorithm):
 
 def test_an_algorithm_that_gives_no_reason_is_named_in_the_log(video: Presentation) -> None:
     downloads = simulate(synthetic.tunnel(), video, _Silent()).metrics.downloads
-    reasons = {record.reason for record in downloads[1:]}
+    reasons = {record.explanation for record in downloads[1:]}
     assert "silent: no reason given" in reasons
     assert "abandoned by silent" in reasons
+
+
+def test_a_deferred_reason_reads_as_the_text_it_stands_for() -> None:
+    # dynamic quotes the rule it followed; the session appends why it overrode the choice.
+    quoted = ("{}; quality cap", ("dynamic: {}", ("bola score at buffer {:.1f} s", 3.25)))
+    assert explain(quoted) == "dynamic: bola score at buffer 3.2 s; quality cap"
+    assert explain("first segment: lowest rendition") == "first segment: lowest rendition"
