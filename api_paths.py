@@ -8,6 +8,8 @@ clients use the same constant, so a path changes in one place. Templates use the
 """
 
 HEALTHZ = "/healthz"
+# The origin's wall clock as ISO-8601 text: live MPDs' UTCTiming (http-iso) points here.
+TIME = "/api/v1/time"
 AUTH_TOKEN = "/api/v1/auth/token"
 
 VIDEOS = "/api/v1/videos"

@@ -20,6 +20,9 @@ DEFAULT_DEVICE_CAPS: dict[str, int] = {
     "smarttv": 2160,
 }
 
+# A live channel NAME is the catalog entry f"{LIVE_ID_PREFIX}{NAME}".
+LIVE_ID_PREFIX = "live-"
+
 CONFIG_FILE = "backend.json"
 SECRETS_FILE = "secrets.json"
 
@@ -46,6 +49,9 @@ class BackendConfig:
     default_device_type: str = "web"
     edge_url: str = ""  # where signed URLs point; set by `serve` once ports are known
     debug_endpoints: bool = False  # /api/v1/debug/* on the origin (serve --debug-endpoints)
+    live_channels: dict[str, str] = field(default_factory=dict)  # name → source file or ""
+    live_segment_seconds: int = 2
+    live_dvr_seconds: int = 60
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()
@@ -57,12 +63,25 @@ class BackendConfig:
             raise ConfigError(
                 f"segment_seconds must be 2..6 (GOP-aligned), got {self.segment_seconds}"
             )
+        # 2 s at least: live playlists are cached for half a segment, and nginx caches in
+        # whole seconds.
+        if not 2 <= self.live_segment_seconds <= 6:
+            raise ConfigError(f"live_segment_seconds must be 2..6, got {self.live_segment_seconds}")
+        if not 3 * self.live_segment_seconds <= self.live_dvr_seconds <= 6 * 3600:
+            raise ConfigError(
+                f"live_dvr_seconds must be 3 segments ({3 * self.live_segment_seconds} s) "
+                f"to 6 h, got {self.live_dvr_seconds}"
+            )
         if self.drm_scheme not in ("cenc", "cbcs"):
             raise ConfigError(f"drm_scheme must be cenc or cbcs, got {self.drm_scheme!r}")
         if self.default_device_type not in self.device_caps:
             raise ConfigError(
                 f"default_device_type {self.default_device_type!r} is not one of {sorted(self.device_caps)}"
             )
+
+    @property
+    def live_video_ids(self) -> frozenset[str]:
+        return frozenset(f"{LIVE_ID_PREFIX}{name}" for name in self.live_channels)
 
     @property
     def uploads_dir(self) -> Path:

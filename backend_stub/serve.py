@@ -1,9 +1,12 @@
-"""`streamlab serve`: origin (uvicorn) + worker pool + shield nginx + edge nginx, supervised.
+"""`streamlab serve`: origin (uvicorn) + worker pool + shield nginx + edge nginx + live
+channel encoders, supervised.
 
 Every part is a child process with files under the data dir. Ready means: the origin answers
 /healthz and both nginx tiers answer theirs; then one JSON line goes to stdout and to
-DATA_DIR/serve.json. SIGINT/SIGTERM stop the parts edge-first (no new clients), then
-workers (they hand their job back), then the origin; serve.json is removed.
+DATA_DIR/serve.json (live channels are still STARTING then: the catalog says when each is
+READY). SIGINT/SIGTERM stop the parts edge-first (no new clients), then the live encoders
+(their files are removed), then workers (they hand their job back), then the origin;
+serve.json is removed.
 """
 
 from __future__ import annotations
@@ -22,12 +25,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.orm import Session, sessionmaker
 
+import api_paths
 from backend_stub.config import BackendConfig, load_or_create_secrets
 from backend_stub.db import session_factory
 from backend_stub.edge.nginx import NginxProcess
 from backend_stub.edge.nginx_conf import TierPaths, edge_conf, shield_conf
 from backend_stub.errors import BackendError
+from backend_stub.live.catalog import mark_offline, mark_ready, register_channels
+from backend_stub.live.channel import ChannelSettings, LiveChannel
+from backend_stub.live.encoder import ChannelSpec
 from backend_stub.store import open_store
 
 HOST = "127.0.0.1"
@@ -43,6 +51,7 @@ class ServeOptions:
     demo_catalog: bool = False
     demo_seconds: int = 30
     database_url: str = ""
+    live_channels: list[ChannelSpec] = field(default_factory=list)
     config_overrides: dict[str, Any] = field(default_factory=dict)
 
 
@@ -127,6 +136,7 @@ class Stack:
             jwt_secret=jwt_secret,
             url_signing_secret=url_secret,
             edge_url=f"http://{HOST}:{self.edge_port}",
+            live_channels={c.name: str(c.source or "") for c in opts.live_channels},
             **opts.config_overrides,
         )
         self.logs = data / "logs"
@@ -143,6 +153,9 @@ class Stack:
             edge_conf(TierPaths(data / "edge"), self.edge_port, self.shield_port, self.api_port),
         )
         self._worker_seq = 0
+        self.channels: list[LiveChannel] = []
+        self.ready_channels: set[str] = set()
+        self.channel_db: sessionmaker[Session] | None = None  # catalog rows of the channels
 
     @property
     def info(self) -> ServeInfo:
@@ -158,7 +171,13 @@ class Stack:
         self.logs.mkdir(exist_ok=True)
         config_path = self.config.save()
         sessions = session_factory(self.config.database_url)  # schema check before anything runs
-        open_store(self.config.store_url)  # a bad bucket/credentials/endpoint stops us here
+        store = open_store(self.config.store_url)  # a bad bucket/credentials/endpoint stops us here
+        if self.opts.live_channels and store.local_path("media/x") is None:
+            raise BackendError(
+                "--live-channel needs a filesystem store (--store-url file://DIR or the "
+                f"default), not {self.config.store_url}: the encoders publish a segment "
+                "every few seconds into a local directory the origin serves from"
+            )
         if self.opts.demo_catalog:
             from backend_stub.seed import seed_demo
 
@@ -186,9 +205,40 @@ class Stack:
         wait_http(f"{self.info.edge}/healthz", 10, self.edge.alive)
         for _ in range(self.opts.workers):
             self._spawn_worker()
+        self._start_channels(store.local_path("media"))
         info = self.info
         (self.data_dir / "serve.json").write_text(info.to_json() + "\n")
         return info
+
+    def _start_channels(self, media_root: Path | None) -> None:
+        if not self.opts.live_channels or media_root is None:
+            return
+        self.channel_db = session_factory(self.config.database_url)
+        register_channels(
+            self.channel_db,
+            self.opts.live_channels,
+            self.config.live_segment_seconds,
+            self.config.live_dvr_seconds,
+        )
+        settings = ChannelSettings(
+            self.config.live_segment_seconds,
+            self.config.live_dvr_seconds,
+            f"{self.info.edge}{api_paths.TIME}",
+        )
+        for spec in self.opts.live_channels:
+            channel = LiveChannel(
+                spec, media_root / spec.video_id, self.data_dir / "live" / spec.name, settings
+            )
+            self.channels.append(channel)
+            channel.start()
+
+    def _poll_channels(self) -> None:
+        for channel in self.channels:
+            channel.poll()
+            if channel.ready and channel.spec.video_id not in self.ready_channels:
+                assert self.channel_db is not None
+                mark_ready(self.channel_db, channel.spec.video_id, channel.rungs)
+                self.ready_channels.add(channel.spec.video_id)
 
     def _spawn_worker(self) -> None:
         self._worker_seq += 1
@@ -206,7 +256,9 @@ class Stack:
         )
 
     def supervise(self) -> str | None:
-        """Restart dead workers; return why the stack must stop if a core part died."""
+        """Restart dead workers and encoders, publish what the encoders finished; return why
+        the stack must stop if a core part died."""
+        self._poll_channels()
         for wid, proc in list(self.workers.items()):
             if proc.poll() is not None:
                 del self.workers[wid]
@@ -224,6 +276,13 @@ class Stack:
         (self.data_dir / "serve.json").unlink(missing_ok=True)
         self.edge.stop()
         self.shield.stop()
+        for channel in self.channels:
+            channel.stop()
+        if self.channel_db is not None:
+            mark_offline(self.channel_db, [c.spec.video_id for c in self.channels])
+            self.channel_db.kw["bind"].dispose()
+            self.channel_db = None
+        self.channels.clear()
         procs = [*self.workers.values(), *([self.origin] if self.origin else [])]
         for proc in procs:
             if proc.poll() is None:
@@ -247,7 +306,9 @@ def serve(opts: ServeOptions, on_ready: Callable[[ServeInfo], None]) -> int:
     stack = Stack(opts)
     try:
         on_ready(stack.start())
-        while not stop.wait(0.5):
+        # Live encoders finish a segment every few seconds: a short tick publishes it soon.
+        tick = 0.2 if opts.live_channels else 0.5
+        while not stop.wait(tick):
             problem = stack.supervise()
             if problem:
                 print(f"streamlab serve: {problem}; stopping", file=sys.stderr)

@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 import api_paths as paths
-from backend_stub.api import auth_routes, catalog, drm, errors, media, playback, uploads
+from backend_stub.api import auth_routes, catalog, clock, drm, errors, media, playback, uploads
 from backend_stub.api.state import AppState
 from backend_stub.config import BackendConfig
 from backend_stub.db import session_factory
@@ -33,7 +33,7 @@ def create_app(config: BackendConfig) -> FastAPI:
         queue=JobQueue(sessions),
     )
     errors.install(app)
-    for module in (auth_routes, catalog, playback, uploads, media, drm):
+    for module in (auth_routes, catalog, playback, uploads, media, drm, clock):
         app.include_router(module.router)
 
     @app.get(paths.HEALTHZ)

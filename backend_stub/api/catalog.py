@@ -28,10 +28,23 @@ def media_url(state: AppState, request: Request, video_id: str, filename: str) -
     return base + signed_path(state.config.url_signing_secret, video_id, filename, ttl)
 
 
+def live_fields(media: dict[str, Any]) -> dict[str, Any]:
+    """`live` for every entry; a channel's also what a player needs to follow it."""
+    live = media.get("live")
+    if not live:
+        return {"live": False}
+    return {
+        "live": True,
+        "target_segment_seconds": live["segment_seconds"],
+        "dvr_seconds": live["dvr_seconds"],
+    }
+
+
 def video_summary(state: AppState, request: Request, v: Video) -> dict[str, Any]:
     media = v.media or {}
     poster = media.get("poster")
     return {
+        **live_fields(media),
         "video_id": v.id,
         "title": v.title,
         "status": v.status,
@@ -122,6 +135,7 @@ def manifest(
 
     suffix = f"_{top}p" if capped else ""
     result: dict[str, Any] = {
+        **live_fields(media),
         "video_id": v.id,
         "title": v.title,
         "playback_session_id": session_id,

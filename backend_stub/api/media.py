@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 
@@ -38,6 +39,22 @@ def cache_control(key: str) -> str:
     return PLAYLIST if key.endswith((".m3u8", ".mpd", ".vtt")) else IMMUTABLE
 
 
+def live_cache_headers(segment_seconds: int, now: float) -> dict[str, str]:
+    """A live playlist/MPD may be cached until the end of the last whole second at most half
+    a segment from now. Absolute (X-Accel-Expires: @epoch), and passed on by the shield, so
+    the edge's copy expires with the shield's instead of adding its own age to it; nginx
+    keeps an entry fresh through the whole second its expiry names, hence the - 1."""
+    expires = int(now + segment_seconds / 2) - 1
+    return {
+        "Cache-Control": f"public, max-age={segment_seconds // 2}",
+        "X-Accel-Expires": f"@{expires}",
+    }
+
+
+def _live_playlist(key: str) -> bool:
+    return key.endswith((".m3u8", ".mpd"))
+
+
 @router.get(paths.EDGE_VALIDATE)
 def edge_validate(request: Request, state: StateDep) -> Response:
     """auth_request target of both nginx tiers: they send the client's raw URI in
@@ -65,22 +82,34 @@ def serve_media(request: Request, state: StateDep) -> Response:
     verdict = verify_path(state.config.url_signing_secret, raw_path.decode("latin-1"))
     if not verdict.ok:
         raise HTTPException(403, verdict.reason)
-    response = _object(state, verdict.video_id, verdict.object_key)
+    live = verdict.video_id in state.config.live_video_ids
+    response = _object(state, verdict.video_id, verdict.object_key, live)
     if request.method == "GET":
         if response is None:
             state.fetches.miss()
         else:
             state.fetches.hit(verdict.object_key)
     if response is None:
-        raise HTTPException(404, f"no object {verdict.object_key}")
+        # A live segment a client asks for early exists a moment later: do not let the
+        # tiers keep the 404 for their usual 10 s.
+        headers = {"Cache-Control": "no-store"} if live else None
+        raise HTTPException(404, f"no object {verdict.object_key}", headers=headers)
     return response
 
 
-def _object(state: AppState, video_id: str, key: str) -> Response | None:
+def _object(state: AppState, video_id: str, key: str, live: bool) -> Response | None:
     """The object's response, or None when the store has no such object."""
     headers = {"Cache-Control": cache_control(key)}
     media_type = _TYPES.get("." + key.rsplit(".", 1)[-1], "application/octet-stream")
     file = state.store.local_path(key)
+    if live and _live_playlist(key):
+        headers = live_cache_headers(state.config.live_segment_seconds, time.time())
+        if file is not None:
+            # Whole, not a FileResponse: a 304 to the tiers' revalidation would drop
+            # X-Accel-Expires, and these files are a few KiB.
+            with contextlib.suppress(FileNotFoundError):  # the channel just stopped
+                return Response(file.read_bytes(), media_type=media_type, headers=headers)
+            return None
     if file is not None:
         if file.is_file():
             return FileResponse(file, media_type=media_type, headers=headers)

@@ -140,13 +140,19 @@ def _maps() -> str:
 """
 
 
-def _signed_media(tier: str, upstream: str, validator: str, cache_header: str) -> str:
-    """`/t/…`: validate, then serve from this tier's cache or `upstream`."""
+def _signed_media(
+    tier: str, upstream: str, validator: str, cache_header: str, pass_expiry: bool = False
+) -> str:
+    """`/t/…`: validate, then serve from this tier's cache or `upstream`. With pass_expiry
+    the origin's absolute X-Accel-Expires (live playlists) goes on downstream, so the next
+    tier's copy expires when this one's does instead of living its own max-age on top."""
+    passed = "proxy_pass_header X-Accel-Expires;" if pass_expiry else ""
     return f"""
         location /t/ {{
             auth_request /_auth;
             proxy_pass http://{upstream};
             proxy_cache {tier};
+            {passed}
 {_CACHE}
             add_header {cache_header} $upstream_cache_status always;
         }}
@@ -230,7 +236,7 @@ def shield_conf(paths: TierPaths, port: int, origin_port: int, host: str = "127.
     # unsigned.
     server {{
         listen {host}:{port} backlog=4096;
-{_signed_media("shield", "origin", "origin", "X-Shield-Cache")}
+{_signed_media("shield", "origin", "origin", "X-Shield-Cache", pass_expiry=True)}
         location = /healthz {{ return 200 "shield ok\\n"; }}
         location / {{ return 403 "signed URL required\\n"; }}
     }}

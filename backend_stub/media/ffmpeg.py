@@ -16,7 +16,7 @@ from backend_stub.errors import TranscodeError
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     # A worker killed with SIGKILL cannot clean up: have the kernel kill its ffmpeg too, so
     # the redelivered job does not race an orphan encoder still writing files.
     with contextlib.suppress(OSError):
@@ -38,7 +38,7 @@ def run(cmd: list[str], what: str, timeout: float | None = None) -> None:
         stderr=subprocess.PIPE,
         text=True,
         timeout=timeout,
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent,
     )
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-8:])

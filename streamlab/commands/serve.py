@@ -9,7 +9,11 @@ from pathlib import Path
 
 from backend_stub.config import DEFAULT_DEVICE_CAPS
 from backend_stub.errors import BackendError
+from backend_stub.live.encoder import ChannelSpec
 from backend_stub.serve import ServeInfo, ServeOptions, serve
+
+# The channel --demo-catalog adds: the test pattern with a clock.
+DEMO_CHANNEL = "clock"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -86,6 +90,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="seconds a worker's job lease lasts without a heartbeat (default 60)",
     )
     p.add_argument(
+        "--live-channel",
+        action="append",
+        default=[],
+        metavar="NAME[=SOURCE]",
+        help="run a live channel (repeatable): SOURCE, a media file, is played in a loop; "
+        "without it a test pattern with the wall clock burnt in (--demo-catalog adds one)",
+    )
+    p.add_argument(
+        "--live-segment-seconds",
+        type=int,
+        default=2,
+        help="live segment length, 2..6 (default 2)",
+    )
+    p.add_argument(
+        "--live-dvr-seconds",
+        type=int,
+        default=60,
+        help="how far back a live channel can be played, and when its segments are deleted "
+        "(default 60; at least 3 segments)",
+    )
+    p.add_argument(
         "--debug-endpoints",
         action="store_true",
         help="answer /api/v1/debug/origin-fetches on the origin (never through the edge); "
@@ -116,6 +141,28 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
         raise BackendError(f"--demo-seconds must be 2..3600, got {args.demo_seconds}")
     if args.workers < 1:
         raise BackendError(f"--workers must be at least 1, got {args.workers}")
+    if not 2 <= args.live_segment_seconds <= 6:
+        raise BackendError(
+            f"--live-segment-seconds must be 2..6 (live playlists are cached for half a "
+            f"segment, in whole seconds), got {args.live_segment_seconds}"
+        )
+    if not 3 * args.live_segment_seconds <= args.live_dvr_seconds <= 6 * 3600:
+        raise BackendError(
+            f"--live-dvr-seconds must be 3 segments ({3 * args.live_segment_seconds}) to "
+            f"21600, got {args.live_dvr_seconds}"
+        )
+    channels = [ChannelSpec.parse(text) for text in args.live_channel]
+    if args.demo_catalog and not channels:
+        channels.append(ChannelSpec(DEMO_CHANNEL))
+    names = [c.name for c in channels]
+    if len(set(names)) < len(names):
+        raise BackendError(f"--live-channel names must differ, got {names}")
+    if channels and args.encrypt:
+        raise BackendError(
+            "--encrypt does not cover live channels: ffmpeg 5.1's live muxer cannot write "
+            "CENC, and encrypting them would need Shaka Packager in live mode between the "
+            "encoder and the origin; leave out --encrypt or --live-channel"
+        )
     caps = dict(DEFAULT_DEVICE_CAPS)
     for item in args.device_cap:
         name, _, height = item.partition("=")
@@ -133,6 +180,7 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
         demo_catalog=args.demo_catalog,
         demo_seconds=args.demo_seconds,
         database_url=args.database_url,
+        live_channels=channels,
         config_overrides={
             "x264_preset": args.preset,
             "segment_seconds": args.segment_seconds,
@@ -145,6 +193,8 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
             "visibility_timeout_seconds": args.visibility_timeout,
             "device_caps": caps,
             "debug_endpoints": args.debug_endpoints,
+            "live_segment_seconds": args.live_segment_seconds,
+            "live_dvr_seconds": args.live_dvr_seconds,
         },
     )
 

@@ -35,9 +35,11 @@ def test_serve_demo_catalog_then_sigterm_stops_everything(tmp_path: Path) -> Non
 
         def all_ready() -> bool:
             videos = httpx.get(f"{info['api']}/api/v1/videos").json()["videos"]
-            return len(videos) == 3 and all(v["status"] == "READY" for v in videos)
+            return len(videos) == 4 and all(v["status"] == "READY" for v in videos)
 
-        wait_for(all_ready, 90, "the demo titles to become READY")
+        wait_for(all_ready, 90, "the demo titles and channel to become READY")
+        videos = httpx.get(f"{info['api']}/api/v1/videos").json()["videos"]
+        assert [v["title"] for v in videos if v["live"]] == ["clock"]
         found = httpx.get(f"{info['api']}/api/v1/videos", params={"q": "life"}).json()["videos"]
         assert [v["title"] for v in found] == ["Game of Life"]
         assert found[0]["poster_url"].startswith(info["edge"])
