@@ -151,7 +151,8 @@ def _parse(mpd_text: str, source: str, now_utc_s: float | None) -> _Parsed:
         )
         if one.durations or clock is None:
             parsed.append(one)
-    if not parsed:
+    if not parsed:  # only a live MPD leaves out Periods (those with nothing available yet)
+        assert clock is not None
         raise ManifestError(source, f"no segment is available yet at {_when(clock)}")
     presentation = _concatenate(parsed, source, _timeline(mpd, parsed, clock, source))
     return _Parsed(presentation, parsed[0].protection, _concatenated_audio(parsed))
@@ -284,11 +285,10 @@ def _seconds(text: str, field: str, source: str) -> float:
     return value
 
 
-def _when(clock: _LiveClock | None) -> str:
-    if clock is None:
-        return "all"
-    moment = datetime.fromtimestamp(clock.now_utc_s, UTC)
-    return f"{moment.isoformat()} (availabilityStartTime + {clock.now_utc_s - clock.availability_start_utc_s:g} s)"
+def _when(clock: _LiveClock) -> str:
+    moment = datetime.fromtimestamp(clock.now_utc_s, UTC).isoformat()
+    since = clock.now_utc_s - clock.availability_start_utc_s
+    return f"{moment} (availabilityStartTime + {since:g} s)"
 
 
 def _period_spans(
