@@ -18,6 +18,9 @@ class SegmentRef:
     # True when the size was not announced by the source and is bandwidth x duration.
     size_is_estimate: bool = False
     byte_range: tuple[int, int] | None = None  # inclusive (first, last) byte offsets
+    # This segment's own initialization segment when it differs from its rendition's (a later
+    # DASH Period, an HLS EXT-X-MAP after a discontinuity); None: the rendition's `init`.
+    init: SegmentRef | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +55,71 @@ class MediaTrack:
 
 
 @dataclass(frozen=True, slots=True)
+class Period:
+    """One DASH Period (or the whole of an HLS playlist) within the segment list."""
+
+    id: str
+    first_segment: int  # index of its first segment in `Presentation.segment_durations_s`
+    start_s: float  # presentation time at which it starts
+
+
+@dataclass(frozen=True, slots=True)
+class UtcTiming:
+    """A DASH UTCTiming element: how a driver can learn the server's wall-clock time."""
+
+    scheme: str  # e.g. "urn:mpeg:dash:utc:http-iso:2014", "urn:mpeg:dash:utc:direct:2014"
+    value: str  # a URL to fetch, or (direct) the time itself
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """Where the segment list sits in time: static (VOD) or a window onto a live presentation.
+
+    Positions: segment i starts at `start_s + Presentation.segment_start_s(i)` in presentation
+    time; `start_s` is what keeps positions stable when a sliding window moves on a refresh.
+    Numbers: segment i is number `first_number + i` (DASH $Number$, HLS media sequence), which
+    is how two refreshes line up (`abr.manifests.live.refreshed`). All UTC times are epoch
+    seconds.
+    """
+
+    live: bool = False  # DASH type="dynamic", an HLS playlist without EXT-X-ENDLIST
+    # No segment will be added: static, HLS ENDLIST / PLAYLIST-TYPE:VOD, or a dynamic MPD with
+    # mediaPresentationDuration and no minimumUpdatePeriod.
+    ended: bool = True
+    first_number: int = 0
+    start_s: float = 0.0
+    # True when `start_s` comes from the manifest itself (DASH times), False when it is only
+    # known relative to an earlier load (HLS has no presentation clock).
+    start_is_absolute: bool = True
+    availability_start_utc_s: float | None = None  # DASH availabilityStartTime
+    # Per segment, the UTC time from which it can be fetched; None when the source does not say
+    # (HLS without EXT-X-PROGRAM-DATE-TIME): every listed segment is then available.
+    available_at_utc_s: tuple[float, ...] | None = None
+    window_s: float | None = None  # the DVR window: timeShiftBufferDepth, the playlist's span
+    refresh_s: float | None = None  # minimumUpdatePeriod, or the HLS target duration
+    suggested_delay_s: float | None = None  # suggestedPresentationDelay
+    periods: tuple[Period, ...] = ()
+    # Indices of the segments that begin a discontinuity (new timestamps or codec set-up).
+    discontinuities: tuple[int, ...] = ()
+    discontinuity_sequence: int = 0  # HLS EXT-X-DISCONTINUITY-SEQUENCE of segment 0
+    utc_timing: tuple[UtcTiming, ...] = ()
+
+
+# One shared value: every static presentation's timeline, built once.
+STATIC = Timeline()
+
+
+@dataclass(frozen=True, slots=True)
 class Presentation:
-    """A VOD presentation: renditions sorted by bandwidth, sharing one segment timeline."""
+    """Renditions sorted by bandwidth, sharing one segment timeline; `timeline` says whether it
+    is VOD (the default) or a window onto a live presentation."""
 
     renditions: tuple[Rendition, ...]
     segment_durations_s: tuple[float, ...]
     audio_tracks: tuple[MediaTrack, ...] = ()
     subtitle_tracks: tuple[MediaTrack, ...] = ()
     source: str = ""  # URL or file name it was built from, for error messages
+    timeline: Timeline = STATIC
     _starts: tuple[float, ...] = field(default=(), init=False, repr=False, compare=False)
     _sizes: tuple[tuple[float, ...], ...] = field(default=(), init=False, repr=False, compare=False)
 

@@ -572,10 +572,11 @@ class Session:
             next_check_at=self._first_check(now, rendition, level),
             reason=reason,
         )
+        segment = ref.segments[index]
+        # A later Period (or an HLS discontinuity) may bring its own initialization segment.
+        init = segment.init or ref.init
         self._out.append(
-            FetchSegment(
-                self._request_ids, index, rendition, ref.segments[index], ref.init, self._replaces
-            )
+            FetchSegment(self._request_ids, index, rendition, segment, init, self._replaces)
         )
         self._replaces = None
 

@@ -13,6 +13,7 @@ from abr.manifests.hls import (
     media_playlist_urls,
     parse_hls,
 )
+from abr.manifests.live import Refresh, next_reload_delay_s, refreshed
 from abr.manifests.protection import ContentProtection, HlsKey
 from abr.manifests.sabre_video import parse_sabre_video
 
@@ -20,12 +21,15 @@ __all__ = [
     "ContentProtection",
     "HlsKey",
     "ManifestError",
+    "Refresh",
     "dash_audio_renditions",
     "dash_content_protection",
     "hls_audio_rendition",
     "hls_segment_keys",
     "media_playlist_urls",
+    "next_reload_delay_s",
     "parse_dash",
     "parse_hls",
     "parse_sabre_video",
+    "refreshed",
 ]

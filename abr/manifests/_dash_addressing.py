@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 from abr.manifests._ladder import (
     MAX_BYTE_OFFSET,
     MAX_SEGMENT_BITS,
+    MAX_SEGMENT_S,
     MAX_SEGMENTS,
     Resolver,
     integer_text,
@@ -87,16 +88,37 @@ class Inherited:
 
 
 @dataclass(frozen=True, slots=True)
+class Span:
+    """Which of a Period's segments to address, in seconds from the Period's start.
+
+    Static: all of them (`total_s` is the Period's length when known). Live: those whose end lies
+    in (`earliest_end_s`, `latest_end_s`], i.e. inside the time-shift window and already
+    available (an availabilityTimeOffset moves the latest end later).
+    """
+
+    total_s: float | None
+    earliest_end_s: float = -math.inf
+    latest_end_s: float = math.inf
+
+    @property
+    def live(self) -> bool:
+        return self.latest_end_s != math.inf
+
+
+@dataclass(frozen=True, slots=True)
 class Addressed:
     """Where a Representation's segments are and how long each one is."""
 
     refs: list[Ref]
     durations: list[float]
     init: Ref | None
+    first_number: int = 0  # $Number$ of the first segment addressed
+    first_start_s: float = 0.0  # its start, in seconds from the Period's start
+    availability_offset_s: float = 0.0  # availabilityTimeOffset: how much earlier it is served
 
 
 def from_template(
-    template: Inherited, rep_id: str, bandwidth: int, base: str, total_s: float | None, where: Where
+    template: Inherited, rep_id: str, bandwidth: int, base: str, span: Span, where: Where
 ) -> Addressed:
     media = template.get("media")
     if not media:
@@ -109,26 +131,31 @@ def from_template(
     offset = _bounded(
         template.get("presentation_time_offset") or 0, _ULONG, "@presentationTimeOffset", where
     )
+    early = _availability_offset(template, where)
+    span = Span(span.total_s, span.earliest_end_s, span.latest_end_s + early)
+    end_number = template.get("end_number")
+    last_index = None
+    if end_number is not None:  # DASH 4th edition: the last segment's number
+        last_index = _bounded(end_number, _UINT, "@endNumber", where) - start_number
     timelines = template.get("segment_timelines")
     if timelines:
-        times_durations = _expand_timeline(timelines[0].Ss or [], offset, timescale, total_s, where)
+        runs = _timeline_runs(timelines[0].Ss or [], offset, timescale, span, where)
+        first, times_durations = _expand(runs, offset, timescale, span, last_index, where)
     else:
-        times_durations = _from_duration(template, offset, timescale, total_s, where)
-    end_number = template.get("end_number")
-    if end_number is not None:  # DASH 4th edition: the last segment's number
-        last_number = _bounded(end_number, _UINT, "@endNumber", where)
-        times_durations = times_durations[: max(last_number - start_number + 1, 0)]
-    if not times_durations:
+        first, times_durations = _from_duration(
+            template, offset, timescale, span, last_index, where
+        )
+    if not times_durations and not span.live:
         raise where.error("SegmentTemplate addresses no segments")
     resolve = Resolver(base)
     refs: list[Ref] = [
-        (resolve(fill(media, rep_id, bandwidth, start_number + i, time, where)), None)
+        (resolve(fill(media, rep_id, bandwidth, start_number + first + i, time, where)), None)
         for i, (time, _) in enumerate(times_durations)
     ]
     durations = [d / timescale for _, d in times_durations]
-    if not timelines and total_s is not None:
+    if not timelines and span.total_s is not None and durations:
         # Duration-based addressing: the last segment ends with the period, so it is shorter.
-        last = total_s - sum(durations[:-1])
+        last = span.total_s - (first + len(durations) - 1) * durations[0]
         if 0 < last < durations[-1]:
             durations[-1] = last
     init: Ref | None = None
@@ -137,10 +164,13 @@ def from_template(
         init = (urljoin(base, init_url), None)
     elif template.get("initializations"):
         init = _url_and_range(template.get("initializations")[0], base, where)
-    return Addressed(refs, durations, init)
+    first_start = (times_durations[0][0] - offset) / timescale if times_durations else 0.0
+    return Addressed(refs, durations, init, start_number + first, first_start, early)
 
 
-def from_list(listing: Inherited, base: str, total_s: float | None, where: Where) -> Addressed:
+def from_list(listing: Inherited, base: str, span: Span, where: Where) -> Addressed:
+    """Every listed segment: a live SegmentList lists what the server has (no window applies)."""
+    total_s = span.total_s
     urls = listing.get("segment_urls") or []
     if not urls:
         raise where.error("SegmentList has no SegmentURL")
@@ -154,7 +184,8 @@ def from_list(listing: Inherited, base: str, total_s: float | None, where: Where
     timescale = _timescale(listing, where)
     timelines = listing.get("segment_timelines")
     if timelines:
-        entries = _expand_timeline(timelines[0].Ss or [], 0, timescale, total_s, where)
+        runs = _timeline_runs(timelines[0].Ss or [], 0, timescale, Span(total_s), where)
+        entries = _expand(runs, 0, timescale, Span(total_s), None, where)[1]
         if len(entries) != len(refs):
             raise where.error(
                 f"SegmentTimeline has {len(entries)} segments, SegmentList {len(refs)}"
@@ -172,7 +203,9 @@ def from_list(listing: Inherited, base: str, total_s: float | None, where: Where
                 durations[-1] = last
     initializations = listing.get("initializations")
     init = _url_and_range(initializations[0], base, where) if initializations else None
-    return Addressed(refs, durations, init)
+    start_number = listing.get("start_number")
+    first = 1 if start_number is None else _bounded(start_number, _UINT, "@startNumber", where)
+    return Addressed(refs, durations, init, first, 0.0, _availability_offset(listing, where))
 
 
 def fill(
@@ -218,60 +251,150 @@ def _bounded(value: Any, maximum: int, what: str, where: Where) -> int:
     return number
 
 
+def _availability_offset(node: Inherited, where: Where) -> float:
+    early = node.get("availability_time_offset")
+    if early is None:
+        return 0.0
+    if not 0 <= early <= MAX_SEGMENT_S:  # NaN fails too; INF (always available) is not for us
+        raise where.error(f"@availabilityTimeOffset {early:g} is out of range (0 to 86400 s)")
+    return float(early)
+
+
 def _from_duration(
-    template: Inherited, offset: int, timescale: int, total_s: float | None, where: Where
-) -> list[tuple[int, int]]:
+    template: Inherited,
+    offset: int,
+    timescale: int,
+    span: Span,
+    last_index: int | None,
+    where: Where,
+) -> tuple[int, list[tuple[int, int]]]:
+    """(index of the first segment, [(start time, duration)]) of a @duration template."""
     duration = template.get("duration")
     if not duration or duration <= 0:
         raise where.error("SegmentTemplate needs @duration or a SegmentTimeline")
     duration = _bounded(duration, _ULONG, "SegmentTemplate @duration", where)
-    if total_s is None:
+    seconds = duration / timescale
+    if span.total_s is None and not span.live:
         raise where.error("a duration-based SegmentTemplate needs the MPD's or Period's duration")
-    # Relative slack so that 8.0 s / 2.0 s stays 4 segments despite float noise.
-    count = max(math.ceil(total_s * timescale / duration - 1e-6), 1)
-    if count > MAX_SEGMENTS:
-        raise where.error(f"{count} segments: more than the {MAX_SEGMENTS} allowed")
-    return [(offset + i * int(duration), int(duration)) for i in range(count)]
+    last = math.inf
+    if span.total_s is not None:
+        # Relative slack so that 8.0 s / 2.0 s stays 4 segments despite float noise.
+        last = max(math.ceil(span.total_s / seconds - 1e-6), 1) - 1
+    if last_index is not None:
+        last = min(last, last_index)
+    first = 0
+    if span.live:
+        # Segment k ends at (k + 1) x duration: those ending inside the window.
+        last = min(last, math.floor(span.latest_end_s / seconds + 1e-9) - 1)
+        if span.earliest_end_s > 0:  # (k + 1) x duration > earliest end
+            first = max(math.floor(span.earliest_end_s / seconds + 1e-9), 0)
+        # A window of more segments than we hold keeps its newest end, the live edge.
+        first = max(first, int(last) - MAX_SEGMENTS + 1)
+    elif last + 1 > MAX_SEGMENTS:
+        raise where.error(f"{int(last) + 1} segments: more than the {MAX_SEGMENTS} allowed")
+    return first, [(offset + k * duration, duration) for k in range(first, int(last) + 1)]
 
 
-def _expand_timeline(
-    entries: Sequence[Any], offset: int, timescale: int, total_s: float | None, where: Where
-) -> list[tuple[int, int]]:
-    """(start time, duration) in timescale units for each segment a SegmentTimeline describes.
+# One S element once its repeat count is known: `count` segments of `d` from `t`, the last one
+# `extra` ticks longer (a gap before the next S@t, folded in).
+_Run = tuple[int, int, int, int]
+
+
+def _timeline_runs(
+    entries: Sequence[Any], offset: int, timescale: int, span: Span, where: Where
+) -> list[_Run]:
+    """A SegmentTimeline as runs, without expanding any repeat (an r of 10^12 costs nothing).
 
     A gap before an S@t is folded into the previous segment's duration, so segment start times
     stay right on the Presentation's gap-free timeline; an overlap is an error.
     """
-    out: list[tuple[int, int]] = []
+    runs: list[_Run] = []
     t = 0  # the spec's default for the first S; later ones follow on
-    end = offset + total_s * timescale if total_s is not None else None
+    end = offset + span.total_s * timescale if span.total_s is not None else None
+    if span.live:  # open-ended repeats in a live MPD run up to the segments available now
+        live_end = offset + span.latest_end_s * timescale
+        end = live_end if end is None else min(end, live_end)
     for i, s in enumerate(entries):
         if s.t is not None:
             _bounded(s.t, _ULONG, f"SegmentTimeline S {i}: @t", where)
-            if out and s.t < t:
+            if runs and s.t < t:
                 raise where.error(f"SegmentTimeline S {i}: t={s.t} overlaps the previous")
-            if out and s.t > t:
-                previous_t, previous_d = out[-1]
-                out[-1] = (previous_t, previous_d + s.t - t)
+            if runs and s.t > t:
+                previous = runs[-1]
+                runs[-1] = (previous[0], previous[1], previous[2], previous[3] + s.t - t)
             t = s.t
         if s.d is None or s.d <= 0:
             raise where.error(f"SegmentTimeline S {i} has no positive @d")
-        _bounded(s.d, _ULONG, f"SegmentTimeline S {i}: @d", where)
+        d = _bounded(s.d, _ULONG, f"SegmentTimeline S {i}: @d", where)
         repeat = 0 if s.r is None else int(s.r)
-        if repeat < 0:  # -1: repeat until the next S@t, or the end of the period
+        if repeat < -1:
+            raise where.error(f"SegmentTimeline S {i}: r={repeat} (only -1 may be negative)")
+        if repeat == -1:  # repeat until the next S@t, or the end of the period
             following = entries[i + 1].t if i + 1 < len(entries) else None
             until = following if following is not None else end
             if until is None:
                 raise where.error(f"SegmentTimeline S {i}: r=-1 needs the period length")
-            repeat = max(math.ceil((until - t) / s.d - 1e-9) - 1, 0)
-        if len(out) + repeat + 1 > MAX_SEGMENTS:
-            raise where.error(f"SegmentTimeline: more than {MAX_SEGMENTS} segments")
-        for _ in range(repeat + 1):
-            out.append((t, int(s.d)))
-            t += int(s.d)
-    if not out:
+            if span.live and following is None:
+                count = max(math.floor((until - t) / d + 1e-9), 0)  # whole segments only
+            else:
+                count = max(math.ceil((until - t) / d - 1e-9), 1)
+        else:
+            count = repeat + 1
+        runs.append((t, d, count, 0))
+        t += count * d
+    if not runs:
         raise where.error("empty SegmentTimeline")
-    return out
+    return runs
+
+
+def _expand(
+    runs: Sequence[_Run],
+    offset: int,
+    timescale: int,
+    span: Span,
+    last_index: int | None,
+    where: Where,
+) -> tuple[int, list[tuple[int, int]]]:
+    """(index of the first segment kept, [(start time, duration)]) within the span's window.
+
+    Static: every segment, at most MAX_SEGMENTS of them. Live: those ending in the window, the
+    newest MAX_SEGMENTS if there are more; only those are ever built.
+    """
+    total = sum(run[2] for run in runs)
+    if last_index is not None:
+        total = min(total, last_index + 1)
+    low, high = 0, total - 1
+    if span.live:
+        if span.earliest_end_s > -math.inf:  # else the whole timeline is in the window
+            low = _first_ending_after(runs, offset + span.earliest_end_s * timescale, 1)
+        high = min(high, _first_ending_after(runs, offset + span.latest_end_s * timescale, 1) - 1)
+        low = max(low, high - MAX_SEGMENTS + 1)
+    elif total > MAX_SEGMENTS:
+        raise where.error(f"SegmentTimeline: more than {MAX_SEGMENTS} segments")
+    out: list[tuple[int, int]] = []
+    index = 0
+    for t, d, count, extra in runs:
+        if index + count > low and index <= high:
+            for k in range(max(low - index, 0), min(count, high - index + 1)):
+                out.append((t + k * d, d + (extra if k == count - 1 else 0)))
+        index += count
+    return low, out
+
+
+def _first_ending_after(runs: Sequence[_Run], tick: float, strict: int) -> int:
+    """Index of the first segment that ends after `tick` (or at it, unless `strict`)."""
+    index = 0
+    for t, d, count, extra in runs:
+        run_end = t + count * d + extra
+        if run_end > tick or (run_end == tick and not strict):
+            # k-th segment ends at t + (k + 1) d (the last one `extra` later).
+            k = math.ceil((tick - t) / d - 1e-9) - 1
+            if strict and t + (k + 1) * d <= tick:
+                k += 1
+            k = min(max(k, 0), count - 1)
+            return index + k
+        index += count
+    return index
 
 
 def _range(text: str, where: Where, what: str) -> tuple[int, int]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from urllib.parse import urljoin
 
 from abr.manifests.errors import ManifestError
-from abr.presentation import MediaTrack, Presentation, Rendition, SegmentRef
+from abr.presentation import STATIC, MediaTrack, Presentation, Rendition, SegmentRef, Timeline
 
 # A bound on what a manifest may ask us to build: a hostile `r="999999999"` or a 1 ms template
 # over a 100 h title must fail fast instead of eating the memory. 200k segments is 55 h at 1 s.
@@ -109,12 +109,32 @@ def assemble(
     source: str,
     audio: Sequence[MediaTrack] = (),
     subtitles: Sequence[MediaTrack] = (),
+    live: Timeline = STATIC,
 ) -> Presentation:
     """Truncate to the common count, check alignment, sort by bandwidth, build the Presentation.
 
     `parsed` pairs each rendition with its own segment durations. The timeline is taken from the
     first rendition that has exactly the common count (so it does not include a dropped sliver).
     """
+    renditions, timeline = align(parsed, source)
+    try:
+        return Presentation(
+            tuple(renditions),
+            tuple(timeline),
+            tuple(audio),
+            tuple(subtitles),
+            source=source,
+            timeline=live,
+        )
+    except ValueError as exc:  # the model's own checks; keep "only ManifestError" true
+        raise ManifestError(source, str(exc).removeprefix(f"{source}: ")) from exc
+
+
+def align(
+    parsed: Sequence[tuple[Rendition, Sequence[float]]], source: str
+) -> tuple[list[Rendition], Sequence[float]]:
+    """`assemble` without building the Presentation: the renditions, sorted by bandwidth and
+    truncated to the common count, and the timeline's durations."""
     count = common_count([len(d) for _, d in parsed], source)
     for rendition, durations in parsed:
         for i, d in enumerate(durations):
@@ -139,12 +159,7 @@ def assemble(
             rendition = with_segments(rendition, rendition.segments[:count])
         renditions.append(rendition)
     renditions.sort(key=lambda r: r.bandwidth_bps)  # stable: equal bandwidths keep their order
-    try:
-        return Presentation(
-            tuple(renditions), tuple(timeline), tuple(audio), tuple(subtitles), source=source
-        )
-    except ValueError as exc:  # the model's own checks; keep "only ManifestError" true
-        raise ManifestError(source, str(exc).removeprefix(f"{source}: ")) from exc
+    return renditions, timeline
 
 
 def _starts(durations: Sequence[float]) -> list[float]:

@@ -1,4 +1,4 @@
-"""HLS (RFC 8216) VOD playlists -> Presentation, with the `m3u8` package. Text in, no fetching.
+"""HLS (RFC 8216) playlists -> Presentation, with the `m3u8` package. Text in, no fetching.
 
 Two steps, because a master playlist names media playlists that the caller must fetch:
 
@@ -8,7 +8,10 @@ Two steps, because a master playlist names media playlists that the caller must 
 
 A media playlist passed as the "master" is a one-rendition presentation. Sizes come from
 EXT-X-BYTERANGE when present (exact), else are bandwidth x duration (flagged as estimates).
-VOD only: a playlist without #EXT-X-ENDLIST (and not PLAYLIST-TYPE:VOD) is refused.
+VOD, EVENT and live (sliding window) playlists: one without EXT-X-ENDLIST (and not
+PLAYLIST-TYPE:VOD) gives a live `Timeline` numbered by EXT-X-MEDIA-SEQUENCE, with its
+discontinuities, EXT-X-DISCONTINUITY-SEQUENCE and, from EXT-X-PROGRAM-DATE-TIME, each segment's
+wall-clock time. A reload goes through `abr.manifests.live.refreshed`.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from abr.manifests._ladder import (
 )
 from abr.manifests.errors import ManifestError
 from abr.manifests.protection import HlsKey
-from abr.presentation import MediaTrack, Presentation, Rendition, SegmentRef
+from abr.presentation import MediaTrack, Presentation, Rendition, SegmentRef, Timeline
 
 # RFC 6381 codec prefixes that are not video: a variant made only of these is audio-only.
 _AUDIO_CODECS = ("mp4a", "ac-3", "ec-3", "ac-4", "opus", "flac", "alac", "mp3", "dts")
@@ -105,8 +108,8 @@ def hls_audio_rendition(track: MediaTrack, playlist_text: str) -> Rendition:
     url = track.url or track.id
     media = _read_media(_load(playlist_text, url), playlist_text, url)
     segments = tuple(
-        segment(ref, d, AUDIO_ESTIMATE_BPS, byte_range)
-        for (ref, byte_range), d in zip(media.refs, media.durations, strict=True)
+        _with_init(segment(ref, d, AUDIO_ESTIMATE_BPS, byte_range), own)
+        for (ref, byte_range), d, own in zip(media.refs, media.durations, media.inits, strict=True)
     )
     return Rendition(
         id=track.id,
@@ -125,6 +128,33 @@ class _Media:
     refs: list[tuple[str, tuple[int, int] | None]]
     init: SegmentRef | None
     keys: list[HlsKey | None]
+    # A segment's own EXT-X-MAP where it differs from the first one's (after a discontinuity).
+    inits: list[SegmentRef | None]
+    sequence: int  # EXT-X-MEDIA-SEQUENCE: the number of the first segment
+    discontinuities: list[int]  # indices of the segments tagged EXT-X-DISCONTINUITY
+    discontinuity_sequence: int
+    dates: list[float] | None  # EXT-X-PROGRAM-DATE-TIME of each segment's start, UTC epoch s
+    target_s: float
+    ended: bool  # EXT-X-ENDLIST, or PLAYLIST-TYPE:VOD
+
+    def trimmed(self, first_number: int, count: int) -> _Media:
+        """The `count` segments from number `first_number` (which this playlist holds)."""
+        a = first_number - self.sequence
+        b = a + count
+        return _Media(
+            self.durations[a:b],
+            self.refs[a:b],
+            self.init,
+            self.keys[a:b],
+            self.inits[a:b],
+            first_number,
+            [i - a for i in self.discontinuities if a <= i < b],
+            # Each discontinuity that slid out of the window counts in the sequence.
+            self.discontinuity_sequence + sum(1 for i in self.discontinuities if i < a),
+            self.dates[a:b] if self.dates is not None else None,
+            self.target_s,
+            self.ended,
+        )
 
 
 def _parse(
@@ -134,25 +164,83 @@ def _parse(
     if not master.is_variant:
         media = _read_media(master, master_text, base_url)
         rendition = _rendition("0", media, {}, base_url, None)
-        return assemble([(rendition, media.durations)], base_url), {"0": tuple(media.keys)}
+        presentation = assemble([(rendition, media.durations)], base_url, live=_timeline([media]))
+        return presentation, {"0": tuple(media.keys)}
     variants = _variants(master, base_url)
     if not variants:
         raise ManifestError(base_url, "master playlist lists no variant streams")
     uri_lines = _uri_lines(master_text)
-    parsed: list[tuple[Rendition, list[float]]] = []
-    keys: dict[str, tuple[HlsKey | None, ...]] = {}
-    for rid, (index, url, variant) in enumerate(variants):
+    read: list[tuple[_Media, Mapping[str, Any], int | None]] = []
+    for index, url, variant in variants:
         line = uri_lines[index] if index < len(uri_lines) else None
         if url not in media_playlists:
             raise ManifestError(base_url, f"media playlist {url} was not provided", line)
         text = media_playlists[url]
-        media = _read_media(_load(text, url), text, url)
+        read.append(
+            (_read_media(_load(text, url), text, url), _attributes(variant.stream_info), line)
+        )
+    medias = _common_range([media for media, _, _ in read], base_url)
+    parsed: list[tuple[Rendition, list[float]]] = []
+    keys: dict[str, tuple[HlsKey | None, ...]] = {}
+    for rid, (media, (_, attributes, line)) in enumerate(zip(medias, read, strict=True)):
         # Attribute errors point at the variant's line in the master, hence base_url here.
-        rendition = _rendition(str(rid), media, _attributes(variant.stream_info), base_url, line)
+        rendition = _rendition(str(rid), media, attributes, base_url, line)
         parsed.append((rendition, media.durations))
         keys[str(rid)] = tuple(media.keys)
     audio, subtitles = _media_tracks(master, base_url)
-    return assemble(parsed, base_url, audio, subtitles), keys
+    return assemble(parsed, base_url, audio, subtitles, _timeline(medias)), keys
+
+
+def _common_range(medias: list[_Media], source: str) -> list[_Media]:
+    """The variants cut to the media sequence numbers they all hold.
+
+    Live variants are written one after the other, so one may already list a segment the
+    others do not (or still list one they dropped): that is normal, and the ladder keeps the
+    numbers every variant has. VOD variants all start at the same number and are left alone
+    (`assemble` deals with a ragged last segment). Variants with no number in common do not
+    describe the same moment of the stream: a ManifestError.
+    """
+    if all(media.ended for media in medias):
+        return medias
+    first = max(media.sequence for media in medias)
+    last = min(media.sequence + len(media.durations) - 1 for media in medias)
+    if last < first:
+        raise ManifestError(
+            source,
+            f"the variants share no media sequence number (they hold {first - 1} at most "
+            f"and {last + 1} at least): not the same live stream, or one is stale",
+        )
+    return [media.trimmed(first, last - first + 1) for media in medias]
+
+
+def _timeline(medias: list[_Media]) -> Timeline:
+    """What the (cut) media playlists say about time; the first variant is the reference."""
+    media = medias[0]
+    if all(m.ended for m in medias):
+        return Timeline(
+            first_number=media.sequence,
+            available_at_utc_s=_ends(media),
+            discontinuities=tuple(media.discontinuities),
+            discontinuity_sequence=media.discontinuity_sequence,
+        )
+    return Timeline(
+        live=True,
+        ended=False,
+        first_number=media.sequence,
+        start_is_absolute=False,
+        available_at_utc_s=_ends(media),
+        window_s=sum(media.durations),
+        refresh_s=media.target_s,
+        discontinuities=tuple(media.discontinuities),
+        discontinuity_sequence=media.discontinuity_sequence,
+    )
+
+
+def _ends(media: _Media) -> tuple[float, ...] | None:
+    """A segment is complete, so available, at its program date-time plus its duration."""
+    if media.dates is None:
+        return None
+    return tuple(start + d for start, d in zip(media.dates, media.durations, strict=True))
 
 
 def _load(text: str, url: str) -> Any:
@@ -258,10 +346,7 @@ def _attributes(info: Any) -> dict[str, Any]:
 def _read_media(media: Any, text: str, url: str) -> _Media:
     if media.is_variant:
         raise ManifestError(url, "expected a media playlist, got a master playlist")
-    if not media.is_endlist and str(media.playlist_type or "").upper() != "VOD":
-        raise ManifestError(
-            url, "live playlists are not supported (no #EXT-X-ENDLIST: live, or truncated)"
-        )
+    ended = bool(media.is_endlist) or str(media.playlist_type or "").upper() == "VOD"
     segments = list(media.segments)
     if not segments:
         raise ManifestError(url, "media playlist has no segments")
@@ -269,14 +354,29 @@ def _read_media(media: Any, text: str, url: str) -> _Media:
         raise ManifestError(url, f"{len(segments)} segments: more than the {MAX_SEGMENTS} allowed")
     lines = _uri_lines(text)
     resolve = Resolver(url)
-    sequence = int(media.media_sequence or 0)
-    if sequence < 0:
-        raise ManifestError(url, f"negative EXT-X-MEDIA-SEQUENCE {sequence}")
+    sequence = _counter(media.media_sequence, "EXT-X-MEDIA-SEQUENCE", text, url)
+    discontinuity_sequence = _counter(
+        media.discontinuity_sequence, "EXT-X-DISCONTINUITY-SEQUENCE", text, url
+    )
+    target = media.target_duration
+    if target is None and not ended:
+        raise ManifestError(url, "a live playlist needs #EXT-X-TARGETDURATION")
+    target_s = float(target) if target is not None else 0.0
+    if not 0 <= target_s <= MAX_SEGMENT_S:  # NaN fails too
+        raise ManifestError(
+            url,
+            f"EXT-X-TARGETDURATION {target!r} is out of range",
+            _tag_line(text, "TARGETDURATION"),
+        )
     durations: list[float] = []
     refs: list[tuple[str, tuple[int, int] | None]] = []
     keys: list[HlsKey | None] = []
+    inits: list[SegmentRef | None] = []
+    discontinuities: list[int] = []
+    dates: list[float | None] = []
     init_key: tuple[object, object] | None = None
     init: SegmentRef | None = None
+    maps: dict[tuple[object, object] | None, SegmentRef | None] = {}
     for i, seg in enumerate(segments):
         line = lines[i] if i < len(lines) else None
         if seg.uri is None:
@@ -295,22 +395,80 @@ def _read_media(media: Any, text: str, url: str) -> _Media:
             byte_range = _byte_range(str(seg.byterange), follows, url, f"segment {i}", line)
         refs.append((seg_url, byte_range))
         keys.append(_key(seg.key, url, sequence + i, line))
+        if seg.discontinuity and i > 0:
+            discontinuities.append(i)
+        moment = seg.current_program_date_time
+        dates.append(moment.timestamp() if moment is not None else None)
         section = seg.init_section
         this_init = (section.uri, section.byterange) if section is not None else None
         if i == 0:
             init_key = this_init
-            if section is not None:
-                init_range = (
-                    _byte_range(str(section.byterange), 0, url, "EXT-X-MAP", line)
-                    if section.byterange
-                    else None
-                )
-                init = segment(urljoin(url, str(section.uri)), 0.0, 0, init_range)
+            init = _map(section, url, line)
+            inits.append(None)
         elif this_init != init_key:
-            # Rendition.init is one segment; a new EXT-X-MAP mid-stream (after a discontinuity)
-            # would need one per segment.
-            raise ManifestError(url, f"EXT-X-MAP changes at segment {i}: not supported", line)
-    return _Media(durations, refs, init, keys)
+            # A new EXT-X-MAP (after a discontinuity): the segments from there on carry it.
+            if this_init not in maps:
+                maps[this_init] = _map(section, url, line)
+            inits.append(maps[this_init])
+        else:
+            inits.append(None)
+    return _Media(
+        durations,
+        refs,
+        init,
+        keys,
+        inits,
+        sequence,
+        discontinuities,
+        discontinuity_sequence,
+        _program_dates(dates, durations),
+        target_s,
+        ended,
+    )
+
+
+def _counter(value: Any, tag: str, text: str, url: str) -> int:
+    number = int(value or 0)
+    if not 0 <= number <= MAX_BYTE_OFFSET:
+        raise ManifestError(
+            url, f"{tag} {integer_text(number)} is out of range (0 to 2^63-1)", _tag_line(text, tag)
+        )
+    return number
+
+
+def _tag_line(text: str, tag: str) -> int | None:
+    lines = text.removeprefix("\ufeff").splitlines()
+    return next((n for n, line in enumerate(lines, 1) if tag in line), None)
+
+
+def _map(section: Any, url: str, line: int | None) -> SegmentRef | None:
+    """An EXT-X-MAP as a segment (its range, if any, starts at offset 0 unless it says)."""
+    if section is None:
+        return None
+    init_range = (
+        _byte_range(str(section.byterange), 0, url, "EXT-X-MAP", line)
+        if section.byterange
+        else None
+    )
+    return segment(urljoin(url, str(section.uri)), 0.0, 0, init_range)
+
+
+def _program_dates(dates: list[float | None], durations: list[float]) -> list[float] | None:
+    """Each segment's EXT-X-PROGRAM-DATE-TIME: m3u8 carries one forward by the durations; the
+    segments before the first tag get it carried backwards. None when no segment has one."""
+    known = next((i for i, d in enumerate(dates) if d is not None), None)
+    if known is None:
+        return None
+    out: list[float] = []
+    anchor = dates[known]
+    assert anchor is not None
+    before = sum(durations[:known])
+    t = anchor - before
+    for date, d in zip(dates, durations, strict=True):
+        t = date if date is not None else t
+        out.append(t)
+        t += d
+    return out
 
 
 def _byte_range(
@@ -385,8 +543,8 @@ def _rendition(
         id=rid,
         bandwidth_bps=bandwidth,
         segments=tuple(
-            segment(u, d, bandwidth, r)
-            for (u, r), d in zip(media.refs, media.durations, strict=True)
+            _with_init(segment(u, d, bandwidth, r), own)
+            for (u, r), d, own in zip(media.refs, media.durations, media.inits, strict=True)
         ),
         width=attributes.get("width"),
         height=attributes.get("height"),
@@ -394,6 +552,12 @@ def _rendition(
         frame_rate=attributes.get("frame_rate"),
         init=media.init,
     )
+
+
+def _with_init(ref: SegmentRef, init: SegmentRef | None) -> SegmentRef:
+    if init is None:
+        return ref
+    return SegmentRef(ref.url, ref.size_bits, ref.size_is_estimate, ref.byte_range, init)
 
 
 def _media_tracks(

@@ -193,3 +193,30 @@ def test_time_must_not_go_backwards(video: Presentation) -> None:
 def test_events_before_the_manifest_are_refused() -> None:
     with pytest.raises(SessionError, match="before ManifestLoaded"):
         Session(Fixed(0)).handle(Tick(0.0))
+
+
+def test_a_later_period_brings_its_own_init_before_its_first_segment() -> None:
+    from abr.manifests import parse_dash
+
+    mpd = """<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT8S">
+      <Period id="ad" duration="PT4S"><AdaptationSet contentType="video">
+        <SegmentTemplate timescale="1" duration="2" media="ad-$Number$.m4s" initialization="ad-init.m4s"/>
+        <Representation id="v" bandwidth="300000"/></AdaptationSet></Period>
+      <Period id="show"><AdaptationSet contentType="video">
+        <SegmentTemplate timescale="1" duration="2" media="show-$Number$.m4s" initialization="show-init.m4s"/>
+        <Representation id="v" bandwidth="300000"/></AdaptationSet></Period></MPD>"""
+    session, fetch = start(parse_dash(mpd, "http://cdn.test/t/m.mpd"), Fixed(0))
+    seen = []
+    for now in (1.0, 2.0, 3.0, 4.0):
+        assert fetch.init is not None and fetch.segment.url is not None
+        seen.append((fetch.init.url.rsplit("/", 1)[1], fetch.segment.url.rsplit("/", 1)[1]))
+        out = fetches(complete(session, fetch, now))
+        if not out:
+            break
+        fetch = out[0]
+    assert seen == [
+        ("ad-init.m4s", "ad-1.m4s"),
+        ("ad-init.m4s", "ad-2.m4s"),
+        ("show-init.m4s", "show-1.m4s"),
+        ("show-init.m4s", "show-2.m4s"),
+    ]

