@@ -1,4 +1,5 @@
-"""DASH segment addressing: SegmentTemplate ($Number$, $Time$, SegmentTimeline) and SegmentList.
+"""DASH segment addressing: SegmentTemplate ($Number$, $Time$, SegmentTimeline), SegmentList and
+SegmentBase (where the sidx is: the segments come from it later, see `abr.manifests.indexed`).
 
 Input is `mpegdash` nodes (untyped, hence `Any` at this boundary); output is plain lists of
 (url, byte range) and durations in seconds, which `dash.py` turns into a Rendition.
@@ -93,6 +94,7 @@ class Addressed:
     refs: list[Ref]
     durations: list[float]
     init: Ref | None
+    index: Ref | None = None  # SegmentBase: the sidx's range; `refs` stay empty until it is read
 
 
 def from_template(
@@ -173,6 +175,27 @@ def from_list(listing: Inherited, base: str, total_s: float | None, where: Where
     initializations = listing.get("initializations")
     init = _url_and_range(initializations[0], base, where) if initializations else None
     return Addressed(refs, durations, init)
+
+
+def from_base(node: Inherited, base: str, where: Where) -> Addressed:
+    """SegmentBase: the file is the BaseURL, its sidx at @indexRange, its init at
+    Initialization@range.
+
+    @timescale and @presentationTimeOffset are checked but change nothing fetched: a static
+    timeline starts at the first segment, and the sidx has its own timescale. The sidx is
+    looked for from the start of @indexRange, so @indexRangeExact="false" needs nothing more.
+    """
+    _timescale(node, where)
+    _bounded(node.get("presentation_time_offset") or 0, _ULONG, "@presentationTimeOffset", where)
+    if node.get("representation_indexes"):
+        raise where.error("SegmentBase with a RepresentationIndex element is not supported")
+    index_range = node.get("index_range")
+    if not index_range:
+        raise where.error("SegmentBase has no @indexRange: the segments cannot be found")
+    index = (base, _range(index_range, where, "SegmentBase @indexRange"))
+    initializations = node.get("initializations")
+    init = _url_and_range(initializations[0], base, where) if initializations else None
+    return Addressed([], [], init, index)
 
 
 def fill(

@@ -7,10 +7,11 @@ and the `mpegdash` node classes directly.
 Supported: one Period; video AdaptationSets (every video Representation joins one ladder);
 SegmentTemplate with @duration ($Number$) or a SegmentTimeline ($Number$ or $Time$), format tags
 such as $Number%05d$, $RepresentationID$, $Bandwidth$; SegmentList (mediaRange gives exact sizes);
-attributes inherited from AdaptationSet and Period; BaseURL at every level. Audio and text
-AdaptationSets become `audio_tracks` / `subtitle_tracks`. Refused with a ManifestError: dynamic
-(live) MPDs, several Periods, and SegmentBase (one file indexed by its sidx box, which would have
-to be fetched first).
+SegmentBase (the on-demand profile: one file per rendition, indexed by its sidx box), which gives
+an unindexed presentation (`Presentation.is_indexed`) that `abr.manifests.with_indexes` completes
+once the boxes are fetched; attributes inherited from AdaptationSet and Period; BaseURL at every
+level. Audio and text AdaptationSets become `audio_tracks` / `subtitle_tracks`. Refused with a
+ManifestError: dynamic (live) MPDs, several Periods, a ladder mixing SegmentBase with others.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from abr.manifests._dash_addressing import (
     Addressed,
     Inherited,
     Where,
+    from_base,
     from_list,
     from_template,
     iso_duration_s,
@@ -126,7 +128,23 @@ def _parse(mpd_text: str, source: str) -> _Parsed:
                 )[0]
     if not videos:
         raise ManifestError(source, "no video AdaptationSet with Representations")
-    return _Parsed(assemble(videos, source, audio, subtitles), protection, audio_renditions)
+    return _Parsed(_presentation(videos, source, audio, subtitles), protection, audio_renditions)
+
+
+def _presentation(
+    videos: list[tuple[Rendition, list[float]]],
+    source: str,
+    audio: list[MediaTrack],
+    subtitles: list[MediaTrack],
+) -> Presentation:
+    indexed = [r.index is None for r, _ in videos]
+    if all(indexed):
+        return assemble(videos, source, audio, subtitles)
+    if any(indexed):
+        raise ManifestError(source, "video Representations mix SegmentBase with other addressing")
+    # Unindexed: the segments come from each rendition's sidx (`abr.manifests.with_indexes`).
+    renditions = sorted((r for r, _ in videos), key=lambda r: r.bandwidth_bps)
+    return Presentation(tuple(renditions), (), tuple(audio), tuple(subtitles), source=source)
 
 
 def _root(text: str, source: str) -> Any:
@@ -244,6 +262,9 @@ def _rendition(
     init = None
     if addressed.init is not None:
         init = segment(addressed.init[0], 0.0, 0, addressed.init[1])
+    index = None
+    if addressed.index is not None:
+        index = segment(addressed.index[0], 0.0, 0, addressed.index[1])
     rendition = Rendition(
         id=rid,
         bandwidth_bps=bandwidth,
@@ -253,6 +274,7 @@ def _rendition(
         codecs=rep.codecs or aset.codecs,
         frame_rate=_frame_rate(rep.frame_rate or aset.frame_rate),
         init=init,
+        index=index,
     )
     return rendition, addressed.durations
 
@@ -278,11 +300,9 @@ def _addressing(
             nodes = [x.segment_lists[0] for x in levels if x.segment_lists]
             return from_list(Inherited(nodes), base, total_s, where)
         if level.segment_bases:
-            raise where.error(
-                "SegmentBase (a single file indexed by its sidx box) is not supported: "
-                "it needs SegmentTemplate or SegmentList"
-            )
-    raise where.error("no SegmentTemplate or SegmentList says where the segments are")
+            nodes = [x.segment_bases[0] for x in levels if x.segment_bases]
+            return from_base(Inherited(nodes), base, where)
+    raise where.error("no SegmentTemplate, SegmentList or SegmentBase says where the segments are")
 
 
 def _dimension(value: int | None) -> int | None:

