@@ -21,6 +21,16 @@ class FetchSegment:
 
 
 @dataclass(slots=True, frozen=True)
+class FetchIndex:
+    """Download the bytes of `index` (a DASH rendition's sidx range) and answer with IndexLoaded,
+    or SegmentFailed with this `request_id`: the same retries as a segment."""
+
+    request_id: int
+    rendition_index: int
+    index: SegmentRef
+
+
+@dataclass(slots=True, frozen=True)
 class AbortRequest:
     request_id: int
     reason: str  # "abandoned", "seek"
@@ -68,6 +78,7 @@ class SessionFailed:
 
 Command = (
     FetchSegment
+    | FetchIndex
     | AbortRequest
     | FlushBuffer
     | StartPlayback

@@ -48,8 +48,18 @@ class SegmentDone:
 
 
 @dataclass(slots=True, frozen=True)
+class IndexLoaded:
+    """The bytes a FetchIndex asked for arrived (all of them: the session parses them whole)."""
+
+    now: float
+    request_id: int
+    data: bytes
+
+
+@dataclass(slots=True, frozen=True)
 class SegmentFailed:
-    """A request failed (HTTP error, time-out, truncated body). `reason` says what happened."""
+    """A request (FetchSegment or FetchIndex) failed (HTTP error, time-out, truncated body).
+    `reason` says what happened."""
 
     now: float
     request_id: int
@@ -95,6 +105,7 @@ Event = (
     | Tick
     | BytesReceived
     | SegmentDone
+    | IndexLoaded
     | SegmentFailed
     | PlaybackPosition
     | Seek
