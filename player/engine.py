@@ -212,6 +212,15 @@ class PlaybackEngine:
         position = self.session.position_s
         self._audio.start(self.session.context.presentation.segment_at(position))
 
+    @property
+    def indexed_presentation(self) -> Presentation | None:
+        """What the session plays; None before the manifest is loaded and, for on-demand DASH,
+        indexed (until then the session has no context to read)."""
+        current = self._current
+        if current is None or not current.is_indexed or self.session.phase is Phase.IDLE:
+            return None  # (the UI thread may ask between the load and ManifestLoaded)
+        return current
+
     def now(self) -> float:
         return self._clock() - self._origin
 
