@@ -22,6 +22,17 @@ class FetchSegment(NamedTuple):
 
 
 @distinct
+class FetchIndex(NamedTuple):
+    """Download the bytes at `ref` (a DASH rendition's sidx range) and answer with IndexLoaded,
+    or SegmentFailed with this `request_id`: the same retries as a segment. (Not `index`: a
+    NamedTuple has an `index` method.)"""
+
+    request_id: int
+    rendition_index: int
+    ref: SegmentRef
+
+
+@distinct
 class AbortRequest(NamedTuple):
     request_id: int
     reason: str  # "abandoned", "seek"
@@ -69,6 +80,7 @@ class SessionFailed(NamedTuple):
 
 Command = (
     FetchSegment
+    | FetchIndex
     | AbortRequest
     | FlushBuffer
     | StartPlayback

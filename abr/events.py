@@ -49,8 +49,18 @@ class SegmentDone(NamedTuple):
 
 
 @distinct
+class IndexLoaded(NamedTuple):
+    """The bytes a FetchIndex asked for arrived (all of them: the session parses them whole)."""
+
+    now: float
+    request_id: int
+    data: bytes
+
+
+@distinct
 class SegmentFailed(NamedTuple):
-    """A request failed (HTTP error, time-out, truncated body). `reason` says what happened."""
+    """A request (FetchSegment or FetchIndex) failed (HTTP error, time-out, truncated body).
+    `reason` says what happened."""
 
     now: float
     request_id: int
@@ -96,6 +106,7 @@ Event = (
     | Tick
     | BytesReceived
     | SegmentDone
+    | IndexLoaded
     | SegmentFailed
     | PlaybackPosition
     | Seek

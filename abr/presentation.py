@@ -35,6 +35,9 @@ class Rendition:
     codecs: str | None = None
     frame_rate: float | None = None
     init: SegmentRef | None = None
+    # DASH SegmentBase: the byte range of the rendition's segment index (its sidx box), which
+    # must be read before `segments` are known (see `Presentation.is_indexed`).
+    index: SegmentRef | None = None
 
     @property
     def bitrate_kbps(self) -> float:
@@ -112,7 +115,12 @@ STATIC = Timeline()
 @dataclass(frozen=True, slots=True)
 class Presentation:
     """Renditions sorted by bandwidth, sharing one segment timeline; `timeline` says whether it
-    is VOD (the default) or a window onto a live presentation."""
+    is VOD (the default) or a window onto a live presentation.
+
+    Unindexed (`is_indexed` False): every rendition has an `index` and no segments yet, and the
+    segment list is empty; nothing but the renditions means anything until
+    `abr.manifests.with_indexes` builds the full presentation from the index boxes.
+    """
 
     renditions: tuple[Rendition, ...]
     segment_durations_s: tuple[float, ...]
@@ -127,7 +135,8 @@ class Presentation:
         if not self.renditions:
             raise ValueError(f"{self.source or 'presentation'}: no renditions")
         n = len(self.segment_durations_s)
-        if n == 0:
+        # No segments is allowed only while unindexed (see the class docstring).
+        if n == 0 and any(r.index is None or r.segments for r in self.renditions):
             raise ValueError(f"{self.source or 'presentation'}: no segments")
         for r in self.renditions:
             if len(r.segments) != n:
@@ -138,12 +147,18 @@ class Presentation:
         bandwidths = [r.bandwidth_bps for r in self.renditions]
         if bandwidths != sorted(bandwidths):
             raise ValueError(f"{self.source or 'presentation'}: renditions not sorted by bandwidth")
+        if n == 0:
+            return  # unindexed: no timeline to precompute
         starts = [0.0]
         for d in self.segment_durations_s[:-1]:
             starts.append(starts[-1] + d)
         object.__setattr__(self, "_starts", tuple(starts))
         sizes = tuple(tuple(r.segments[i].size_bits for r in self.renditions) for i in range(n))
         object.__setattr__(self, "_sizes", sizes)
+
+    @property
+    def is_indexed(self) -> bool:
+        return bool(self.segment_durations_s)
 
     @property
     def segment_count(self) -> int:

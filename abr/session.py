@@ -14,10 +14,16 @@ ran dry even when no event fell on it.
 
 Phases (`TRANSITIONS`; the phase changes only in `Session._enter`, which checks it):
     IDLE --ManifestLoaded--> STARTING --enough buffered--> PLAYING
+    IDLE --ManifestLoaded (unindexed)--> INDEXING --every index loaded--> STARTING
     PLAYING --buffer empty--> STALLED --enough buffered--> PLAYING
     PLAYING --last segment played--> ENDED
     any but IDLE, FAILED --Seek outside the buffer--> STARTING
-    STARTING, PLAYING, STALLED --retries exhausted--> FAILED
+    INDEXING, STARTING, PLAYING, STALLED --retries exhausted--> FAILED
+
+An unindexed presentation (DASH SegmentBase) has no segments until each rendition's sidx is
+read: in INDEXING the session asks for them with FetchIndex (see `abr.indexing`), the driver
+answers with IndexLoaded or SegmentFailed, and viewer events that arrive meanwhile (pause,
+seek, a quality cap) are held and applied once the presentation is built.
 
 What holds the next request back is one value, `Session.waiting` (a `Waiting`): a download in
 flight, a full buffer, the algorithm's pacing, a retry's back-off, or a deferred decision.
@@ -50,6 +56,7 @@ from abr.estimators.ewma import DualEwma
 from abr.events import (
     BytesReceived,
     Event,
+    IndexLoaded,
     ManifestLoaded,
     Pause,
     PlaybackPosition,
@@ -60,6 +67,9 @@ from abr.events import (
     SegmentFailed,
     Tick,
 )
+from abr.indexing import IndexLoader
+from abr.manifests import ManifestError
+from abr.presentation import Presentation
 from abr.values import distinct
 
 EPS = 1e-9
@@ -67,6 +77,7 @@ EPS = 1e-9
 
 class Phase(Enum):
     IDLE = "idle"
+    INDEXING = "indexing"
     STARTING = "starting"
     PLAYING = "playing"
     STALLED = "stalled"
@@ -75,7 +86,8 @@ class Phase(Enum):
 
 
 TRANSITIONS: dict[Phase, frozenset[Phase]] = {
-    Phase.IDLE: frozenset({Phase.STARTING}),
+    Phase.IDLE: frozenset({Phase.STARTING, Phase.INDEXING}),
+    Phase.INDEXING: frozenset({Phase.STARTING, Phase.FAILED}),
     Phase.STARTING: frozenset({Phase.STARTING, Phase.PLAYING, Phase.FAILED}),
     Phase.PLAYING: frozenset({Phase.STARTING, Phase.STALLED, Phase.ENDED, Phase.FAILED}),
     Phase.STALLED: frozenset({Phase.STARTING, Phase.PLAYING, Phase.FAILED}),
@@ -196,17 +208,25 @@ class Session:
         self._target_s = 0.0
         self._startup_need_s = 0.0
         self._resume_need_s = 0.0
+        self._indexing: IndexLoader | None = None
+        self._held: list[Event] = []  # viewer events that came while indexing
+        self._start_position = 0.0
 
     # -- driver API -----------------------------------------------------------------
 
     def handle(self, event: Event) -> list[Command]:
         """Feed one event; returns the commands to carry out, in order."""
         handler = self._handlers.get(type(event))
-        if handler is None:
+        if handler is None and type(event) is not IndexLoaded:
             raise SessionError(f"unknown event {type(event).__name__}")
-        if self._ctx is None and type(event) is not ManifestLoaded:
+        if self._indexing is not None:
+            self._while_indexing(event)
+        elif handler is None:
+            raise SessionError("IndexLoaded, but no index was asked for")
+        elif self._ctx is None and type(event) is not ManifestLoaded:
             raise SessionError(f"{type(event).__name__} before ManifestLoaded")
-        handler(event)
+        else:
+            handler(event)
         out, self._out = self._out, []
         return out
 
@@ -228,6 +248,8 @@ class Session:
         phase = self._phase
         if phase is Phase.ENDED or phase is Phase.FAILED or phase is Phase.IDLE:
             return None
+        if self._indexing is not None:
+            return self._indexing.next_wakeup()
         wake: float | None = None
         request = self._request
         if request is not None:
@@ -260,7 +282,7 @@ class Session:
         return self._estimator.throughput_kbps
 
     def metrics(self) -> SessionMetrics:
-        ctx = self.context
+        """Also after a session that failed before its presentation was indexed."""
         return SessionMetrics(
             started_at=self._started_at,
             ended_at=self._ended_at,
@@ -271,7 +293,7 @@ class Session:
             paused_s=self._paused_s,
             seeking_s=self._seeking_s,
             buffered=list(self._buffered),
-            downloads=ctx.downloads,
+            downloads=self._ctx.downloads if self._ctx is not None else [],
             failed_reason=self._failed_reason,
         )
 
@@ -328,9 +350,54 @@ class Session:
     # -- event handlers ---------------------------------------------------------------
 
     def _on_manifest(self, event: ManifestLoaded) -> None:
-        if self._ctx is not None:
+        if self._phase is not Phase.IDLE:
             raise SessionError("ManifestLoaded twice: start a new Session for a new presentation")
-        presentation = event.presentation
+        self._clock = self._started_at = event.now
+        if event.presentation.is_indexed:
+            self._begin(event.now, event.presentation, event.start_position_s)
+            return
+        self._start_position = event.start_position_s
+        self._indexing = IndexLoader(event.presentation, self.config, self._new_request_id)
+        self._enter(Phase.INDEXING)
+        self._out.extend(self._indexing.start())
+
+    def _new_request_id(self) -> int:
+        self._request_ids += 1
+        return self._request_ids
+
+    def _while_indexing(self, event: Event) -> None:
+        loader = self._indexing
+        assert loader is not None
+        now = event.now
+        if type(event) is ManifestLoaded:
+            raise SessionError("ManifestLoaded twice: start a new Session for a new presentation")
+        if type(event) is IndexLoaded:
+            try:
+                presentation = loader.loaded(event.request_id, event.data)
+            except ManifestError as exc:
+                self._indexing = None
+                self._fail(now, str(exc))
+                return
+            if presentation is not None:
+                self._indexing = None
+                self._begin(now, presentation, self._start_position)
+                held, self._held = self._held, []
+                for viewer_event in held:  # in order, at the time playback could first start
+                    self._handlers[type(viewer_event)](viewer_event._replace(now=now))
+        elif type(event) is SegmentFailed:
+            reason = loader.failed(event)
+            if reason is not None:
+                self._indexing = None
+                self._fail(now, reason)
+        elif type(event) is Seek:
+            self._start_position = event.position_s  # nothing fetched yet: just start there
+        elif type(event) is Tick:
+            self._out.extend(loader.due(now))
+        elif type(event) is not BytesReceived:
+            self._held.append(event)  # Pause, Resume, PlaybackPosition, QualityCapChanged
+
+    def _begin(self, now: float, presentation: Presentation, start_position_s: float) -> None:
+        """Start on an indexed presentation: what follows ManifestLoaded, or the last index."""
         cfg = self.config
         ctx = AbrContext(presentation, 0.0)
         seg = ctx.segment_duration_s
@@ -344,8 +411,8 @@ class Session:
         )
         self._estimator = DualEwma(cfg.ewma_half_lives_s, seg)
         self._ctx = ctx
-        self._clock = self._started_at = event.now
-        start = min(max(event.start_position_s, 0.0), presentation.duration_s)
+        self._clock = now  # start-up counts from ManifestLoaded (`_started_at`), indexing included
+        start = min(max(start_position_s, 0.0), presentation.duration_s)
         self._next_index = presentation.segment_at(start)
         ctx.segment_index = ctx.start_index = self._next_index
         self._position = self._buffered_until = start
@@ -353,7 +420,7 @@ class Session:
             ctx.throughput_kbps = cfg.initial_throughput_kbps
         self._enter(Phase.STARTING)
         self.algorithm.start(ctx)
-        self._schedule(event.now)
+        self._schedule(now)
 
     def _on_tick(self, event: Tick) -> None:
         self._advance(event.now)
@@ -560,10 +627,10 @@ class Session:
     def _issue(self, now: float, index: int, rendition: int, level: float, reason: Why) -> None:
         ctx = self._ctx
         assert ctx is not None
-        self._request_ids += 1
+        request_id = self._new_request_id()
         ref = ctx.presentation.renditions[rendition]
         self._request = _Request(
-            id=self._request_ids,
+            id=request_id,
             segment_index=index,
             rendition_index=rendition,
             size_bits=ctx.sizes_bits[index][rendition],
@@ -575,9 +642,7 @@ class Session:
         segment = ref.segments[index]
         # A later Period (or an HLS discontinuity) may bring its own initialization segment.
         init = segment.init or ref.init
-        self._out.append(
-            FetchSegment(self._request_ids, index, rendition, segment, init, self._replaces)
-        )
+        self._out.append(FetchSegment(request_id, index, rendition, segment, init, self._replaces))
         self._replaces = None
 
     def _first_check(self, now: float, rendition: int, level: float) -> float:

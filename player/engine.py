@@ -4,6 +4,7 @@ The same session logic as the simulator decides every request; this driver carri
 commands out over the network and feeds back what happened, stamped with a monotonic clock:
 - FetchSegment: a download task streams the segment (after its init segment, once per
   rendition), reporting progress so the session can abandon a late download;
+- FetchIndex (DASH SegmentBase): a ranged GET of a rendition's sidx, answered with IndexLoaded;
 - AbortRequest: the task is cancelled and its bytes dropped;
 - HTTP errors, time-outs and truncated bodies become SegmentFailed with the reason and URL,
   and the session retries with back-off (switching down) or gives up with SessionFailed.
@@ -25,6 +26,7 @@ from abr.algorithm import AbrAlgorithm
 from abr.commands import (
     AbortRequest,
     Command,
+    FetchIndex,
     FetchSegment,
     FlushBuffer,
     SessionFailed,
@@ -32,6 +34,7 @@ from abr.commands import (
 from abr.config import SessionConfig
 from abr.events import (
     BytesReceived,
+    IndexLoaded,
     ManifestLoaded,
     Pause,
     PlaybackPosition,
@@ -42,7 +45,7 @@ from abr.events import (
     SegmentFailed,
     Tick,
 )
-from abr.manifests import ManifestError
+from abr.manifests import ManifestError, with_indexes
 from abr.presentation import MediaTrack, Presentation, Rendition, SegmentRef
 from abr.qoe import QoeSummary, summarize
 from abr.session import Phase, Session, SessionMetrics
@@ -141,10 +144,14 @@ class PlaybackEngine:
         self._clock = clock
         self._origin = clock()
         self._events: asyncio.Queue[
-            BytesReceived | SegmentDone | SegmentFailed | ControlEvent | _Stop
+            BytesReceived | SegmentDone | IndexLoaded | SegmentFailed | ControlEvent | _Stop
         ] = asyncio.Queue()
         self._stopped = False
         self._downloads: dict[int, _Download] = {}
+        self._index_downloads: dict[int, tuple[FetchIndex, asyncio.Task[None]]] = {}
+        # DASH SegmentBase: each rendition's sidx bytes, to index a refreshed manifest again.
+        self._index_boxes: dict[int, bytes] = {}
+        self._manifest: LoadedManifest | None = None
         self._inits: dict[int, bytes] = {}  # rendition -> its init segment, fetched once
         self._failure: str | None = None
         self._audio: AudioFollower | None = None
@@ -205,6 +212,15 @@ class PlaybackEngine:
         position = self.session.position_s
         self._audio.start(self.session.context.presentation.segment_at(position))
 
+    @property
+    def indexed_presentation(self) -> Presentation | None:
+        """What the session plays; None before the manifest is loaded and, for on-demand DASH,
+        indexed (until then the session has no context to read)."""
+        current = self._current
+        if current is None or not current.is_indexed or self.session.phase is Phase.IDLE:
+            return None  # (the UI thread may ask between the load and ManifestLoaded)
+        return current
+
     def now(self) -> float:
         return self._clock() - self._origin
 
@@ -224,7 +240,9 @@ class PlaybackEngine:
         self._current = presentation
         self.manifest_loaded_at = self._clock()
         self._origin = self._clock()  # the session starts once the manifest is known
-        self._start_audio(manifest)
+        self._manifest = manifest
+        if presentation.is_indexed:  # else once the session has indexed it (the audio follows it)
+            self._start_audio(manifest)
         decryptor = HlsAes128(manifest.hls_keys, self._fetch_key or self._plain_key)
         self._decryptor = decryptor if decryptor.needed else None
         commands = self.session.handle(
@@ -242,9 +260,13 @@ class PlaybackEngine:
         finally:
             for download in self._downloads.values():
                 download.task.cancel()
+            for _, task in self._index_downloads.values():
+                task.cancel()
             if self._audio is not None:
                 self._audio.stop()
         metrics = self.session.metrics()
+        if self._current is not None and self._current.is_indexed:
+            presentation = self._current
         return PlaybackResult(
             presentation, metrics, summarize(metrics, presentation), self._failure
         )
@@ -274,8 +296,22 @@ class PlaybackEngine:
             self.sink.media_segment(command.segment_index, command.rendition_index, download.body)
             if command.segment_index == self.session.context.segment_count - 1:
                 self.sink.end_of_stream()
+        elif isinstance(event, IndexLoaded):
+            fetched = self._index_downloads.pop(event.request_id, None)
+            if fetched is None:
+                return []
+            self._index_boxes[fetched[0].rendition_index] = event.data
+            commands = self.session.handle(event)
+            if self.session.phase is Phase.STARTING:  # indexed: requests go to its segments
+                self._current = self.session.context.presentation
+                assert self._manifest is not None
+                self._start_audio(self._manifest)
+            return commands
         elif isinstance(event, SegmentFailed):
-            if self._downloads.pop(event.request_id, None) is None:
+            known = self._downloads.pop(event.request_id, None) or self._index_downloads.pop(
+                event.request_id, None
+            )
+            if known is None:
                 return []
             self.last_failure = event.reason
         return self.session.handle(event)
@@ -288,6 +324,9 @@ class PlaybackEngine:
                 self._highest_fetched = max(self._highest_fetched, command.segment_index)
                 task = asyncio.create_task(self._download(command))
                 self._downloads[command.request_id] = _Download(command, task)
+            elif isinstance(command, FetchIndex):
+                task = asyncio.create_task(self._download_index(command))
+                self._index_downloads[command.request_id] = (command, task)
             elif isinstance(command, AbortRequest):
                 download = self._downloads.pop(command.request_id, None)
                 if download is not None:
@@ -321,6 +360,30 @@ class PlaybackEngine:
         except DecryptionError as exc:
             self._fail(rid, str(exc), False)
 
+    async def _download_index(self, command: FetchIndex) -> None:
+        rid = command.request_id
+        try:
+            try:
+                data = await self._get_all(self._index_ref(command))
+            except _HttpStatus as exc:
+                if exc.status != 403 or self._refresh_url is None:
+                    raise
+                await self._refresh(exc)
+                data = await self._get_all(self._index_ref(command))
+        except httpx.TimeoutException:
+            self._fail(rid, f"time-out fetching {command.ref.url}", True)
+        except httpx.HTTPError as exc:
+            self._fail(rid, f"{exc.__class__.__name__} fetching {command.ref.url}: {exc}", True)
+        except _HttpStatus as exc:
+            self._fail(rid, str(exc), exc.retryable)
+        else:
+            self._events.put_nowait(IndexLoaded(self.now(), rid, data))
+
+    def _index_ref(self, command: FetchIndex) -> SegmentRef:
+        # The current presentation's address: the same file after a refresh of the signed URL.
+        rendition = self._rendition(command.rendition_index)
+        return rendition.index if rendition is not None and rendition.index else command.ref
+
     async def _fetch(self, command: FetchSegment) -> None:
         # Addresses from the current presentation: the same after a refresh of the signed URL.
         rendition = self._rendition(command.rendition_index)
@@ -347,6 +410,12 @@ class PlaybackEngine:
                 f"{refused}; refreshing the manifest URL failed: {exc}", False
             ) from exc
         self._current = manifest.presentation
+        if not self._current.is_indexed and self.session.phase is not Phase.INDEXING:
+            # The same files at new addresses: their indexes, already read, still hold.
+            try:
+                self._current = with_indexes(self._current, self._index_boxes)
+            except ManifestError as exc:
+                raise _HttpStatus(f"{refused}; the refreshed manifest: {exc}", False) from exc
         # The audio's signed addresses expired with the video's.
         self._audio_renditions = manifest.audio or self._audio_renditions
         if self._audio is not None and self.audio_track_id in manifest.audio:
@@ -364,6 +433,11 @@ class PlaybackEngine:
     async def _get_all(self, ref: SegmentRef) -> bytes:
         response = await self.client.get(str(ref.url), headers=_range_header(ref))
         _check_status(response, str(ref.url))
+        if ref.byte_range is not None and response.status_code != 206:
+            # A server that ignores Range sends the whole file: not the bytes asked for.
+            raise _HttpStatus(
+                f"HTTP {response.status_code} (not 206) for a range of {ref.url}", False
+            )
         return response.content
 
     async def _stream(self, rid: int, segment: SegmentRef) -> None:

@@ -1,4 +1,9 @@
-"""Fetch a manifest over HTTP and parse it with `abr.manifests` (HLS or DASH, by content)."""
+"""Fetch a manifest over HTTP and parse it with `abr.manifests` (HLS or DASH, by content).
+
+An on-demand DASH MPD (SegmentBase) comes back unindexed: the session fetches the video's
+indexes itself (FetchIndex). The separate audio tracks are the player's own business, so
+their indexes are fetched here.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from abr.manifests import (
     dash_content_protection,
     hls_audio_rendition,
     hls_segment_keys,
+    indexed_rendition,
     media_playlist_urls,
     parse_dash,
     parse_hls,
@@ -42,15 +48,34 @@ async def _get_text(client: httpx.AsyncClient, url: str) -> str:
     return response.text
 
 
+async def _indexed(client: httpx.AsyncClient, rendition: Rendition, source: str) -> Rendition:
+    """An audio rendition with its segments: its sidx fetched and read (if it has one)."""
+    index = rendition.index
+    if rendition.segments or index is None or index.byte_range is None:
+        return rendition
+    first, last = index.byte_range
+    url = str(index.url)
+    try:
+        response = await client.get(url, headers={"Range": f"bytes={first}-{last}"})
+    except httpx.HTTPError as exc:
+        raise ManifestError(
+            url, f"cannot fetch the index: {exc.__class__.__name__}: {exc}"
+        ) from exc
+    if response.status_code != 206:
+        raise ManifestError(url, f"HTTP {response.status_code} for the index bytes {first}-{last}")
+    return indexed_rendition(rendition, response.content, source)[0]
+
+
 async def load_manifest(client: httpx.AsyncClient, url: str) -> LoadedManifest:
     text = await _get_text(client, url)
     if "<MPD" in text[:2000]:
         base = str(httpx.URL(url))
-        return LoadedManifest(
-            parse_dash(text, base),
-            dash_audio_renditions(text, base),
-            dash_content_protection(text, base),
-        )
+        presentation = parse_dash(text, base)
+        dash_audio = {
+            track: await _indexed(client, rendition, base)
+            for track, rendition in dash_audio_renditions(text, base).items()
+        }
+        return LoadedManifest(presentation, dash_audio, dash_content_protection(text, base))
     media = {u: await _get_text(client, u) for u in media_playlist_urls(text, url)}
     presentation = parse_hls(text, url, media)
     tracks = presentation.audio_tracks

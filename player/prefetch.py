@@ -124,6 +124,8 @@ class Prefetcher:
             if mpd is None:
                 return
             presentation = parse_dash(mpd.text, info.dash_url)
+            if not presentation.is_indexed:
+                return  # SegmentBase: its first segment is not known before its index is read
             low = presentation.renditions[0]
             index = presentation.segment_at(start_s)
             audio = dash_audio_renditions(mpd.text, info.dash_url)

@@ -48,6 +48,12 @@ class Simulation:
         seed: int = 0,
         requests: RequestModel | None = None,
     ) -> None:
+        if not presentation.is_indexed:
+            # The lab models transfers from sizes it knows; an index fetch has no place in it.
+            raise SimulationError(
+                f"{presentation.source or 'presentation'}: its segment indexes (DASH sidx) are "
+                "not loaded; index it first (abr.manifests.with_indexes)"
+            )
         self.trace = trace
         self.requests = requests
         self.presentation = presentation

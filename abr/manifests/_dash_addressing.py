@@ -1,4 +1,5 @@
-"""DASH segment addressing: SegmentTemplate ($Number$, $Time$, SegmentTimeline) and SegmentList.
+"""DASH segment addressing: SegmentTemplate ($Number$, $Time$, SegmentTimeline), SegmentList and
+SegmentBase (where the sidx is: the segments come from it later, see `abr.manifests.indexed`).
 
 Input is `mpegdash` nodes (untyped, hence `Any` at this boundary); output is plain lists of
 (url, byte range) and durations in seconds, which `dash.py` turns into a Rendition.
@@ -115,6 +116,7 @@ class Addressed:
     first_number: int = 0  # $Number$ of the first segment addressed
     first_start_s: float = 0.0  # its start, in seconds from the Period's start
     availability_offset_s: float = 0.0  # availabilityTimeOffset: how much earlier it is served
+    index: Ref | None = None  # SegmentBase: the sidx's range; `refs` stay empty until it is read
 
 
 def from_template(
@@ -206,6 +208,27 @@ def from_list(listing: Inherited, base: str, span: Span, where: Where) -> Addres
     start_number = listing.get("start_number")
     first = 1 if start_number is None else _bounded(start_number, _UINT, "@startNumber", where)
     return Addressed(refs, durations, init, first, 0.0, _availability_offset(listing, where))
+
+
+def from_base(node: Inherited, base: str, where: Where) -> Addressed:
+    """SegmentBase: the file is the BaseURL, its sidx at @indexRange, its init at
+    Initialization@range.
+
+    @timescale and @presentationTimeOffset are checked but change nothing fetched: a static
+    timeline starts at the first segment, and the sidx has its own timescale. The sidx is
+    looked for from the start of @indexRange, so @indexRangeExact="false" needs nothing more.
+    """
+    _timescale(node, where)
+    _bounded(node.get("presentation_time_offset") or 0, _ULONG, "@presentationTimeOffset", where)
+    if node.get("representation_indexes"):
+        raise where.error("SegmentBase with a RepresentationIndex element is not supported")
+    index_range = node.get("index_range")
+    if not index_range:
+        raise where.error("SegmentBase has no @indexRange: the segments cannot be found")
+    index = (base, _range(index_range, where, "SegmentBase @indexRange"))
+    initializations = node.get("initializations")
+    init = _url_and_range(initializations[0], base, where) if initializations else None
+    return Addressed([], [], init, index=index)
 
 
 def fill(

@@ -86,6 +86,7 @@ def with_segments(rendition: Rendition, segments: tuple[SegmentRef, ...]) -> Ren
         rendition.codecs,
         rendition.frame_rate,
         rendition.init,
+        rendition.index,
     )
 
 

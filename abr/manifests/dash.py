@@ -12,9 +12,11 @@ Representation joins one ladder); SegmentTemplate with @duration ($Number$) or a
 SegmentList (mediaRange gives exact sizes); attributes inherited from AdaptationSet and Period;
 BaseURL at every level. Audio and text AdaptationSets become `audio_tracks` / `subtitle_tracks`.
 A dynamic MPD gives the segments available at the time the caller fetched it (`now_utc_s`,
-else the MPD's publishTime) within timeShiftBufferDepth, and a live `Timeline`. Refused with a
-ManifestError: SegmentBase (one file indexed by its sidx box, which would have to be fetched
-first).
+else the MPD's publishTime) within timeShiftBufferDepth, and a live `Timeline`. SegmentBase (the
+on-demand profile: one file per rendition, indexed by its sidx box) in a static single-Period
+MPD gives an unindexed presentation (`Presentation.is_indexed` False) that
+`abr.manifests.with_indexes` completes once the boxes are fetched. Refused with a ManifestError:
+SegmentBase in a dynamic or multi-Period MPD, and a ladder mixing SegmentBase with others.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from abr.manifests._dash_addressing import (
     Inherited,
     Span,
     Where,
+    from_base,
     from_list,
     from_template,
     iso_duration_s,
@@ -151,11 +154,25 @@ def _parse(mpd_text: str, source: str, now_utc_s: float | None) -> _Parsed:
         )
         if one.durations or clock is None:
             parsed.append(one)
+    if parsed and parsed[0].renditions and parsed[0].renditions[0].index is not None:
+        return _unindexed(parsed, clock is not None, source)
     if not parsed:  # only a live MPD leaves out Periods (those with nothing available yet)
         assert clock is not None
         raise ManifestError(source, f"no segment is available yet at {_when(clock)}")
     presentation = _concatenate(parsed, source, _timeline(mpd, parsed, clock, source))
     return _Parsed(presentation, parsed[0].protection, _concatenated_audio(parsed))
+
+
+def _unindexed(parsed: list[_PeriodParsed], live: bool, source: str) -> _Parsed:
+    """The on-demand profile: a presentation whose segments the sidx boxes will give."""
+    if live or len(parsed) > 1:
+        where = "a dynamic MPD" if live else "an MPD with several Periods"
+        raise ManifestError(source, f"SegmentBase in {where} is not supported")
+    only = parsed[0]
+    presentation = Presentation(
+        only.renditions, (), only.audio_tracks, only.subtitle_tracks, source=source
+    )
+    return _Parsed(presentation, only.protection, only.audio)
 
 
 def _period(
@@ -206,6 +223,26 @@ def _period(
     if not videos:
         raise ManifestError(source, f"{label}no video AdaptationSet with Representations".strip())
     first = addressing[0]
+    unindexed = [rendition.index is not None for rendition, _ in videos]
+    if any(unindexed):
+        if not all(unindexed):
+            raise ManifestError(
+                source, f"{label}video Representations mix SegmentBase with other addressing"
+            )
+        # The segments come from each rendition's sidx (`abr.manifests.with_indexes`).
+        return _PeriodParsed(
+            pid,
+            start_s,
+            tuple(sorted((r for r, _ in videos), key=lambda r: r.bandwidth_bps)),
+            (),
+            0,
+            0.0,
+            0.0,
+            protection,
+            tuple(audio),
+            tuple(subtitles),
+            audio_renditions,
+        )
     if not any(durations for _, durations in videos):  # live: nothing available in it yet
         return _PeriodParsed(
             pid, start_s, (), (), first.first_number, 0.0, 0.0, protection, (), (), {}
@@ -549,6 +586,9 @@ def _rendition(
     init = None
     if addressed.init is not None:
         init = segment(addressed.init[0], 0.0, 0, addressed.init[1])
+    index = None
+    if addressed.index is not None:
+        index = segment(addressed.index[0], 0.0, 0, addressed.index[1])
     rendition = Rendition(
         id=rid,
         bandwidth_bps=bandwidth,
@@ -558,6 +598,7 @@ def _rendition(
         codecs=rep.codecs or aset.codecs,
         frame_rate=_frame_rate(rep.frame_rate or aset.frame_rate),
         init=init,
+        index=index,
     )
     return rendition, addressed
 
@@ -583,11 +624,9 @@ def _addressing(
             nodes = [x.segment_lists[0] for x in levels if x.segment_lists]
             return from_list(Inherited(nodes), base, span, where)
         if level.segment_bases:
-            raise where.error(
-                "SegmentBase (a single file indexed by its sidx box) is not supported: "
-                "it needs SegmentTemplate or SegmentList"
-            )
-    raise where.error("no SegmentTemplate or SegmentList says where the segments are")
+            nodes = [x.segment_bases[0] for x in levels if x.segment_bases]
+            return from_base(Inherited(nodes), base, where)
+    raise where.error("no SegmentTemplate, SegmentList or SegmentBase says where the segments are")
 
 
 def _dimension(value: int | None) -> int | None:

@@ -306,11 +306,8 @@ class PlaybackController(QObject):
         if self.engine is None:
             return
         engine = self.engine
-        duration = (
-            engine.session.context.presentation.duration_s
-            if engine.session.phase is not Phase.IDLE
-            else math.inf
-        )
+        presentation = engine.indexed_presentation
+        duration = presentation.duration_s if presentation is not None else math.inf
         target = min(max(position_s, 0.0), max(duration - 0.5, 0.0))
         self.runner.call_soon(lambda: engine.post(Seek(0.0, target)))
         if self.sink is not None:
@@ -359,7 +356,7 @@ class PlaybackController(QObject):
 
     def _sample(self) -> None:
         engine, sink = self.engine, self.sink
-        if engine is None or sink is None or engine.session.phase is Phase.IDLE:
+        if engine is None or sink is None or engine.indexed_presentation is None:
             return
         session = engine.session
         position = sink.position_s

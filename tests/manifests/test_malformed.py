@@ -211,12 +211,29 @@ def test_bad_segment_timelines(entries: str, reason: str) -> None:
     refused(parse_dash, TIMELINE.format(entries), MPD_URL, match=reason, source=MPD_URL)
 
 
-def test_segment_base_needs_the_sidx_and_is_refused() -> None:
+@pytest.mark.parametrize(
+    ("segment_base", "reason"),
+    [
+        ("<SegmentBase/>", "Representation 'v': SegmentBase has no @indexRange"),
+        ('<SegmentBase indexRange="1000-800"/>', "bad byte range '1000-800'"),
+        ('<SegmentBase indexRange="0-9999999999999999999"/>', "beyond any file"),
+        ('<SegmentBase indexRange="8-9" timescale="0"/>', "timescale 0 is not positive"),
+        (
+            '<SegmentBase indexRange="8-9" presentationTimeOffset="1' + "0" * 30 + '"/>',
+            "@presentationTimeOffset .* out of range",
+        ),
+        (
+            '<SegmentBase indexRange="8-9"><RepresentationIndex sourceURL="i.sidx"/></SegmentBase>',
+            "RepresentationIndex element is not supported",
+        ),
+    ],
+)
+def test_bad_segment_bases(segment_base: str, reason: str) -> None:
     text = STATIC.replace(
         '<SegmentTemplate timescale="1000" duration="4000" media="s$Number$.m4s" initialization="i.m4s"/>',
-        '<BaseURL>v.mp4</BaseURL><SegmentBase indexRange="800-1000"/>',
+        "<BaseURL>v.mp4</BaseURL>" + segment_base,
     )
-    refused(parse_dash, text, MPD_URL, match="SegmentBase .* is not supported", source=MPD_URL)
+    refused(parse_dash, text, MPD_URL, match=reason, source=MPD_URL)
 
 
 def test_strings_are_never_fetched_or_opened(monkeypatch: pytest.MonkeyPatch) -> None:

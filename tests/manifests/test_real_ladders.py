@@ -10,13 +10,16 @@ import pytest
 
 from abr.manifests import (
     ManifestError,
+    dash_audio_renditions,
     dash_content_protection,
     hls_segment_keys,
+    indexed_rendition,
     media_playlist_urls,
     parse_dash,
     parse_hls,
+    with_indexes,
 )
-from abr.presentation import Presentation
+from abr.presentation import Presentation, Rendition
 
 if TYPE_CHECKING:
     from conftest import Ladder
@@ -163,3 +166,57 @@ def test_shaka_packager_cenc_output(ladder: Ladder, shaka: dict[str, Path]) -> N
         kids = {p.default_kid for p in descriptors if p.default_kid}
         assert kids == {"00112233-4455-6677-8899-aabbccddeeff"}
         assert any(p.pssh for p in descriptors)
+
+
+def index_bytes(rendition: Rendition) -> bytes:
+    """What a player fetches before it can play an on-demand rendition: its sidx range."""
+    assert rendition.index is not None and rendition.index.byte_range is not None
+    first, last = rendition.index.byte_range
+    return local(rendition.index.url).read_bytes()[first : last + 1]
+
+
+def load_indexes(presentation: Presentation) -> dict[int, bytes]:
+    return {i: index_bytes(r) for i, r in enumerate(presentation.renditions)}
+
+
+def test_shaka_on_demand_profile_is_indexed_from_its_sidx_boxes(
+    ladder: Ladder, shaka_on_demand: Path
+) -> None:
+    mpd = shaka_on_demand.read_text()
+    unindexed = parse_dash(mpd, shaka_on_demand.as_uri())
+    assert not unindexed.is_indexed
+    assert [r.segments for r in unindexed.renditions] == [()] * len(ladder.heights)
+    presentation = with_indexes(unindexed, load_indexes(unindexed))
+    assert [r.height for r in presentation.renditions] == list(ladder.heights)
+    assert presentation.segment_count == ladder.segments
+    assert presentation.duration_s == pytest.approx(ladder.seconds, abs=0.05)
+    audio = dash_audio_renditions(mpd, shaka_on_demand.as_uri())
+    audio_track = next(iter(audio.values()))
+    audio_rendition, audio_durations = indexed_rendition(
+        audio_track, index_bytes(audio_track), "audio"
+    )
+    assert sum(audio_durations) == pytest.approx(ladder.seconds, abs=0.05)
+    for rendition in (*presentation.renditions, audio_rendition):
+        assert rendition.init is not None and rendition.index is not None
+        ranges = [rendition.init.byte_range, rendition.index.byte_range]
+        ranges += [s.byte_range for s in rendition.segments]
+        # init, sidx, then every subsegment: contiguous, covering the whole file.
+        starts = [r[0] for r in ranges if r]
+        ends = [r[1] for r in ranges if r]
+        assert starts == [0] + [end + 1 for end in ends[:-1]]
+        assert ends[-1] + 1 == local(rendition.segments[0].url).stat().st_size
+        assert all(not s.size_is_estimate for s in rendition.segments)
+        # Each subsegment is a movie fragment: a moof box opens it.
+        data = local(rendition.segments[0].url).read_bytes()
+        for s in rendition.segments:
+            assert s.byte_range is not None
+            assert data[s.byte_range[0] + 4 : s.byte_range[0] + 8] in (b"moof", b"styp")
+
+
+def test_a_truncated_index_names_the_rendition(shaka_on_demand: Path) -> None:
+    unindexed = parse_dash(shaka_on_demand.read_text(), shaka_on_demand.as_uri())
+    boxes = load_indexes(unindexed)
+    boxes[1] = boxes[1][:-5]
+    rendition = unindexed.renditions[1].id
+    with pytest.raises(ManifestError, match=f"rendition '{rendition}': segment index: box"):
+        with_indexes(unindexed, boxes)
