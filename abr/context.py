@@ -8,10 +8,10 @@ fresh snapshot per decision because the simulator makes millions of decisions.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Final
 
 from abr.presentation import Presentation
-from abr.values import distinct
+from abr.values import Value
 
 Why = str | tuple[Any, ...]
 """Why a rendition was chosen: a phrase, or a `(format, *values)` tuple that `explain` turns into
@@ -63,8 +63,7 @@ class Progress:
     latency_s: float | None  # time to first byte, once known
 
 
-@distinct
-class Decision(NamedTuple):
+class Decision(Value):
     """A rendition, optionally requested only after `delay_s` (BOLA's pacing), and why.
 
     `reason` is a short phrase ("buffer below reservoir", or `("mpc plan at {:.2f} Mbit/s",
@@ -73,9 +72,12 @@ class Decision(NamedTuple):
     gets the session's default reason.
     """
 
-    rendition: int
-    delay_s: float = 0.0
-    reason: Why = ""
+    __slots__ = ("rendition", "delay_s", "reason")
+
+    def __init__(self, rendition: int, delay_s: float = 0.0, reason: Why = "") -> None:
+        self.rendition: Final = rendition
+        self.delay_s: Final = delay_s
+        self.reason: Final = reason
 
 
 class AbrContext:

@@ -35,7 +35,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, NamedTuple
+from typing import Any, Final
 
 from abr.algorithm import AbrAlgorithm
 from abr.commands import (
@@ -77,7 +77,7 @@ from abr.indexing import IndexLoader
 from abr.liveedge import LatencyStats, LiveEdge, catch_up_rate
 from abr.manifests import ManifestError, next_reload_delay_s, refreshed
 from abr.presentation import Presentation
-from abr.values import distinct
+from abr.values import Value
 
 EPS = 1e-9
 
@@ -117,8 +117,7 @@ class WaitKind(Enum):
     NOTHING = "nothing"  # no request is to come: every segment fetched, or the session over
 
 
-@distinct
-class Waiting(NamedTuple):
+class Waiting(Value):
     """What the session's next request waits for (`Session.waiting`).
 
     `until`: when the session wants a `Tick` for it (None: only another event will do; for
@@ -126,11 +125,21 @@ class Waiting(NamedTuple):
     request (after pacing or an abandonment) rides along in `decided`.
     """
 
-    kind: WaitKind
-    until: float | None = None
-    request_id: int | None = None  # DOWNLOAD: the request in flight
-    since: float | None = None  # ROOM: when the buffer filled (`on_idle` gets the wait)
-    decided: Decision | None = None
+    __slots__ = ("kind", "until", "request_id", "since", "decided")
+
+    def __init__(
+        self,
+        kind: WaitKind,
+        until: float | None = None,
+        request_id: int | None = None,
+        since: float | None = None,
+        decided: Decision | None = None,
+    ) -> None:
+        self.kind: Final = kind
+        self.until: Final = until
+        self.request_id: Final = request_id  # DOWNLOAD: the request in flight
+        self.since: Final = since  # ROOM: when the buffer filled (`on_idle` gets the wait)
+        self.decided: Final = decided
 
 
 # The waits that carry nothing but their kind: built once, not on every request.
@@ -488,7 +497,7 @@ class Session:
                 self._begin(now, presentation, self._start_position)
                 held, self._held = self._held, []
                 for viewer_event in held:  # in order, at the time playback could first start
-                    self._handlers[type(viewer_event)](viewer_event._replace(now=now))
+                    self._handlers[type(viewer_event)](viewer_event.replace(now=now))
         elif type(event) is SegmentFailed:
             reason = loader.failed(event)
             if reason is not None:

@@ -284,7 +284,7 @@ class PlaybackEngine:
             self._stopped = True
             return []
         # Stamped again on arrival: the session must see time move forward only.
-        event = event._replace(now=max(event.now, self.now()))
+        event = event.replace(now=max(event.now, self.now()))
         if isinstance(event, SegmentDone):
             download = self._downloads.pop(event.request_id, None)
             if download is None:
