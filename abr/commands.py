@@ -71,6 +71,24 @@ class PlaybackEnded(NamedTuple):
 
 
 @distinct
+class RefreshManifest(NamedTuple):
+    """Live: reload the manifest now and answer with ManifestRefreshed (or RefreshFailed). At
+    most one is outstanding; the session asks at the `abr.manifests.next_reload_delay_s`
+    cadence, which `Session.next_wakeup()` includes."""
+
+    at: float
+
+
+@distinct
+class SetPlaybackRate(NamedTuple):
+    """Live catch-up: play at `rate` x (1.0 normal), within 1 +- `live_max_rate_change`.
+    Emitted only when the rate changes; the session's buffer accounting follows it."""
+
+    at: float
+    rate: float
+
+
+@distinct
 class SessionFailed(NamedTuple):
     """The session gave up: a segment failed more often than the retry budget allows."""
 
@@ -88,4 +106,6 @@ Command = (
     | StallEnded
     | PlaybackEnded
     | SessionFailed
+    | RefreshManifest
+    | SetPlaybackRate
 )

@@ -88,6 +88,8 @@ class AbrContext:
         "downloads",
         "last_rendition",
         "latency_s",
+        "live",
+        "live_latency_s",
         "max_rendition",
         "now",
         "playing",
@@ -120,6 +122,10 @@ class AbrContext:
         self.throughput_kbps: float | None = None
         self.latency_s = 0.0
         self.downloads: list[DownloadRecord] = []
+        # Live: `segment_count` is what the last load lists (the live edge), so `segments_left`
+        # counts only what can be fetched now or soon, not the endless rest of the stream.
+        self.live = presentation.timeline.live
+        self.live_latency_s: float | None = None  # see `abr.session.Session.live_latency_s`
 
     @property
     def segments_left(self) -> int:

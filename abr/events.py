@@ -14,11 +14,57 @@ from abr.values import distinct
 
 @distinct
 class ManifestLoaded(NamedTuple):
-    """The presentation is known: the session starts (or restarts at `start_position_s`)."""
+    """The presentation is known: the session starts (or restarts at `start_position_s`).
+
+    Live (`presentation.timeline.live`): `start_position_s` is ignored; the session joins at
+    `join_at_s` (presentation time, `timeline.start_s`-based, clamped to the window) when given,
+    else at the live edge minus the target latency. A live presentation needs the driver's UTC
+    offset, here as `utc_offset_s` or from an earlier ClockSynced: without either the session
+    raises SessionError.
+    """
 
     now: float
     presentation: Presentation
     start_position_s: float = 0.0
+    join_at_s: float | None = None
+    utc_offset_s: float | None = None
+
+
+@distinct
+class ClockSynced(NamedTuple):
+    """The driver's clock maps to UTC (epoch seconds) as `utc = now + utc_offset_s`.
+
+    The player: from a DASH UTCTiming fetch, else `time.time() - monotonic()`; the simulator:
+    any fixed value. May come again later (a re-sync); the latest one counts.
+    """
+
+    now: float
+    utc_offset_s: float
+
+
+@distinct
+class ManifestRefreshed(NamedTuple):
+    """A live manifest reload the driver fetched and parsed (DASH: with `now_utc_s` = its UTC
+    now), answering RefreshManifest. The session lines it up with `abr.manifests.refreshed`."""
+
+    now: float
+    presentation: Presentation
+
+
+@distinct
+class RefreshFailed(NamedTuple):
+    """The reload a RefreshManifest asked for failed (HTTP error, time-out, a manifest that
+    does not parse or goes backwards): the session asks again after a back-off."""
+
+    now: float
+    reason: str
+
+
+@distinct
+class GoLive(NamedTuple):
+    """Jump back to the live edge minus the target latency (a seek the session computes)."""
+
+    now: float
 
 
 @distinct
@@ -78,6 +124,10 @@ class PlaybackPosition(NamedTuple):
 
 @distinct
 class Seek(NamedTuple):
+    """Play from `position_s`. Live: presentation time (`timeline.start_s`-based, as
+    `abr.manifests.refreshed` keeps it), clamped to the DVR window (behind its start: its start).
+    """
+
     now: float
     position_s: float
 
@@ -113,4 +163,8 @@ Event = (
     | Pause
     | Resume
     | QualityCapChanged
+    | ClockSynced
+    | ManifestRefreshed
+    | RefreshFailed
+    | GoLive
 )

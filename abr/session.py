@@ -55,12 +55,16 @@ from abr.errors import SessionError
 from abr.estimators.ewma import DualEwma
 from abr.events import (
     BytesReceived,
+    ClockSynced,
     Event,
+    GoLive,
     IndexLoaded,
     ManifestLoaded,
+    ManifestRefreshed,
     Pause,
     PlaybackPosition,
     QualityCapChanged,
+    RefreshFailed,
     Resume,
     Seek,
     SegmentDone,
@@ -103,6 +107,10 @@ class WaitKind(Enum):
     BACKOFF = "backoff"  # a failed request is retried later
     DECISION = "decision"  # the algorithm deferred its choice (`choose` returned None)
     READY = "ready"  # nothing: the next event that finds room issues the request
+    # Live: the next segment is listed but not available before `until` (its availability time).
+    AVAILABILITY = "availability"
+    # Live: every listed segment is fetched; the next comes with a manifest refresh.
+    LIVE_EDGE = "live_edge"
     NOTHING = "nothing"  # no request is to come: every segment fetched, or the session over
 
 
@@ -158,6 +166,13 @@ class SessionMetrics:
     buffered: list[tuple[int, int]] = field(default_factory=list)
     downloads: list[DownloadRecord] = field(default_factory=list)
     failed_reason: str | None = None
+    # Live only (None / 0 for VOD). Latency as `Session.live_latency_s` defines it, weighted by
+    # the time it held between consecutive events while playing (sampled at events: between two
+    # events it changes only with the playback rate, linearly): its mean and 95th percentile.
+    live_latency_mean_s: float | None = None
+    live_latency_p95_s: float | None = None
+    rate_change_s: float = 0.0  # seconds played at a rate other than 1
+    rate_changes: int = 0  # SetPlaybackRate commands issued
 
 
 class Session:
@@ -177,6 +192,10 @@ class Session:
             Pause: self._on_pause,
             Resume: self._on_resume,
             QualityCapChanged: self._on_cap,
+            ClockSynced: self._live_not_yet,
+            ManifestRefreshed: self._live_not_yet,
+            RefreshFailed: self._live_not_yet,
+            GoLive: self._live_not_yet,
         }
         self._out: list[Command] = []
         self._clock = 0.0
@@ -349,9 +368,14 @@ class Session:
 
     # -- event handlers ---------------------------------------------------------------
 
+    def _live_not_yet(self, event: Event) -> None:
+        raise SessionError(f"{type(event).__name__}: live mode not implemented yet")
+
     def _on_manifest(self, event: ManifestLoaded) -> None:
         if self._phase is not Phase.IDLE:
             raise SessionError("ManifestLoaded twice: start a new Session for a new presentation")
+        if event.presentation.timeline.live:
+            raise SessionError("a live presentation: live mode not implemented yet")
         self._clock = self._started_at = event.now
         if event.presentation.is_indexed:
             self._begin(event.now, event.presentation, event.start_position_s)
