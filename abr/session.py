@@ -44,7 +44,9 @@ from abr.commands import (
     FetchSegment,
     FlushBuffer,
     PlaybackEnded,
+    RefreshManifest,
     SessionFailed,
+    SetPlaybackRate,
     StallEnded,
     StallStarted,
     StartPlayback,
@@ -72,7 +74,8 @@ from abr.events import (
     Tick,
 )
 from abr.indexing import IndexLoader
-from abr.manifests import ManifestError
+from abr.liveedge import LatencyStats, LiveEdge, catch_up_rate
+from abr.manifests import ManifestError, next_reload_delay_s, refreshed
 from abr.presentation import Presentation
 from abr.values import distinct
 
@@ -134,6 +137,12 @@ class Waiting(NamedTuple):
 READY = Waiting(WaitKind.READY)
 NOTHING = Waiting(WaitKind.NOTHING)
 DECISION_PENDING = Waiting(WaitKind.DECISION)
+LIVE_EDGE = Waiting(WaitKind.LIVE_EDGE)
+# Live manifests are reloaded no more often than this, whatever they ask (minimumUpdatePeriod
+# may be 0: "reload after every segment"; a reload per event would never end).
+MIN_RELOAD_S = 0.5
+# While the catch-up rate is not 1, the session re-checks latency this often.
+CONTROL_INTERVAL_S = 0.5
 
 
 @dataclass(slots=True)
@@ -192,10 +201,10 @@ class Session:
             Pause: self._on_pause,
             Resume: self._on_resume,
             QualityCapChanged: self._on_cap,
-            ClockSynced: self._live_not_yet,
-            ManifestRefreshed: self._live_not_yet,
-            RefreshFailed: self._live_not_yet,
-            GoLive: self._live_not_yet,
+            ClockSynced: self._on_clock,
+            ManifestRefreshed: self._on_refreshed,
+            RefreshFailed: self._on_refresh_failed,
+            GoLive: self._on_go_live,
         }
         self._out: list[Command] = []
         self._clock = 0.0
@@ -230,6 +239,25 @@ class Session:
         self._indexing: IndexLoader | None = None
         self._held: list[Event] = []  # viewer events that came while indexing
         self._start_position = 0.0
+        # Live only (see `abr.liveedge`); `_origin` and `_number_base` are 0 for VOD, where
+        # positions and segment indices are the same as presentation times and numbers.
+        self._live: LiveEdge | None = None
+        self._join_at: float | None = None  # ManifestLoaded.join_at_s
+        self._utc_offset: float | None = None
+        self._origin = 0.0  # presentation time of segment 0 of the current load
+        self._number_base = 0  # segment number of segment 0 of the current load
+        self._rate = 1.0
+        self._live_target_s = 0.0
+        self._live_resync_s = math.inf
+        self._catch_up = False  # steering to the target latency (off after a seek behind it)
+        self._joining = False  # the last jump was to the target latency, not a viewer's seek
+        self._refresh_at: float | None = None
+        self._refresh_pending = False
+        self._refresh_failures = 0
+        self._control_at: float | None = None  # re-check the catch-up rate while it is not 1
+        self._latency = LatencyStats()
+        self._rate_change_s = 0.0
+        self._rate_changes = 0
 
     # -- driver API -----------------------------------------------------------------
 
@@ -243,9 +271,13 @@ class Session:
         elif handler is None:
             raise SessionError("IndexLoaded, but no index was asked for")
         elif self._ctx is None and type(event) is not ManifestLoaded:
-            raise SessionError(f"{type(event).__name__} before ManifestLoaded")
+            if type(event) is not ClockSynced:
+                raise SessionError(f"{type(event).__name__} before ManifestLoaded")
+            handler(event)
         else:
             handler(event)
+            if self._live is not None:
+                self._live_step(event.now)
         out, self._out = self._out, []
         return out
 
@@ -277,16 +309,50 @@ class Session:
         else:
             wake = self._wait.until
         if phase is Phase.PLAYING and not self._paused:
-            empty_at = self._clock + self._buffered_until - self._position
+            empty_at = self._clock + (self._buffered_until - self._position) / self._rate
             if wake is None or empty_at < wake:
                 wake = empty_at
+        if self._live is not None:
+            for at in self._live_wakeups():
+                if at is not None and (wake is None or at < wake):
+                    wake = at
         return wake
+
+    def _live_wakeups(self) -> tuple[float | None, ...]:
+        refresh = None if self._refresh_pending else self._refresh_at
+        resync = None
+        if self._phase is Phase.STALLED and self._catch_up:
+            resync = self._stall_started_at + self._live_resync_s
+        control = self._control_at if self._phase is Phase.PLAYING else None
+        return refresh, resync, control
 
     @property
     def context(self) -> AbrContext:
         if self._ctx is None:
             raise SessionError("no manifest loaded yet")
         return self._ctx
+
+    @property
+    def live_latency_s(self) -> float | None:
+        """Live: the latency at the playhead now, in seconds (None for VOD).
+
+        Latency = (UTC now) - (the UTC time at which the media at the playhead was live), UTC
+        now being the last event's `now` + the driver's `utc_offset_s`. The media at position p
+        (presentation time) in segment i was live at
+            available_at_utc_s[i] - (end of segment i - p)
+        which for DASH is availabilityStartTime + Period@start + p, for HLS with
+        EXT-X-PROGRAM-DATE-TIME the segment's date-time plus the offset into it; without
+        availability times, a segment went live when the first load listing it was made (the
+        distance to that load's live edge plus the time since it). See `abr.liveedge`.
+        """
+        if self._live is None or self._utc_offset is None:
+            return None
+        return self._live.latency_s(self._position, self._clock + self._utc_offset)
+
+    @property
+    def playback_rate(self) -> float:
+        """The rate the session asked for last (SetPlaybackRate); 1.0 unless catching up."""
+        return self._rate
 
     @property
     def buffer_s(self) -> float:
@@ -314,6 +380,10 @@ class Session:
             buffered=list(self._buffered),
             downloads=self._ctx.downloads if self._ctx is not None else [],
             failed_reason=self._failed_reason,
+            live_latency_mean_s=self._latency.mean_s,
+            live_latency_p95_s=self._latency.p95_s,
+            rate_change_s=self._rate_change_s,
+            rate_changes=self._rate_changes,
         )
 
     def _enter(self, phase: Phase) -> None:
@@ -338,16 +408,24 @@ class Session:
         if self._paused and not initial_startup:
             self._paused_s += dt
         elif phase is Phase.PLAYING:
+            rate = self._rate
+            if self._live is not None:
+                self._account_live(dt)
             available = self._buffered_until - self._position
             # Within a nanosecond of empty counts as empty: float sums of times stop moving.
-            if dt + EPS < available:
-                self._position += dt
+            if dt * rate + EPS < available:
+                self._position += dt * rate
                 self._played_s += dt
             else:
                 self._position = self._buffered_until
+                available /= rate  # the wall time it lasted
                 self._played_s += available
                 empty_at = self._clock + available
-                if self._next_index >= self.context.segment_count and self._request is None:
+                if (
+                    self._next_index >= self.context.segment_count
+                    and self._request is None
+                    and (self._live is None or self._live.ended)
+                ):
                     self._enter(Phase.ENDED)
                     self._ended_at = empty_at
                     self._out.append(PlaybackEnded(empty_at))
@@ -368,16 +446,19 @@ class Session:
 
     # -- event handlers ---------------------------------------------------------------
 
-    def _live_not_yet(self, event: Event) -> None:
-        raise SessionError(f"{type(event).__name__}: live mode not implemented yet")
-
     def _on_manifest(self, event: ManifestLoaded) -> None:
         if self._phase is not Phase.IDLE:
             raise SessionError("ManifestLoaded twice: start a new Session for a new presentation")
-        if event.presentation.timeline.live:
-            raise SessionError("a live presentation: live mode not implemented yet")
+        if event.utc_offset_s is not None:
+            self._utc_offset = event.utc_offset_s
+        if event.presentation.timeline.live and self._utc_offset is None:
+            raise SessionError(
+                "a live presentation needs the driver's UTC offset: send ClockSynced first or "
+                "give ManifestLoaded a utc_offset_s"
+            )
         self._clock = self._started_at = event.now
         if event.presentation.is_indexed:
+            self._join_at = event.join_at_s
             self._begin(event.now, event.presentation, event.start_position_s)
             return
         self._start_position = event.start_position_s
@@ -436,8 +517,11 @@ class Session:
         self._estimator = DualEwma(cfg.ewma_half_lives_s, seg)
         self._ctx = ctx
         self._clock = now  # start-up counts from ManifestLoaded (`_started_at`), indexing included
-        start = min(max(start_position_s, 0.0), presentation.duration_s)
-        self._next_index = presentation.segment_at(start)
+        if presentation.timeline.live:
+            start = self._begin_live(now, presentation, seg)
+        else:
+            start = min(max(start_position_s, 0.0), presentation.duration_s)
+        self._next_index = presentation.segment_at(start - self._origin)
         ctx.segment_index = ctx.start_index = self._next_index
         self._position = self._buffered_until = start
         if cfg.first_rendition == "estimate" and cfg.initial_throughput_kbps is not None:
@@ -475,8 +559,8 @@ class Session:
         ctx = self._ctx
         assert ctx is not None
         index = request.segment_index
-        self._buffered_until = ctx.presentation.segment_end_s(index)
-        self._buffered.append((index, request.rendition_index))
+        self._buffered_until = self._origin + ctx.presentation.segment_end_s(index)
+        self._buffered.append((index + self._number_base, request.rendition_index))
         self._next_index = index + 1
         ctx.last_rendition = request.rendition_index
         record.buffer_after_s = self._buffered_until - self._position
@@ -513,32 +597,47 @@ class Session:
         self._advance(event.now)
         if self._phase is Phase.FAILED:
             return
+        live = self._live
+        if live is None:
+            target = min(max(event.position_s, 0.0), self.context.presentation.duration_s)
+        else:
+            # Within the DVR window, and no closer to live than the target latency (GoLive).
+            now_utc = event.now + self._utc_offset_or_fail()
+            live_pos = live.position_at_latency(self._live_target_s, now_utc)
+            target = min(max(event.position_s, live.start_s), live_pos)
+            band = max(0.2, 0.05 * self._live_target_s)
+            self._catch_up = target >= live_pos - band  # a seek behind live leaves it alone
+            self._joining = False
+        self._jump(event.now, target)
+
+    def _jump(self, now: float, target: float) -> None:
+        """Play from `target` (presentation time): within the buffer, or flush and refetch."""
         ctx = self.context
-        target = min(max(event.position_s, 0.0), ctx.presentation.duration_s)
         if self._position <= target < self._buffered_until:
             self._position = target  # inside the buffer: nothing to refetch
-            self._schedule(event.now)
+            self._schedule(now)
             return
         if self._request is not None:
             self._out.append(AbortRequest(self._request.id, "seek"))
             self._request = None
-        while (
-            self._buffered
-            and ctx.presentation.segment_start_s(self._buffered[-1][0]) >= self._position
-        ):
+        presentation = ctx.presentation
+        while self._buffered:
+            index = self._buffered[-1][0] - self._number_base
+            if index < 0 or self._origin + presentation.segment_start_s(index) < self._position:
+                break
             self._buffered.pop()  # flushed before being played
         self._out.append(FlushBuffer(target))
         if self._phase is Phase.STALLED:
-            self._out.append(StallEnded(event.now, event.now - self._stall_started_at))
+            self._out.append(StallEnded(now, now - self._stall_started_at))
         self._position = self._buffered_until = target
-        self._next_index = ctx.presentation.segment_at(target)
+        self._next_index = presentation.segment_at(target - self._origin)
         ctx.start_index = self._next_index
         self._wait = READY  # a flushed buffer has room, and a decision made for it is void
         self._cap_rendition = None
         self._retries = 0
         self._enter(Phase.STARTING)
-        self.algorithm.on_seek(self._refresh(event.now))
-        self._schedule(event.now)
+        self.algorithm.on_seek(self._refresh(now))
+        self._schedule(now)
 
     def _on_pause(self, event: Pause) -> None:
         self._advance(event.now)
@@ -583,6 +682,8 @@ class Session:
         if estimate is not None:
             ctx.throughput_kbps = estimate
         ctx.latency_s = self._estimator.latency_s
+        if self._live is not None:
+            ctx.live_latency_s = self.live_latency_s
         return ctx
 
     def _schedule(self, now: float) -> None:
@@ -594,12 +695,21 @@ class Session:
         assert ctx is not None
         index = self._next_index
         if index >= ctx.segment_count:
+            if self._live is not None and not self._live.ended:
+                self._wait = LIVE_EDGE
+                return
             self._wait = NOTHING
             self._maybe_start_playing(now)
             return
         wait = self._wait
         if wait.until is not None and now < wait.until - EPS:
             return
+        if self._live is not None:
+            offset = self._utc_offset_or_fail()
+            available_at = self._live.available_utc_s[index] - offset
+            if now < available_at - EPS:
+                self._wait = Waiting(WaitKind.AVAILABILITY, available_at, decided=wait.decided)
+                return
         level = self._buffered_until - self._position
         excess = level + ctx.segment_durations_s[index] - self._target_s
         if excess > EPS:
@@ -607,7 +717,7 @@ class Session:
             until: float | None = None
             since = wait.since
             if phase is Phase.PLAYING and not self._paused:
-                until = now + excess
+                until = now + excess / self._rate
                 if since is None:
                     since = now
             self._wait = Waiting(WaitKind.ROOM, until, since=since, decided=wait.decided)
@@ -772,10 +882,15 @@ class Session:
         everything = self._next_index >= ctx.segment_count
         if phase is Phase.STARTING:
             # After a seek into the middle of a segment, that segment holds less than its duration.
-            skipped = self._position - ctx.presentation.segment_start_s(ctx.start_index)
-            need = self._startup_need_s - skipped
+            start = self._origin + ctx.presentation.segment_start_s(ctx.start_index)
+            need = self._startup_need_s - (self._position - start)
         else:
             need = self._resume_need_s
+        if self._live is not None:
+            everything = everything and self._live.ended
+            if self._joining and self._behind_for_resync(now):
+                self._rejoin(now)  # the link was out while joining: this media is stale
+                return
         if level < need - EPS and not everything:
             return
         if phase is Phase.STARTING:
@@ -791,3 +906,182 @@ class Session:
         self._failed_reason = reason
         self._ended_at = now
         self._out.append(SessionFailed(now, reason))
+
+    # -- live ---------------------------------------------------------------------------
+
+    def _utc_offset_or_fail(self) -> float:
+        if self._utc_offset is None:  # _on_manifest refuses a live presentation without one
+            raise SessionError("live mode without a UTC offset")
+        return self._utc_offset
+
+    def _begin_live(self, now: float, presentation: Presentation, seg: float) -> float:
+        """Set up live mode on the first load; the position to join at (presentation time)."""
+        cfg = self.config
+        now_utc = now + self._utc_offset_or_fail()
+        live = self._live = LiveEdge(presentation, now_utc)
+        self._origin = presentation.timeline.start_s
+        self._number_base = presentation.timeline.first_number
+        self._live_target_s = cfg.live_target_s(seg)
+        self._live_resync_s = cfg.live_resync_s(self._live_target_s)
+        self._schedule_reload(now, None, presentation)
+        assert self._ctx is not None
+        self._ctx.live = True
+        join = self._join_at
+        target = live.position_at_latency(self._live_target_s, now_utc)
+        self._joining = self._catch_up = join is None
+        if join is None:
+            return target
+        # As a Seek: at the target latency or behind it, within the window.
+        start = min(max(join, live.start_s), target)
+        self._catch_up = start >= target - max(0.2, 0.05 * self._live_target_s)
+        return start
+
+    def _schedule_reload(
+        self, now: float, previous: Presentation | None, current: Presentation
+    ) -> None:
+        delay = next_reload_delay_s(previous, current)
+        self._refresh_at = None if delay is None else now + max(delay, MIN_RELOAD_S)
+
+    def _live_step(self, now: float) -> None:
+        """After every live event: reload when due, resync after a long stall, steer the rate."""
+        phase = self._phase
+        if phase is Phase.ENDED or phase is Phase.FAILED:
+            return
+        at = self._refresh_at
+        if at is not None and not self._refresh_pending and now >= at - EPS:
+            self._refresh_pending = True
+            self._out.append(RefreshManifest(now))
+        if (
+            phase is Phase.STALLED
+            and self._catch_up
+            and now - self._stall_started_at >= self._live_resync_s - EPS
+        ):
+            self._rejoin(now)
+            phase = self._phase
+        rate = 1.0
+        if phase is Phase.PLAYING and not self._paused and self._catch_up:
+            latency = self.live_latency_s
+            assert latency is not None
+            seg = self.context.segment_duration_s
+            rate = catch_up_rate(
+                latency,
+                self._live_target_s,
+                self._buffered_until - self._position,
+                min(seg, self._live_target_s / 2),
+                self.config.live_max_rate_change,
+                self._rate,
+            )
+        if rate != self._rate:
+            self._rate = rate
+            self._rate_changes += 1
+            self._out.append(SetPlaybackRate(now, rate))
+        self._control_at = now + CONTROL_INTERVAL_S if self._rate != 1.0 else None
+
+    def _account_live(self, dt: float) -> None:
+        """Latency statistics and time off 1x over the `dt` about to be played."""
+        if self._paused or dt <= 0:
+            return
+        rate = self._rate
+        played = min(dt, (self._buffered_until - self._position) / rate)
+        latency = self.live_latency_s
+        if latency is not None:
+            # Latency moves linearly at (1 - rate) s per s: its midpoint is its time average.
+            self._latency.add(latency + played * (1.0 - rate) / 2, played)
+        if rate != 1.0:
+            self._rate_change_s += played
+
+    def _behind_for_resync(self, now: float) -> bool:
+        latency = self.live_latency_s
+        return latency is not None and latency > self._live_target_s + self._live_resync_s
+
+    def _rejoin(self, now: float) -> None:
+        """Jump to the live edge minus the target latency: join, GoLive, resync, reset."""
+        live = self._live
+        assert live is not None
+        now_utc = now + self._utc_offset_or_fail()
+        self._catch_up = self._joining = True
+        self._jump(now, live.position_at_latency(self._live_target_s, now_utc))
+
+    def _on_clock(self, event: ClockSynced) -> None:
+        if self._ctx is not None:
+            self._advance(event.now)
+        self._utc_offset = event.utc_offset_s
+        if self._ctx is not None:
+            self._schedule(event.now)
+
+    def _live_or_fail(self, event: Event) -> LiveEdge:
+        if self._live is None:
+            raise SessionError(f"{type(event).__name__} for a presentation that is not live")
+        return self._live
+
+    def _on_go_live(self, event: GoLive) -> None:
+        self._live_or_fail(event)
+        self._advance(event.now)
+        if self._phase is not Phase.FAILED:
+            self._rejoin(event.now)
+
+    def _on_refresh_failed(self, event: RefreshFailed) -> None:
+        self._live_or_fail(event)
+        self._advance(event.now)
+        self._refresh_pending = False
+        self._refresh_failures += 1
+        cfg = self.config
+        if self._refresh_failures > cfg.max_retries:
+            if self._phase is not Phase.FAILED and self._phase is not Phase.ENDED:
+                self._fail(event.now, f"manifest reload: {event.reason}")
+            return
+        n = self._refresh_failures
+        self._refresh_at = event.now + min(
+            cfg.retry_backoff_s * 2 ** (n - 1), cfg.retry_backoff_max_s
+        )
+
+    def _on_refreshed(self, event: ManifestRefreshed) -> None:
+        live = self._live_or_fail(event)
+        now = event.now
+        self._advance(now)
+        self._refresh_pending = False
+        if self._phase is Phase.ENDED or self._phase is Phase.FAILED:
+            return
+        previous = live.presentation
+        try:
+            refresh = refreshed(previous, event.presentation)
+        except ManifestError as exc:
+            self._on_refresh_failed(RefreshFailed(now, str(exc)))
+            return
+        self._refresh_failures = 0
+        presentation = refresh.presentation
+        live.refresh(refresh, now + self._utc_offset_or_fail())
+        self._schedule_reload(now, previous, presentation)
+        self._take_load(presentation, refresh.dropped)
+        if refresh.reset:
+            self._rejoin(now)  # what is buffered is not the media the new load lists
+            return
+        if self._next_index < 0 or (self._request is not None and self._request.segment_index < 0):
+            # The window slid past what comes next: live again, or the window's start (DVR).
+            if self._catch_up:
+                self._rejoin(now)
+            else:
+                self._jump(now, live.start_s)
+            return
+        wait = self._wait.kind
+        if wait is WaitKind.LIVE_EDGE or wait is WaitKind.AVAILABILITY:
+            self._wait = READY
+        self._schedule(now)
+        self._maybe_start_playing(now)
+
+    def _take_load(self, presentation: Presentation, dropped: int) -> None:
+        """Index the session's state by the new load: `dropped` segments slid out before it."""
+        ctx = self.context
+        ctx.presentation = presentation
+        ctx.bitrates_kbps = list(presentation.bitrates_kbps)
+        ctx.sizes_bits = presentation.size_table_bits()
+        ctx.segment_durations_s = list(presentation.segment_durations_s)
+        ctx.segment_count = presentation.segment_count
+        ctx.max_rendition = min(ctx.max_rendition, len(ctx.bitrates_kbps) - 1)
+        self._next_index -= dropped
+        ctx.start_index = max(ctx.start_index - dropped, 0)
+        ctx.segment_index = self._next_index
+        if self._request is not None:
+            self._request.segment_index -= dropped
+        self._origin = presentation.timeline.start_s
+        self._number_base = presentation.timeline.first_number
