@@ -39,6 +39,8 @@ class Title:
     poster_url: str | None = None
     intro: tuple[float, float] | None = None
     status: str = "READY"  # or PENDING, TRANSCODING, FAILED
+    live: bool = False  # a live channel: no duration, no progress, its own home row
+    target_segment_s: float | None = None  # live: the channel's segment duration
 
     @property
     def ready(self) -> bool:
@@ -86,6 +88,8 @@ class PlaybackInfo:
     thumbnails_url: str | None = None
     poster_url: str | None = None
     drm: dict[str, Any] | None = None
+    live: bool = False
+    target_segment_s: float | None = None  # live: the channel's segment duration
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -108,7 +112,13 @@ def _title(item: dict[str, Any]) -> Title:
         poster_url=item.get("poster_url"),
         intro=_intro(item.get("intro")),
         status=item.get("status", "READY"),
+        live=bool(item.get("live", False)),
+        target_segment_s=_seconds(item.get("target_segment_seconds")),
     )
+
+
+def _seconds(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 class BackendApi:
@@ -191,6 +201,8 @@ class BackendApi:
             thumbnails_url=body.get("thumbnails_url"),
             poster_url=body.get("poster_url"),
             drm=body.get("drm"),
+            live=bool(body.get("live", False)),
+            target_segment_s=_seconds(body.get("target_segment_seconds")),
             raw=body,
         )
 

@@ -5,6 +5,10 @@ ABR of its own: one rendition, fetched sequentially, never more than `lead_segme
 the video the session has fetched, so it competes little with the video downloads. A seek
 restarts it at the new position. If the audio cannot be fetched after a few tries the video
 goes on without it and the failure is reported, rather than stalling the picture.
+
+Live (`start_of` given): the track's list grows and slides with each manifest reload
+(`slide`), the follower waits at its end for more, and each segment is retimed onto the
+presentation's timeline like the video's (`player.fmp4_time`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Protocol
 import httpx
 
 from abr.presentation import Rendition, SegmentRef
+from player.fmp4_time import retimed, track_timescale
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +49,9 @@ class AudioFollower:
         sink: AudioSink,
         video_index: Callable[[], int],
         lead_segments: int = 3,
+        start_of: Callable[[int], float] | None = None,
     ) -> None:
+        """`start_of` (live only): the presentation time at which segment i starts."""
         self.rendition = rendition
         self.client = client
         self.sink = sink
@@ -52,6 +59,14 @@ class AudioFollower:
         self.lead_segments = lead_segments
         self.failure: str | None = None
         self._task: asyncio.Task[None] | None = None
+        self._start_of = start_of
+        self._next = 0  # the next segment to fetch
+
+    def slide(self, rendition: Rendition, dropped: int) -> None:
+        """Live: a reload's list, in which the previous list's first `dropped` segments are gone
+        (the indices of the rest moved down by as many)."""
+        self.rendition = rendition
+        self._next = max(self._next - dropped, 0)
 
     def start(self, first_index: int) -> None:
         """(Re)start at `first_index`: at the start and after every seek."""
@@ -64,13 +79,27 @@ class AudioFollower:
             self._task = None
 
     async def _run(self, first_index: int) -> None:
+        self._next = first_index
+        timescale = None
         try:
             if self.rendition.init is not None:
-                self.sink.audio_data(await self._get(self.rendition.init))
-            for index in range(first_index, len(self.rendition.segments)):
-                while index > self.video_index() + self.lead_segments:
+                init = await self._get(self.rendition.init)
+                timescale = track_timescale(init)
+                self.sink.audio_data(init)
+            while self._next < len(self.rendition.segments) or self._start_of is not None:
+                if (
+                    self._next >= len(self.rendition.segments)
+                    or self._next > self.video_index() + self.lead_segments
+                ):
                     await asyncio.sleep(0.1)
-                self.sink.audio_data(await self._get(self.rendition.segments[index]))
+                    continue
+                index = self._next
+                start_s = None if self._start_of is None else self._start_of(index)
+                data = await self._get(self.rendition.segments[index])
+                if start_s is not None and timescale is not None:
+                    data = retimed(data, timescale, start_s)
+                self.sink.audio_data(data)
+                self._next += 1  # (`slide` may have moved it meanwhile)
         except _AudioFailed as exc:
             self.failure = str(exc)
             log.warning("audio stops: %s", exc)

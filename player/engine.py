@@ -8,6 +8,11 @@ commands out over the network and feeds back what happened, stamped with a monot
 - AbortRequest: the task is cancelled and its bytes dropped;
 - HTTP errors, time-outs and truncated bodies become SegmentFailed with the reason and URL,
   and the session retries with back-off (switching down) or gives up with SessionFailed.
+Live presentations add: ClockSynced with ManifestLoaded (`player.live_clock`); RefreshManifest,
+a reload of the same URL parsed at the synced UTC now, answered with ManifestRefreshed or
+RefreshFailed (a 403 re-signs the URL through `refresh_url` first); SetPlaybackRate, the sink's
+speed. Live fMP4 segments are retimed onto presentation time (`player.fmp4_time`), and each
+new init segment (an encoder restart) goes to the sink like a rendition switch's.
 Finished segments go to a `MediaSink` in order: libmpv in the player, a counter in
 `--no-decode` runs, where the session's own playout clock stands in for the decoder.
 """
@@ -15,6 +20,7 @@ Finished segments go to a `MediaSink` in order: libmpv in the player, a counter 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -29,16 +35,21 @@ from abr.commands import (
     FetchIndex,
     FetchSegment,
     FlushBuffer,
+    RefreshManifest,
     SessionFailed,
+    SetPlaybackRate,
 )
 from abr.config import SessionConfig
 from abr.events import (
     BytesReceived,
+    GoLive,
     IndexLoaded,
     ManifestLoaded,
+    ManifestRefreshed,
     Pause,
     PlaybackPosition,
     QualityCapChanged,
+    RefreshFailed,
     Resume,
     Seek,
     SegmentDone,
@@ -51,14 +62,18 @@ from abr.qoe import QoeSummary, summarize
 from abr.session import Phase, Session, SessionMetrics
 from player.audio import AudioFollower, AudioSink
 from player.drm import DecryptionError, FetchKey, HlsAes128
-from player.manifest_loader import LoadedManifest, load_manifest
+from player.fmp4_time import retimed, track_timescale
+from player.live_clock import sync_clock
+from player.manifest_loader import LoadedManifest, ManifestFetchError, load_manifest
 from player.prefetch import TRANSFER_HEADER
 
 PROGRESS_INTERVAL_S = 0.1  # how often a download reports its progress to the session
 RETRYABLE_STATUS = {408, 425, 429}
 
 # What the viewer (pause, seek, a quality cap) and the decoder (its position) tell the session.
-ControlEvent = Pause | Resume | Seek | PlaybackPosition | QualityCapChanged
+ControlEvent = Pause | Resume | Seek | PlaybackPosition | QualityCapChanged | GoLive
+# A live clock more than this off the system's is worth a second parse of the first MPD.
+CLOCK_REPARSE_S = 0.5
 
 
 class _Stop:
@@ -76,6 +91,9 @@ class MediaSink(Protocol):
 
     def end_of_stream(self) -> None: ...
 
+    def set_rate(self, rate: float) -> None:
+        """Play at `rate` x from now on (live catch-up)."""
+
 
 @dataclass
 class CountingSink:
@@ -85,6 +103,7 @@ class CountingSink:
     inits: dict[int, int] = field(default_factory=dict)  # rendition -> bytes
     flushes: list[float] = field(default_factory=list)
     ended: bool = False
+    rates: list[float] = field(default_factory=list)
 
     def init_segment(self, rendition: int, data: bytes) -> None:
         self.inits[rendition] = len(data)
@@ -97,6 +116,9 @@ class CountingSink:
 
     def end_of_stream(self) -> None:
         self.ended = True
+
+    def set_rate(self, rate: float) -> None:
+        self.rates.append(rate)
 
 
 @dataclass
@@ -112,6 +134,7 @@ class _Download:
         self.command = command
         self.task = task
         self.body = b""
+        self.start_s: float | None = None  # live: its presentation time, for retiming
 
 
 class PlaybackEngine:
@@ -128,10 +151,12 @@ class PlaybackEngine:
         audio_sink: AudioSink | None = None,
         fetch_key: FetchKey | None = None,
         refresh_url: Callable[[], Awaitable[str]] | None = None,
+        time_url: str | None = None,
     ) -> None:
         """`refresh_url`, when given, is asked for a new manifest URL when a media request is
         refused with 403 (an expired signed URL): the manifest is fetched again from it and
-        the request retried at the new address of the same segment."""
+        the request retried at the new address of the same segment. `time_url`: where a live
+        presentation without DASH UTCTiming reads the server's time (an http-iso source)."""
         # Fetches an HLS AES-128 key by URI; by default a plain GET (no credentials).
         self._fetch_key = fetch_key
         self.audio_sink = audio_sink  # where a separate audio track goes; None: video only
@@ -144,7 +169,14 @@ class PlaybackEngine:
         self._clock = clock
         self._origin = clock()
         self._events: asyncio.Queue[
-            BytesReceived | SegmentDone | IndexLoaded | SegmentFailed | ControlEvent | _Stop
+            BytesReceived
+            | SegmentDone
+            | IndexLoaded
+            | SegmentFailed
+            | ManifestRefreshed
+            | RefreshFailed
+            | ControlEvent
+            | _Stop
         ] = asyncio.Queue()
         self._stopped = False
         self._downloads: dict[int, _Download] = {}
@@ -169,6 +201,15 @@ class PlaybackEngine:
         self._current: Presentation | None = None
         # Every failed request as (session time, reason): retries are visible in reports.
         self.failures: list[tuple[float, str]] = []
+        self._time_url = time_url
+        self.live = False
+        # utc = clock() + this; the system's guess until a live presentation syncs it.
+        self.utc_offset_s = time.time() - clock()
+        self.clock_source = "system clock"
+        self.playback_rate = 1.0
+        self._reload_task: asyncio.Task[None] | None = None
+        self._init_keys: set[tuple[int, str | None, tuple[int, int] | None]] = set()
+        self._timescales: dict[int, int | None] = {}  # rendition -> its latest init's
 
     @property
     def started_at(self) -> float:
@@ -185,14 +226,32 @@ class PlaybackEngine:
         self._audio_renditions = manifest.audio
         self.audio_tracks = tuple(t for t in tracks if t.id in manifest.audio)
         self.audio_sink.expect_audio()
-        self._audio = AudioFollower(
-            manifest.audio[self.audio_track_id],
+        self._audio = self._follower(manifest.audio[self.audio_track_id])
+        if self.live:
+            start = self._live_index(self.session.position_s)
+        else:
+            start = manifest.presentation.segment_at(self.start_position_s)
+        self._audio.start(start)
+
+    def _follower(self, rendition: Rendition) -> AudioFollower:
+        assert self.audio_sink is not None
+        return AudioFollower(
+            rendition,
             self.client,
             self.audio_sink,
             lambda: self._highest_fetched,
+            start_of=self._live_start if self.live else None,
         )
-        start = manifest.presentation.segment_at(self.start_position_s)
-        self._audio.start(start)
+
+    def _live_start(self, index: int) -> float:
+        """Live: the presentation time at which segment `index` of the session's list starts."""
+        presentation = self.session.context.presentation
+        index = min(index, presentation.segment_count - 1)
+        return presentation.timeline.start_s + presentation.segment_start_s(index)
+
+    def _live_index(self, position_s: float) -> int:
+        presentation = self.session.context.presentation
+        return presentation.segment_at(position_s - presentation.timeline.start_s)
 
     def select_audio(self, track_id: str) -> None:
         """Switch the audio track at the current position (on the engine's loop)."""
@@ -202,15 +261,15 @@ class PlaybackEngine:
             raise ValueError(f"no audio track {track_id!r}; have {sorted(self._audio_renditions)}")
         self._audio.stop()
         self.audio_track_id = track_id
-        self._audio = AudioFollower(
-            self._audio_renditions[track_id],
-            self.client,
-            self.audio_sink,
-            lambda: self._highest_fetched,
-        )
+        self._audio = self._follower(self._audio_renditions[track_id])
         self.audio_sink.switch_audio()
         position = self.session.position_s
-        self._audio.start(self.session.context.presentation.segment_at(position))
+        index = (
+            self._live_index(position)
+            if self.live
+            else self.session.context.presentation.segment_at(position)
+        )
+        self._audio.start(index)
 
     @property
     def indexed_presentation(self) -> Presentation | None:
@@ -234,20 +293,44 @@ class PlaybackEngine:
         """End the run; `run` returns the session's result so far. Same threading as `post`."""
         self._events.put_nowait(_Stop())
 
+    def _utc_now(self) -> float:
+        return self._clock() + self.utc_offset_s
+
+    async def _load_first(self) -> LoadedManifest:
+        """The manifest; for a live one, with the clock synced before the session sees it."""
+        manifest = await load_manifest(self.client, self.url, self._utc_now)
+        timeline = manifest.presentation.timeline
+        if not timeline.live:
+            return manifest
+        synced = await sync_clock(self.client, timeline.utc_timing, self._time_url, self._clock)
+        moved = abs(synced.offset_s - self.utc_offset_s)
+        self.utc_offset_s, self.clock_source = synced.offset_s, synced.source
+        if timeline.start_is_absolute and moved > CLOCK_REPARSE_S:
+            # Which segments exist was decided with the wrong clock: load it again.
+            manifest = await load_manifest(self.client, self.url, self._utc_now)
+        return manifest
+
     async def run(self, stop_after_s: float | None = None) -> PlaybackResult:
-        manifest = await load_manifest(self.client, self.url)
+        manifest = await self._load_first()
         presentation = manifest.presentation
+        self.live = presentation.timeline.live
         self._current = presentation
         self.manifest_loaded_at = self._clock()
         self._origin = self._clock()  # the session starts once the manifest is known
         self._manifest = manifest
-        if presentation.is_indexed:  # else once the session has indexed it (the audio follows it)
-            self._start_audio(manifest)
         decryptor = HlsAes128(manifest.hls_keys, self._fetch_key or self._plain_key)
         self._decryptor = decryptor if decryptor.needed else None
         commands = self.session.handle(
-            ManifestLoaded(0.0, presentation, start_position_s=self.start_position_s)
+            ManifestLoaded(
+                0.0,
+                presentation,
+                start_position_s=self.start_position_s,
+                # The session's clock is ours less the origin.
+                utc_offset_s=self.utc_offset_s + self._origin if self.live else None,
+            )
         )
+        if presentation.is_indexed:  # else once the session has indexed it (the audio follows it)
+            self._start_audio(manifest)
         try:
             while True:
                 self._execute(commands)
@@ -262,14 +345,22 @@ class PlaybackEngine:
                 download.task.cancel()
             for _, task in self._index_downloads.values():
                 task.cancel()
+            if self._reload_task is not None:
+                self._reload_task.cancel()
             if self._audio is not None:
                 self._audio.stop()
         metrics = self.session.metrics()
         if self._current is not None and self._current.is_indexed:
             presentation = self._current
-        return PlaybackResult(
-            presentation, metrics, summarize(metrics, presentation), self._failure
-        )
+        scored = metrics
+        if self.live:
+            # Live `buffered` holds segment numbers; the QoE weights need indices into the
+            # final window (segments that slid out count at the duration of its first).
+            first, last = presentation.timeline.first_number, presentation.segment_count - 1
+            scored = dataclasses.replace(
+                metrics, buffered=[(min(max(n - first, 0), last), q) for n, q in metrics.buffered]
+            )
+        return PlaybackResult(presentation, metrics, summarize(scored, presentation), self._failure)
 
     async def _next_event(self, stop_after_s: float | None) -> list[Command]:
         wake = self.session.next_wakeup()
@@ -294,8 +385,14 @@ class PlaybackEngine:
             if self.first_segment_at is None:
                 self.first_segment_at = self._clock()
             self.sink.media_segment(command.segment_index, command.rendition_index, download.body)
-            if command.segment_index == self.session.context.segment_count - 1:
+            presentation = self.session.context.presentation
+            last = command.segment_index == presentation.segment_count - 1
+            if last and (not self.live or presentation.timeline.ended):
                 self.sink.end_of_stream()
+        elif isinstance(event, ManifestRefreshed):
+            return self._refreshed(event)
+        elif isinstance(event, RefreshFailed):
+            self.failures.append((event.now, event.reason))
         elif isinstance(event, IndexLoaded):
             fetched = self._index_downloads.pop(event.request_id, None)
             if fetched is None:
@@ -323,7 +420,10 @@ class PlaybackEngine:
             if isinstance(command, FetchSegment):
                 self._highest_fetched = max(self._highest_fetched, command.segment_index)
                 task = asyncio.create_task(self._download(command))
-                self._downloads[command.request_id] = _Download(command, task)
+                fetch = _Download(command, task)
+                if self.live:
+                    fetch.start_s = self._live_start(command.segment_index)
+                self._downloads[command.request_id] = fetch
             elif isinstance(command, FetchIndex):
                 task = asyncio.create_task(self._download_index(command))
                 self._index_downloads[command.request_id] = (command, task)
@@ -331,9 +431,19 @@ class PlaybackEngine:
                 download = self._downloads.pop(command.request_id, None)
                 if download is not None:
                     download.task.cancel()
+            elif isinstance(command, RefreshManifest):
+                if self._reload_task is None or self._reload_task.done():
+                    self._reload_task = asyncio.create_task(self._reload_live())
+            elif isinstance(command, SetPlaybackRate):
+                self.playback_rate = command.rate
+                self.sink.set_rate(command.rate)
             elif isinstance(command, FlushBuffer):
                 self.sink.flush(command.position_s)
-                index = self.session.context.presentation.segment_at(command.position_s)
+                index = (
+                    self._live_index(command.position_s)
+                    if self.live
+                    else self.session.context.presentation.segment_at(command.position_s)
+                )
                 self._highest_fetched = index - 1
                 if self._audio is not None:
                     self._audio.start(index)
@@ -349,6 +459,11 @@ class PlaybackEngine:
             except _HttpStatus as exc:
                 if exc.status != 403 or self._refresh_url is None:
                     raise
+                if self.live:
+                    # New addresses come with the next reload (from the re-signed URL); the
+                    # session retries the segment after it.
+                    self.url = await self._refresh_url()
+                    raise _HttpStatus(f"{exc}; the manifest URL was re-signed", True) from exc
                 await self._refresh(exc)
                 await self._fetch(command)
         except httpx.TimeoutException:
@@ -385,6 +500,9 @@ class PlaybackEngine:
         return rendition.index if rendition is not None and rendition.index else command.ref
 
     async def _fetch(self, command: FetchSegment) -> None:
+        if self.live:
+            await self._fetch_live(command)
+            return
         # Addresses from the current presentation: the same after a refresh of the signed URL.
         rendition = self._rendition(command.rendition_index)
         init = rendition.init if rendition is not None else command.init
@@ -394,6 +512,51 @@ class PlaybackEngine:
             self._inits[command.rendition_index] = data
             self.sink.init_segment(command.rendition_index, data)
         await self._stream(command.request_id, segment)
+
+    async def _fetch_live(self, command: FetchSegment) -> None:
+        """A live segment at the session's address, after its init when that is new to us (the
+        first of the rendition's, or an encoder restart's)."""
+        init = command.init
+        if init is not None:
+            key = (command.rendition_index, init.url, init.byte_range)
+            if key not in self._init_keys:
+                data = await self._get_all(init)
+                self._init_keys.add(key)
+                self._timescales[command.rendition_index] = track_timescale(data)
+                self.sink.init_segment(command.rendition_index, data)
+        await self._stream(command.request_id, command.segment)
+
+    async def _reload_live(self) -> None:
+        """RefreshManifest: the same URL again (re-signed once if refused), parsed at UTC now."""
+        try:
+            try:
+                manifest = await load_manifest(self.client, self.url, self._utc_now)
+            except ManifestFetchError as exc:
+                if exc.status != 403 or self._refresh_url is None:
+                    raise
+                self.url = await self._refresh_url()
+                manifest = await load_manifest(self.client, self.url, self._utc_now)
+        except (ManifestError, httpx.HTTPError) as exc:  # the API's errors are httpx's too
+            self._events.put_nowait(RefreshFailed(self.now(), str(exc)))
+            return
+        except Exception as exc:  # refresh_url's own (ApiError): the session backs off
+            self._events.put_nowait(RefreshFailed(self.now(), f"re-signing the URL: {exc}"))
+            return
+        self._manifest = manifest
+        self._events.put_nowait(ManifestRefreshed(self.now(), manifest.presentation))
+
+    def _refreshed(self, event: ManifestRefreshed) -> list[Command]:
+        before = self.session.context.presentation.timeline.first_number
+        commands = self.session.handle(event)
+        presentation = self.session.context.presentation
+        self._current = presentation
+        dropped = presentation.timeline.first_number - before
+        self._highest_fetched -= dropped
+        assert self._manifest is not None
+        self._audio_renditions = self._manifest.audio or self._audio_renditions
+        if self._audio is not None and self.audio_track_id in self._audio_renditions:
+            self._audio.slide(self._audio_renditions[self.audio_track_id], dropped)
+        return commands
 
     def _rendition(self, index: int) -> Rendition | None:
         return None if self._current is None else self._current.renditions[index]
@@ -467,6 +630,9 @@ class PlaybackEngine:
         if download is None:
             return
         body = b"".join(chunks)
+        timescale = self._timescales.get(download.command.rendition_index)
+        if download.start_s is not None and timescale is not None:
+            body = retimed(body, timescale, download.start_s)
         if self._decryptor is not None:
             command = download.command
             rendition = self.session.context.presentation.renditions[command.rendition_index]

@@ -3,10 +3,15 @@
 An on-demand DASH MPD (SegmentBase) comes back unindexed: the session fetches the video's
 indexes itself (FetchIndex). The separate audio tracks are the player's own business, so
 their indexes are fetched here.
+
+A live MPD is parsed against the caller's UTC now (`now_utc_s`, asked right after the fetch):
+which of its segments exist depends on it. A live HLS master's media playlists are fetched
+again on every load; they are what slides.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -38,13 +43,21 @@ class LoadedManifest:
     hls_keys: dict[str, tuple[HlsKey | None, ...]] = field(default_factory=dict)
 
 
+class ManifestFetchError(ManifestError):
+    """The manifest could not be fetched; `status` is the HTTP status (None: no answer)."""
+
+    def __init__(self, source: str, message: str, status: int | None = None) -> None:
+        super().__init__(source, message)
+        self.status = status
+
+
 async def _get_text(client: httpx.AsyncClient, url: str) -> str:
     try:
         response = await client.get(url)
     except httpx.HTTPError as exc:
-        raise ManifestError(url, f"cannot fetch: {exc.__class__.__name__}: {exc}") from exc
+        raise ManifestFetchError(url, f"cannot fetch: {exc.__class__.__name__}: {exc}") from exc
     if response.status_code >= 400:
-        raise ManifestError(url, f"HTTP {response.status_code}")
+        raise ManifestFetchError(url, f"HTTP {response.status_code}", response.status_code)
     return response.text
 
 
@@ -66,16 +79,19 @@ async def _indexed(client: httpx.AsyncClient, rendition: Rendition, source: str)
     return indexed_rendition(rendition, response.content, source)[0]
 
 
-async def load_manifest(client: httpx.AsyncClient, url: str) -> LoadedManifest:
+async def load_manifest(
+    client: httpx.AsyncClient, url: str, now_utc_s: Callable[[], float] | None = None
+) -> LoadedManifest:
     text = await _get_text(client, url)
     if "<MPD" in text[:2000]:
         base = str(httpx.URL(url))
-        presentation = parse_dash(text, base)
+        now = None if now_utc_s is None else now_utc_s()
+        presentation = parse_dash(text, base, now)
         dash_audio = {
             track: await _indexed(client, rendition, base)
-            for track, rendition in dash_audio_renditions(text, base).items()
+            for track, rendition in dash_audio_renditions(text, base, now).items()
         }
-        return LoadedManifest(presentation, dash_audio, dash_content_protection(text, base))
+        return LoadedManifest(presentation, dash_audio, dash_content_protection(text, base, now))
     media = {u: await _get_text(client, u) for u in media_playlist_urls(text, url)}
     presentation = parse_hls(text, url, media)
     tracks = presentation.audio_tracks

@@ -9,6 +9,9 @@ rendition's parameter sets in front of its first sample (`fmp4_params`), so medi
 of any rendition follow it directly. MPEG-TS needs no init at all. A seek outside
 the buffer (`flush`) ends the stream and opens a new one at the new position; mpv keeps
 media time (`rebase-start-time=no`), so `time-pos` stays comparable across streams.
+A live encoder restart brings a rendition a new init segment mid-stream: it is handled as a
+switch (its parameter sets in front of the next segment; the decoder keeps going), the engine
+having retimed the segments so the media time goes on.
 """
 
 from __future__ import annotations
@@ -158,7 +161,15 @@ class MpvSink:
             )
 
     def init_segment(self, rendition: int, data: bytes) -> None:
+        if rendition in self._inits and self._inits[rendition] != data:
+            # A live encoder restart: the next segment of it is taken as a switch to it.
+            self._params.pop(rendition, None)
+            if self._stream_rendition == rendition:
+                self._stream_rendition = -1
         self._inits[rendition] = data
+
+    def set_rate(self, rate: float) -> None:
+        self.player.speed = rate
 
     def media_segment(self, index: int, rendition: int, data: bytes) -> None:
         if is_ts(data):

@@ -192,8 +192,9 @@ class PlayerWindow(QStackedWidget):
 
     def _prefetch(self, video_id: str) -> None:
         prefetcher = self.prefetcher
-        if prefetcher is None:
-            return
+        title = self.titles.get(video_id)
+        if prefetcher is None or title is None or title.live:
+            return  # a live window moves on: what is fetched on focus is stale by Play
         item = self.continuing.get(video_id)
         start = item.offset_s if item else 0.0
         self.runner.call_soon(lambda: prefetcher.focus(video_id, start))
@@ -201,6 +202,9 @@ class PlayerWindow(QStackedWidget):
     def _open_title(self, video_id: str) -> None:
         title = self.titles.get(video_id)
         if title is None:
+            return
+        if title.live:  # nothing to choose: a channel plays from its live edge
+            self._play(PlaybackRequest(video_id=video_id))
             return
         item = self.continuing.get(video_id)
         self.title_page.show_title(

@@ -6,7 +6,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFocusEvent, QKeyEvent, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from player.ui.theme import ACCENT
+from player.ui.theme import ACCENT, LIVE_RED
 
 CARD = QSize(320, 180)
 
@@ -17,8 +17,11 @@ class TitleCard(QWidget):
     activated = Signal(str)
     focused = Signal(str)
 
-    def __init__(self, video_id: str, title: str, progress: float | None = None) -> None:
+    def __init__(
+        self, video_id: str, title: str, progress: float | None = None, live: bool = False
+    ) -> None:
         super().__init__()
+        self.live = live  # a channel: a LIVE tag on its poster
         self.video_id = video_id
         self.title = title
         self.progress = progress
@@ -41,6 +44,16 @@ class TitleCard(QWidget):
             p.drawPixmap(box, self.poster)
         else:
             p.fillRect(box, QColor("#2a2a33"))
+        if self.live:
+            tag = box.adjusted(12, 12, 0, 0)
+            tag.setSize(QSize(72, 32))
+            p.fillRect(tag, QColor(LIVE_RED))
+            p.setPen(QColor("#ffffff"))
+            font = p.font()
+            font.setPixelSize(20)
+            font.setBold(True)
+            p.setFont(font)
+            p.drawText(tag, Qt.AlignmentFlag.AlignCenter, "LIVE")
         if self.progress is not None:
             bar = box.adjusted(0, box.height() - 8, 0, 0)
             p.fillRect(bar, QColor("#555"))

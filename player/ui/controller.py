@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import httpx
 from PySide6.QtCore import QObject, QTimer, Signal
 
+import api_paths
 from abr.commands import (
     Command,
     FetchSegment,
@@ -27,7 +28,7 @@ from abr.commands import (
     StartPlayback,
 )
 from abr.config import SessionConfig
-from abr.events import Pause, PlaybackPosition, Resume, Seek
+from abr.events import GoLive, Pause, PlaybackPosition, Resume, Seek
 from abr.registry import PROFILES, resolve
 from abr.session import Phase
 from player.api import ApiError, AuthError, BackendApi, PlaybackInfo
@@ -72,6 +73,23 @@ class StatsSample:
     dropped_frames: int
     position_s: float
     phase: str
+    live: LiveSample | None = None
+
+
+@dataclass(frozen=True)
+class LiveSample:
+    """Where a live channel's playhead is: positions in presentation time."""
+
+    latency_s: float | None  # as `abr.session.Session.live_latency_s` defines it
+    target_latency_s: float
+    rate: float  # the playback rate (catch-up)
+    window_start_s: float  # the DVR window's first position
+    edge_s: float  # the live edge: the position whose latency is 0 (or the listed end)
+
+    @property
+    def at_edge(self) -> bool:
+        """Within 1.5 target latencies of the edge (the LIVE badge is red)."""
+        return self.latency_s is None or self.latency_s <= 1.5 * self.target_latency_s
 
 
 @dataclass
@@ -216,10 +234,11 @@ class PlaybackController(QObject):
             audio_sink=self.sink,
             fetch_key=self._hls_key if self.api is not None else None,
             refresh_url=self._fresh_url if self.info is not None else None,
+            time_url=f"{self.api.api_url}{api_paths.TIME}" if self.api is not None else None,
         )
         self.runner.then(self.runner.submit(self.engine.run()), self._finished, self._fail)
         self._stats_timer.start(STATS_EVERY_MS)
-        if self.progress is not None and self.info is not None:
+        if self.progress is not None and self.info is not None and not self.info.live:
             self._progress_timer.start(int(PROGRESS_EVERY_S * 1000))
 
     # -- callbacks from other threads --------------------------------------------------
@@ -302,13 +321,26 @@ class PlaybackController(QObject):
         if self.paused:
             self.report_progress("pause")
 
+    @property
+    def live(self) -> bool:
+        return self.engine is not None and self.engine.live
+
+    def go_live(self) -> None:
+        """Back to the live edge (minus the target latency); nothing for VOD."""
+        engine = self.engine
+        if engine is not None and engine.live:
+            self.runner.call_soon(lambda: engine.post(GoLive(0.0)))
+
     def seek(self, position_s: float) -> None:
+        """Seek; live: `position_s` in presentation time, which the session clamps to the DVR
+        window."""
         if self.engine is None:
             return
         engine = self.engine
         presentation = engine.indexed_presentation
         duration = presentation.duration_s if presentation is not None else math.inf
-        target = min(max(position_s, 0.0), max(duration - 0.5, 0.0))
+        clamped = min(max(position_s, 0.0), max(duration - 0.5, 0.0))
+        target = position_s if engine.live else clamped
         self.runner.call_soon(lambda: engine.post(Seek(0.0, target)))
         if self.sink is not None:
             self.sink.position_s = target
@@ -344,8 +376,8 @@ class PlaybackController(QObject):
             self._spare_sink = None
 
     def report_progress(self, reason: str, offset_s: float | None = None) -> None:
-        if self.progress is None or self.info is None:
-            return
+        if self.progress is None or self.info is None or self.info.live:
+            return  # a channel has nothing to resume
         info = self.info
         offset = self.position_s() if offset_s is None else offset_s
         self.runner.submit(
@@ -364,9 +396,12 @@ class PlaybackController(QObject):
             self.runner.call_soon(lambda: engine.post(PlaybackPosition(0.0, position)))
         buffered = session.metrics().buffered
         presentation = session.context.presentation
+        timeline = presentation.timeline
         current = buffered[-1][1] if buffered else 0
         if position is not None and buffered:
-            index = presentation.segment_at(position)
+            # Live: `buffered` holds segment numbers, positions are presentation times.
+            index = presentation.segment_at(position - timeline.start_s)
+            index += timeline.first_number if engine.live else 0
             current = next((q for i, q in reversed(buffered) if i <= index), current)
         self.renditions_played.update(q for _, q in buffered)
         rendition = presentation.renditions[current]
@@ -382,5 +417,28 @@ class PlaybackController(QObject):
                 dropped_frames=int(dropped),
                 position_s=position or 0.0,
                 phase=session.phase.name.lower(),
+                live=self._live_sample(position) if engine.live else None,
             )
+        )
+
+    def _live_sample(self, position: float | None) -> LiveSample:
+        assert self.engine is not None
+        engine = self.engine
+        session = engine.session
+        presentation = session.context.presentation
+        timeline = presentation.timeline
+        segment = (
+            self.info.target_segment_s
+            if self.info is not None and self.info.target_segment_s
+            else presentation.duration_s / presentation.segment_count
+        )
+        latency = session.live_latency_s
+        listed_end = timeline.start_s + presentation.duration_s
+        here = session.position_s if position is None else position
+        return LiveSample(
+            latency_s=latency,
+            target_latency_s=session.config.live_target_s(segment),
+            rate=engine.playback_rate,
+            window_start_s=timeline.start_s,
+            edge_s=max(here + latency, listed_end) if latency is not None else listed_end,
         )

@@ -1,4 +1,5 @@
-"""Home: Continue watching (with progress), Recommended, All titles. Up/Down change rows."""
+"""Home: Live now (channels), Continue watching (with progress), Recommended, All titles.
+Up/Down change rows."""
 
 from __future__ import annotations
 
@@ -35,12 +36,14 @@ class HomeScreen(QWidget):
     def populate(
         self, titles: list[Title], continuing: list[ContinueItem], recommended: list[str]
     ) -> None:
-        by_id = {t.video_id: t for t in titles if t.ready}
+        by_id = {t.video_id: t for t in titles if t.ready and not t.live}
+        channels = [t for t in titles if t.ready and t.live]
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.rows, self.cards = [], {}
         rows: list[tuple[str, list[tuple[Title, float | None]]]] = [
+            ("Live now", [(t, None) for t in channels]),
             (
                 "Continue watching",
                 [
@@ -57,7 +60,7 @@ class HomeScreen(QWidget):
                 continue
             row = CardRow(name)
             for title, progress in items:
-                card = TitleCard(title.video_id, title.title, progress)
+                card = TitleCard(title.video_id, title.title, progress, live=title.live)
                 card.activated.connect(self.activated)
                 card.focused.connect(self.focused)
                 card.focused.connect(lambda _id, c=card: self._scroll.ensureWidgetVisible(c))
@@ -66,7 +69,7 @@ class HomeScreen(QWidget):
             layout.addWidget(row)
             self.rows.append(row)
         self._scroll.setWidget(body)
-        self.status.setText("" if by_id else "No titles are ready yet.")
+        self.status.setText("" if by_id or channels else "No titles are ready yet.")
         if self.rows:
             self.rows[0].focus(0)
 

@@ -1,4 +1,5 @@
-"""What draws over the picture: seek bar with trick-play thumbnail, stats, messages."""
+"""What draws over the picture: seek bar with trick-play thumbnail, stats, messages, and for
+a live channel the LIVE badge."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from collections import deque
 
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPixmap
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QPushButton, QWidget
 
 from player.thumbnails import Thumbnail
-from player.ui.controller import StatsSample
-from player.ui.theme import ACCENT
+from player.ui.controller import LiveSample, StatsSample
+from player.ui.theme import ACCENT, BEHIND_GREY, LIVE_RED
 
 
 def clock(seconds: float) -> str:
@@ -22,10 +23,13 @@ def clock(seconds: float) -> str:
 
 
 class SeekBar(QWidget):
-    """Position, buffered range and, while seeking, the target's thumbnail above it."""
+    """Position, buffered range and, while seeking, the target's thumbnail above it. Live
+    (`live` set): the bar spans the DVR window, its right end the live edge, and the times
+    shown are how far behind live."""
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
+        self.live: LiveSample | None = None
         self.duration_s = 0.0
         self.position_s = 0.0
         self.buffered_s = 0.0
@@ -39,16 +43,26 @@ class SeekBar(QWidget):
         )
         self.update()
 
+    def span(self) -> tuple[float, float] | None:
+        """The positions at the bar's two ends; None while unknown."""
+        if self.live is not None:
+            start, edge = self.live.window_start_s, self.live.edge_s
+            return (start, edge) if edge > start else None
+        return (0.0, self.duration_s) if self.duration_s > 0 else None
+
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         bar = QRect(40, self.height() - 60, self.width() - 80, 10)
         p.fillRect(self.rect().adjusted(0, self.height() - 110, 0, 0), QColor(0, 0, 0, 160))
         p.fillRect(bar, QColor("#555"))
-        if self.duration_s > 0:
+        span = self.span()
+        if span is not None:
+            first, length = span[0], span[1] - span[0]
 
             def x(t: float) -> int:
-                return bar.left() + int(bar.width() * min(max(t / self.duration_s, 0.0), 1.0))
+                fraction = min(max((t - first) / length, 0.0), 1.0)
+                return bar.left() + int(bar.width() * fraction)
 
             p.fillRect(
                 QRect(bar.left(), bar.top(), x(self.buffered_s) - bar.left(), bar.height()),
@@ -76,9 +90,40 @@ class SeekBar(QWidget):
         p.setFont(font)
         shown = self.position_s if self.target_s is None else self.target_s
         text_box = QRect(40, self.height() - 44, self.width() - 80, 36)
-        p.drawText(text_box, Qt.AlignmentFlag.AlignLeft, clock(shown))
-        p.drawText(text_box, Qt.AlignmentFlag.AlignRight, clock(self.duration_s))
+        if self.live is not None:
+            behind = self.live.edge_s - shown
+            behind_text = (
+                "live" if self.live.at_edge and self.target_s is None else f"-{clock(behind)}"
+            )
+            p.drawText(text_box, Qt.AlignmentFlag.AlignLeft, behind_text)
+            window = self.live.edge_s - self.live.window_start_s
+            p.drawText(text_box, Qt.AlignmentFlag.AlignRight, f"window {clock(window)}")
+        else:
+            p.drawText(text_box, Qt.AlignmentFlag.AlignLeft, clock(shown))
+            p.drawText(text_box, Qt.AlignmentFlag.AlignRight, clock(self.duration_s))
         p.end()
+
+
+class LiveBadge(QPushButton):
+    """LIVE: red at the live edge, grey behind it; pressing it goes back to the edge."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__("● LIVE", parent)
+        self.at_edge: bool | None = None
+        self.set_at_edge(True)
+
+    def set_at_edge(self, at_edge: bool) -> None:
+        if at_edge == self.at_edge:
+            return
+        self.at_edge = at_edge
+        color = LIVE_RED if at_edge else BEHIND_GREY
+        self.setToolTip("" if at_edge else "Behind live: press to go live (L)")
+        self.setStyleSheet(
+            f"QPushButton {{ background: {color}; color: white; font-weight: bold;"
+            f" font-size: 26px; padding: 8px 20px; border-radius: 8px;"
+            f" border: 4px solid transparent; }}"
+            f" QPushButton:focus {{ border: 4px solid {ACCENT}; }}"
+        )
 
 
 class StatsOverlay(QWidget):
@@ -115,6 +160,12 @@ class StatsOverlay(QWidget):
                 f"throughput {tput}",
                 f"dropped    {s.dropped_frames} frames",
             ]
+            if s.live is not None:
+                latency = "-" if s.live.latency_s is None else f"{s.live.latency_s:4.1f} s"
+                lines.append(
+                    f"live       latency {latency} (target {s.live.target_latency_s:.1f} s)"
+                    f"  rate {s.live.rate:.2f}x"
+                )
         if self.ttff_line:
             head, _, rest = self.ttff_line.partition(", manifest")
             lines += [head, f"     manifest{rest}"] if rest else [head]

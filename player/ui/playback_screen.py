@@ -3,6 +3,8 @@
 Keys (a remote's buttons map to these): Space/Play pauses, Left/Right seek 10 s (the
 thumbnail of the target shows while keys keep coming; the seek happens when they stop),
 `i` stats, `s` subtitles menu, `a` audio menu, Enter on "Skip intro", Escape/Back stops.
+A live channel: `L` (or the remote's red button) and the LIVE badge go back to the live edge;
+the seek bar spans the DVR window, Left/Right move within it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from PySide6.QtWidgets import QPushButton, QWidget
 from player.api import PlaybackInfo
 from player.thumbnails import Thumbnail, parse_thumbnail_vtt, thumbnail_at
 from player.ui.controller import PlaybackController, PlaybackRequest, StatsSample, Ttff
-from player.ui.overlays import MessageBanner, SeekBar, StatsOverlay
+from player.ui.overlays import LiveBadge, MessageBanner, SeekBar, StatsOverlay
 from player.ui.track_menu import TrackMenu
 from player.ui.video_widget import VideoWidget, make_video_widget
 
@@ -52,6 +54,10 @@ class PlaybackScreen(QWidget):
         self.skip_intro.hide()
         self.skip_intro.clicked.connect(self._skip_intro)
         self.skip_intro.installEventFilter(self)
+        self.live_badge = LiveBadge(self)
+        self.live_badge.hide()
+        self.live_badge.clicked.connect(self._go_live)
+        self.live_badge.installEventFilter(self)
         self.info: PlaybackInfo | None = None
         self.thumbs: list[Thumbnail] = []
         self.sprites: dict[str, QPixmap] = {}
@@ -78,6 +84,8 @@ class PlaybackScreen(QWidget):
         self.subtitle_index = -1
         self.seek_bar.position_s = request.start_s
         self.seek_bar.target_s = None
+        self.seek_bar.live = None
+        self.live_badge.hide()
         self.message.show_text("")
         self._show_controls()
         self.controller.open(request)
@@ -143,7 +151,13 @@ class PlaybackScreen(QWidget):
             )
         self.seek_bar.position_s = sample.position_s
         self.seek_bar.buffered_s = sample.position_s + sample.buffer_s
+        self.seek_bar.live = sample.live
         self.seek_bar.update()
+        if sample.live is not None:
+            self.live_badge.set_at_edge(sample.live.at_edge)
+            if not self.live_badge.isVisible():
+                self.live_badge.show()
+                self._place_badge()
         intro = self.info.intro if self.info is not None else None
         in_intro = intro is not None and intro[0] <= sample.position_s < intro[1] - 1.0
         if in_intro != self.skip_intro.isVisible():
@@ -176,9 +190,9 @@ class PlaybackScreen(QWidget):
     # -- keys ----------------------------------------------------------------------------
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        # The skip-intro button takes Enter; every other key is the screen's.
+        # The skip-intro button and the LIVE badge take Enter; every other key is the screen's.
         if (
-            watched is self.skip_intro
+            watched in (self.skip_intro, self.live_badge)
             and isinstance(event, QKeyEvent)
             and event.type() == QEvent.Type.KeyPress
         ):
@@ -198,6 +212,8 @@ class PlaybackScreen(QWidget):
             Qt.Key.Key_MediaPause,
         ):
             self.controller.toggle_pause()
+        elif key in (Qt.Key.Key_L, Qt.Key.Key_Red):
+            self._go_live()
         elif key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
             step = SEEK_STEP_S if key == Qt.Key.Key_Right else -SEEK_STEP_S
             start = (
@@ -205,7 +221,11 @@ class PlaybackScreen(QWidget):
                 if self.seek_bar.target_s is not None
                 else self.controller.position_s()
             )
-            target = min(max(start + step, 0.0), max(self.seek_bar.duration_s - 1.0, 0.0))
+            live = self.seek_bar.live
+            if live is not None:  # within the DVR window
+                target = min(max(start + step, live.window_start_s), live.edge_s)
+            else:
+                target = min(max(start + step, 0.0), max(self.seek_bar.duration_s - 1.0, 0.0))
             self.seek_bar.target_s = target
             thumb = thumbnail_at(self.thumbs, target)
             self.seek_bar.show_thumbnail(self.sprites.get(thumb.url) if thumb else None, thumb)
@@ -229,6 +249,13 @@ class PlaybackScreen(QWidget):
             self.seek_bar.position_s = self.seek_bar.target_s
         self.seek_bar.target_s = None
         self.seek_bar.show_thumbnail(None, None)
+
+    def _go_live(self) -> None:
+        self.controller.go_live()
+        self.seek_bar.target_s = None
+        self._seek_timer.stop()
+        self._flash("Back to live")
+        self.setFocus()
 
     def _skip_intro(self) -> None:
         if self.info is not None and self.info.intro is not None:
@@ -290,12 +317,13 @@ class PlaybackScreen(QWidget):
         """A click on the seek bar seeks there; anywhere else on the picture pauses or plays."""
         self._show_controls()
         bar_top = self.seek_bar.geometry().top() + self.seek_bar.height() - 110
-        duration = self.seek_bar.duration_s
-        if event.position().y() >= bar_top and duration > 0:
+        span = self.seek_bar.span()
+        if event.position().y() >= bar_top and span is not None:
             left, width = 40, self.width() - 80
             fraction = min(max((event.position().x() - left) / width, 0.0), 1.0)
-            self.controller.seek(fraction * duration)
-            self.seek_bar.position_s = fraction * duration
+            target = span[0] + fraction * (span[1] - span[0])
+            self.controller.seek(target)
+            self.seek_bar.position_s = target
         else:
             self.controller.toggle_pause()
 
@@ -308,5 +336,19 @@ class PlaybackScreen(QWidget):
         self.skip_intro.adjustSize()
         self.skip_intro.move(rect.width() - self.skip_intro.width() - 60, rect.height() - 420)
         self.menu.move(rect.width() - self.menu.width() - 60, 60)
-        for overlay in (self.seek_bar, self.stats, self.skip_intro, self.message, self.menu):
+        self._place_badge()
+        for overlay in (
+            self.seek_bar,
+            self.stats,
+            self.skip_intro,
+            self.live_badge,
+            self.message,
+            self.menu,
+        ):
             overlay.raise_()
+
+    def _place_badge(self) -> None:
+        # Top right, clear of the stats overlay (top left) and the track menu (opened on demand).
+        self.live_badge.adjustSize()
+        self.live_badge.move(self.width() - self.live_badge.width() - 40, 40)
+        self.live_badge.raise_()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 ACCENT = "#ffb000"
+LIVE_RED = "#e50914"  # a live channel at its live edge
+BEHIND_GREY = "#6b6b75"  # a live channel played behind its edge
 
 STYLE = f"""
 QWidget {{ background: #101014; color: #f0f0f0; font-size: 22px; }}
