@@ -76,6 +76,12 @@ class LiveEdge:
         i = p.segment_at(local)
         return self.available_utc_s[i] - (p.segment_end_s(i) - local)
 
+    def edge_s(self, now_utc_s: float) -> float:
+        """The live edge: the position whose latency is zero now (beyond the listed segments
+        when the last load is older than its last segment)."""
+        last = self.presentation.segment_count - 1
+        return self.end_s + (now_utc_s - self.available_utc_s[last])
+
     def latency_s(self, position_s: float, now_utc_s: float) -> float:
         return now_utc_s - self.live_at_utc_s(position_s)
 
@@ -83,10 +89,8 @@ class LiveEdge:
         """The position whose latency is `latency_s`, within the window and no later than the
         last listed segment's start (a later one is not listed yet)."""
         p = self.presentation
-        last = p.segment_count - 1
-        edge = self.end_s + (now_utc_s - self.available_utc_s[last])
-        latest = p.timeline.start_s + p.segment_start_s(last)
-        return min(max(edge - latency_s, self.start_s), latest)
+        latest = p.timeline.start_s + p.segment_start_s(p.segment_count - 1)
+        return min(max(self.edge_s(now_utc_s) - latency_s, self.start_s), latest)
 
 
 def catch_up_rate(

@@ -78,9 +78,8 @@ def per_segment_qoe(
 
 def summarize(metrics: SessionMetrics, presentation: Presentation) -> QoeSummary:
     rates = presentation.bitrates_kbps
-    durations = presentation.segment_durations_s
     played = [rates[q] for _, q in metrics.buffered]
-    weights = [durations[i] for i, _ in metrics.buffered]
+    weights = metrics.buffered_s  # by duration, not index: live indices shift with the window
     total_weight = sum(weights)
     mean_kbps = (
         sum(r * w for r, w in zip(played, weights, strict=True)) / total_weight

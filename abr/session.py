@@ -154,6 +154,15 @@ MIN_RELOAD_S = 0.5
 CONTROL_INTERVAL_S = 0.5
 
 
+@dataclass(frozen=True, slots=True)
+class LiveWindow:
+    """A live session's DVR window and edge, in presentation time (`Session.live_window`)."""
+
+    start_s: float  # the earliest position a Seek reaches (the first listed segment's start)
+    edge_s: float  # the live edge now: the position whose latency is zero
+    target_latency_s: float  # where the session joins, GoLive returns and catch-up steers to
+
+
 @dataclass(slots=True)
 class _Request:
     id: int
@@ -180,8 +189,10 @@ class SessionMetrics:
     stall_count: int
     paused_s: float
     seeking_s: float
-    # Segments that reached the buffer, in order, as (segment index, rendition index).
+    # Segments that reached the buffer, in order, as (segment index, rendition index); live:
+    # (segment number, rendition index), as indices shift when the window slides.
     buffered: list[tuple[int, int]] = field(default_factory=list)
+    buffered_s: list[float] = field(default_factory=list)  # the media each of them holds
     downloads: list[DownloadRecord] = field(default_factory=list)
     failed_reason: str | None = None
     # Live only (None / 0 for VOD). Latency as `Session.live_latency_s` defines it, weighted by
@@ -241,6 +252,7 @@ class Session:
         self._ended_at: float | None = None
         self._failed_reason: str | None = None
         self._buffered: list[tuple[int, int]] = []
+        self._buffered_s: list[float] = []
         self._estimator = DualEwma(self.config.ewma_half_lives_s)
         self._target_s = 0.0
         self._startup_need_s = 0.0
@@ -359,6 +371,15 @@ class Session:
         return self._live.latency_s(self._position, self._clock + self._utc_offset)
 
     @property
+    def live_window(self) -> LiveWindow | None:
+        """Live: where a viewer may seek and where live is now (None for VOD, or before the
+        driver's UTC offset is known)."""
+        if self._live is None or self._utc_offset is None:
+            return None
+        now_utc = self._clock + self._utc_offset
+        return LiveWindow(self._live.start_s, self._live.edge_s(now_utc), self._live_target_s)
+
+    @property
     def playback_rate(self) -> float:
         """The rate the session asked for last (SetPlaybackRate); 1.0 unless catching up."""
         return self._rate
@@ -387,6 +408,7 @@ class Session:
             paused_s=self._paused_s,
             seeking_s=self._seeking_s,
             buffered=list(self._buffered),
+            buffered_s=list(self._buffered_s),
             downloads=self._ctx.downloads if self._ctx is not None else [],
             failed_reason=self._failed_reason,
             live_latency_mean_s=self._latency.mean_s,
@@ -570,6 +592,7 @@ class Session:
         index = request.segment_index
         self._buffered_until = self._origin + ctx.presentation.segment_end_s(index)
         self._buffered.append((index + self._number_base, request.rendition_index))
+        self._buffered_s.append(ctx.segment_durations_s[index])
         self._next_index = index + 1
         ctx.last_rendition = request.rendition_index
         record.buffer_after_s = self._buffered_until - self._position
@@ -635,6 +658,7 @@ class Session:
             if index < 0 or self._origin + presentation.segment_start_s(index) < self._position:
                 break
             self._buffered.pop()  # flushed before being played
+            self._buffered_s.pop()
         self._out.append(FlushBuffer(target))
         if self._phase is Phase.STALLED:
             self._out.append(StallEnded(now, now - self._stall_started_at))

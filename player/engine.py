@@ -20,7 +20,6 @@ Finished segments go to a `MediaSink` in order: libmpv in the player, a counter 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -352,15 +351,9 @@ class PlaybackEngine:
         metrics = self.session.metrics()
         if self._current is not None and self._current.is_indexed:
             presentation = self._current
-        scored = metrics
-        if self.live:
-            # Live `buffered` holds segment numbers; the QoE weights need indices into the
-            # final window (segments that slid out count at the duration of its first).
-            first, last = presentation.timeline.first_number, presentation.segment_count - 1
-            scored = dataclasses.replace(
-                metrics, buffered=[(min(max(n - first, 0), last), q) for n, q in metrics.buffered]
-            )
-        return PlaybackResult(presentation, metrics, summarize(scored, presentation), self._failure)
+        return PlaybackResult(
+            presentation, metrics, summarize(metrics, presentation), self._failure
+        )
 
     async def _next_event(self, stop_after_s: float | None) -> list[Command]:
         wake = self.session.next_wakeup()

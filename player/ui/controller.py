@@ -84,7 +84,7 @@ class LiveSample:
     target_latency_s: float
     rate: float  # the playback rate (catch-up)
     window_start_s: float  # the DVR window's first position
-    edge_s: float  # the live edge: the position whose latency is 0 (or the listed end)
+    edge_s: float  # the live edge: the position whose latency is 0
 
     @property
     def at_edge(self) -> bool:
@@ -417,28 +417,20 @@ class PlaybackController(QObject):
                 dropped_frames=int(dropped),
                 position_s=position or 0.0,
                 phase=session.phase.name.lower(),
-                live=self._live_sample(position) if engine.live else None,
+                live=self._live_sample() if engine.live else None,
             )
         )
 
-    def _live_sample(self, position: float | None) -> LiveSample:
+    def _live_sample(self) -> LiveSample | None:
         assert self.engine is not None
         engine = self.engine
-        session = engine.session
-        presentation = session.context.presentation
-        timeline = presentation.timeline
-        segment = (
-            self.info.target_segment_s
-            if self.info is not None and self.info.target_segment_s
-            else presentation.duration_s / presentation.segment_count
-        )
-        latency = session.live_latency_s
-        listed_end = timeline.start_s + presentation.duration_s
-        here = session.position_s if position is None else position
+        window = engine.session.live_window
+        if window is None:
+            return None
         return LiveSample(
-            latency_s=latency,
-            target_latency_s=session.config.live_target_s(segment),
+            latency_s=engine.session.live_latency_s,
+            target_latency_s=window.target_latency_s,
             rate=engine.playback_rate,
-            window_start_s=timeline.start_s,
-            edge_s=max(here + latency, listed_end) if latency is not None else listed_end,
+            window_start_s=window.start_s,
+            edge_s=window.edge_s,
         )
