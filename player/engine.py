@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from bisect import bisect_right
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -65,12 +66,24 @@ class _Stop:
     """Queued by `PlaybackEngine.stop`: end the run as if `stop_after_s` had passed."""
 
 
+@dataclass(frozen=True, slots=True)
+class MediaSegment:
+    """A downloaded segment as a sink gets it: its bytes and where they belong."""
+
+    index: int
+    rendition: int
+    data: bytes
+    init: bytes | None  # its initialization segment: its rendition's, or its own Period's
+    start_s: float  # where the presentation timeline places it
+    # Which run of continuous media timestamps it is in: 0, and one more after each DASH
+    # Period boundary or HLS EXT-X-DISCONTINUITY (where the timestamps may jump).
+    timeline: int
+
+
 class MediaSink(Protocol):
     """Where downloaded media goes, in playback order."""
 
-    def init_segment(self, rendition: int, data: bytes) -> None: ...
-
-    def media_segment(self, index: int, rendition: int, data: bytes) -> None: ...
+    def media_segment(self, segment: MediaSegment) -> None: ...
 
     def flush(self, position_s: float) -> None: ...
 
@@ -82,15 +95,14 @@ class CountingSink:
     """A sink that decodes nothing: it counts what arrived (`--no-decode` runs, tests)."""
 
     segments: list[tuple[int, int, int]] = field(default_factory=list)  # (index, rendition, bytes)
-    inits: dict[int, int] = field(default_factory=dict)  # rendition -> bytes
+    inits: dict[int, int] = field(default_factory=dict)  # rendition -> bytes of its latest init
     flushes: list[float] = field(default_factory=list)
     ended: bool = False
 
-    def init_segment(self, rendition: int, data: bytes) -> None:
-        self.inits[rendition] = len(data)
-
-    def media_segment(self, index: int, rendition: int, data: bytes) -> None:
-        self.segments.append((index, rendition, len(data)))
+    def media_segment(self, segment: MediaSegment) -> None:
+        self.segments.append((segment.index, segment.rendition, len(segment.data)))
+        if segment.init is not None:
+            self.inits[segment.rendition] = len(segment.init)
 
     def flush(self, position_s: float) -> None:
         self.flushes.append(position_s)
@@ -112,6 +124,7 @@ class _Download:
         self.command = command
         self.task = task
         self.body = b""
+        self.init: bytes | None = None
 
 
 class PlaybackEngine:
@@ -152,7 +165,8 @@ class PlaybackEngine:
         # DASH SegmentBase: each rendition's sidx bytes, to index a refreshed manifest again.
         self._index_boxes: dict[int, bytes] = {}
         self._manifest: LoadedManifest | None = None
-        self._inits: dict[int, bytes] = {}  # rendition -> its init segment, fetched once
+        # Each initialization segment, fetched once: a rendition's, or a later Period's own.
+        self._inits: dict[tuple[int, SegmentRef], bytes] = {}
         self._failure: str | None = None
         self._audio: AudioFollower | None = None
         self._audio_renditions: dict[str, Rendition] = {}
@@ -293,7 +307,7 @@ class PlaybackEngine:
             self.last_failure = None
             if self.first_segment_at is None:
                 self.first_segment_at = self._clock()
-            self.sink.media_segment(command.segment_index, command.rendition_index, download.body)
+            self.sink.media_segment(self._placed(command, download))
             if command.segment_index == self.session.context.segment_count - 1:
                 self.sink.end_of_stream()
         elif isinstance(event, IndexLoaded):
@@ -315,6 +329,18 @@ class PlaybackEngine:
                 return []
             self.last_failure = event.reason
         return self.session.handle(event)
+
+    def _placed(self, command: FetchSegment, download: _Download) -> MediaSegment:
+        presentation = self.session.context.presentation
+        index = command.segment_index
+        return MediaSegment(
+            index,
+            command.rendition_index,
+            download.body,
+            download.init,
+            presentation.segment_start_s(index),
+            bisect_right(presentation.timeline.discontinuities, index),
+        )
 
     def _execute(self, commands: list[Command]) -> None:
         for command in commands:
@@ -387,12 +413,15 @@ class PlaybackEngine:
     async def _fetch(self, command: FetchSegment) -> None:
         # Addresses from the current presentation: the same after a refresh of the signed URL.
         rendition = self._rendition(command.rendition_index)
-        init = rendition.init if rendition is not None else command.init
         segment = rendition.segments[command.segment_index] if rendition else command.segment
-        if init is not None and command.rendition_index not in self._inits:
-            data = await self._get_all(init)
-            self._inits[command.rendition_index] = data
-            self.sink.init_segment(command.rendition_index, data)
+        init = (segment.init or rendition.init) if rendition is not None else command.init
+        if init is not None:
+            key = (command.rendition_index, init)
+            if key not in self._inits:
+                self._inits[key] = await self._get_all(init)
+            download = self._downloads.get(command.request_id)
+            if download is not None:
+                download.init = self._inits[key]
         await self._stream(command.request_id, segment)
 
     def _rendition(self, index: int) -> Rendition | None:
