@@ -8,7 +8,7 @@ goes on without it and the failure is reported, rather than stalling the picture
 
 Live (`start_of` given): the track's list grows and slides with each manifest reload
 (`slide`), the follower waits at its end for more, and each segment is retimed onto the
-presentation's timeline like the video's (`player.fmp4_time`).
+presentation's timeline like the video's (`player.timestamps.fmp4_at`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Protocol
 import httpx
 
 from abr.presentation import Rendition, SegmentRef
-from player.fmp4_time import retimed, track_timescale
+from player.timestamps import fmp4_at, fmp4_timescale
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class AudioFollower:
         try:
             if self.rendition.init is not None:
                 init = await self._get(self.rendition.init)
-                timescale = track_timescale(init)
+                timescale = fmp4_timescale(init)
                 self.sink.audio_data(init)
             while self._next < len(self.rendition.segments) or self._start_of is not None:
                 if (
@@ -97,7 +97,7 @@ class AudioFollower:
                 start_s = None if self._start_of is None else self._start_of(index)
                 data = await self._get(self.rendition.segments[index])
                 if start_s is not None and timescale is not None:
-                    data = retimed(data, timescale, start_s)
+                    data = fmp4_at(data, timescale, start_s)
                 self.sink.audio_data(data)
                 self._next += 1  # (`slide` may have moved it meanwhile)
         except _AudioFailed as exc:

@@ -11,8 +11,9 @@ commands out over the network and feeds back what happened, stamped with a monot
 Live presentations add: ClockSynced with ManifestLoaded (`player.live_clock`); RefreshManifest,
 a reload of the same URL parsed at the synced UTC now, answered with ManifestRefreshed or
 RefreshFailed (a 403 re-signs the URL through `refresh_url` first); SetPlaybackRate, the sink's
-speed. Live fMP4 segments are retimed onto presentation time (`player.fmp4_time`), and each
-new init segment (an encoder restart) goes to the sink like a rendition switch's.
+speed. Every segment reaches the sink with the init it needs and its place on the presentation
+timeline (`MediaSegment`); the sink moves timestamps where a Period, a discontinuity or an
+encoder restart makes them jump, and for live onto presentation time itself.
 Finished segments go to a `MediaSink` in order: libmpv in the player, a counter in
 `--no-decode` runs, where the session's own playout clock stands in for the decoder.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from bisect import bisect_right
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -61,7 +63,6 @@ from abr.qoe import QoeSummary, summarize
 from abr.session import Phase, Session, SessionMetrics
 from player.audio import AudioFollower, AudioSink
 from player.drm import DecryptionError, FetchKey, HlsAes128
-from player.fmp4_time import retimed, track_timescale
 from player.live_clock import sync_clock
 from player.manifest_loader import LoadedManifest, ManifestFetchError, load_manifest
 from player.prefetch import TRANSFER_HEADER
@@ -79,12 +80,28 @@ class _Stop:
     """Queued by `PlaybackEngine.stop`: end the run as if `stop_after_s` had passed."""
 
 
+@dataclass(frozen=True, slots=True)
+class MediaSegment:
+    """A downloaded segment as a sink gets it: its bytes and where they belong."""
+
+    index: int
+    rendition: int
+    data: bytes
+    init: bytes | None  # its initialization segment: its rendition's, or its own Period's
+    start_s: float  # where the presentation timeline places it
+    # Which run of continuous media timestamps it is in: one more after each DASH Period
+    # boundary or HLS EXT-X-DISCONTINUITY (where the timestamps may jump).
+    timeline: int
+    # Live: its timestamps become its presentation time, segment by segment, so libmpv's
+    # time-pos is the session's position (VOD keeps the first run's own timestamps and moves
+    # later runs relative to it).
+    anchored: bool = False
+
+
 class MediaSink(Protocol):
     """Where downloaded media goes, in playback order."""
 
-    def init_segment(self, rendition: int, data: bytes) -> None: ...
-
-    def media_segment(self, index: int, rendition: int, data: bytes) -> None: ...
+    def media_segment(self, segment: MediaSegment) -> None: ...
 
     def flush(self, position_s: float) -> None: ...
 
@@ -99,16 +116,15 @@ class CountingSink:
     """A sink that decodes nothing: it counts what arrived (`--no-decode` runs, tests)."""
 
     segments: list[tuple[int, int, int]] = field(default_factory=list)  # (index, rendition, bytes)
-    inits: dict[int, int] = field(default_factory=dict)  # rendition -> bytes
+    inits: dict[int, int] = field(default_factory=dict)  # rendition -> bytes of its latest init
     flushes: list[float] = field(default_factory=list)
     ended: bool = False
     rates: list[float] = field(default_factory=list)
 
-    def init_segment(self, rendition: int, data: bytes) -> None:
-        self.inits[rendition] = len(data)
-
-    def media_segment(self, index: int, rendition: int, data: bytes) -> None:
-        self.segments.append((index, rendition, len(data)))
+    def media_segment(self, segment: MediaSegment) -> None:
+        self.segments.append((segment.index, segment.rendition, len(segment.data)))
+        if segment.init is not None:
+            self.inits[segment.rendition] = len(segment.init)
 
     def flush(self, position_s: float) -> None:
         self.flushes.append(position_s)
@@ -133,7 +149,11 @@ class _Download:
         self.command = command
         self.task = task
         self.body = b""
-        self.start_s: float | None = None  # live: its presentation time, for retiming
+        self.init: bytes | None = None
+        # Where the presentation timeline places it, and its run of continuous timestamps:
+        # taken when it is requested, as a live reload may shift the indices meanwhile.
+        self.start_s = 0.0
+        self.timeline = 0
 
 
 class PlaybackEngine:
@@ -183,7 +203,8 @@ class PlaybackEngine:
         # DASH SegmentBase: each rendition's sidx bytes, to index a refreshed manifest again.
         self._index_boxes: dict[int, bytes] = {}
         self._manifest: LoadedManifest | None = None
-        self._inits: dict[int, bytes] = {}  # rendition -> its init segment, fetched once
+        # Each initialization segment, fetched once: a rendition's, or a later Period's own.
+        self._inits: dict[tuple[int, SegmentRef], bytes] = {}
         self._failure: str | None = None
         self._audio: AudioFollower | None = None
         self._audio_renditions: dict[str, Rendition] = {}
@@ -207,8 +228,6 @@ class PlaybackEngine:
         self.clock_source = "system clock"
         self.playback_rate = 1.0
         self._reload_task: asyncio.Task[None] | None = None
-        self._init_keys: set[tuple[int, str | None, tuple[int, int] | None]] = set()
-        self._timescales: dict[int, int | None] = {}  # rendition -> its latest init's
 
     @property
     def started_at(self) -> float:
@@ -377,7 +396,17 @@ class PlaybackEngine:
             self.last_failure = None
             if self.first_segment_at is None:
                 self.first_segment_at = self._clock()
-            self.sink.media_segment(command.segment_index, command.rendition_index, download.body)
+            self.sink.media_segment(
+                MediaSegment(
+                    command.segment_index,
+                    command.rendition_index,
+                    download.body,
+                    download.init,
+                    download.start_s,
+                    download.timeline,
+                    anchored=self.live,
+                )
+            )
             presentation = self.session.context.presentation
             last = command.segment_index == presentation.segment_count - 1
             if last and (not self.live or presentation.timeline.ended):
@@ -414,8 +443,12 @@ class PlaybackEngine:
                 self._highest_fetched = max(self._highest_fetched, command.segment_index)
                 task = asyncio.create_task(self._download(command))
                 fetch = _Download(command, task)
-                if self.live:
-                    fetch.start_s = self._live_start(command.segment_index)
+                timeline = self.session.context.presentation.timeline
+                index = command.segment_index
+                fetch.start_s = self._live_start(index)
+                fetch.timeline = timeline.discontinuity_sequence + bisect_right(
+                    timeline.discontinuities, index
+                )
                 self._downloads[command.request_id] = fetch
             elif isinstance(command, FetchIndex):
                 task = asyncio.create_task(self._download_index(command))
@@ -498,12 +531,15 @@ class PlaybackEngine:
             return
         # Addresses from the current presentation: the same after a refresh of the signed URL.
         rendition = self._rendition(command.rendition_index)
-        init = rendition.init if rendition is not None else command.init
         segment = rendition.segments[command.segment_index] if rendition else command.segment
-        if init is not None and command.rendition_index not in self._inits:
-            data = await self._get_all(init)
-            self._inits[command.rendition_index] = data
-            self.sink.init_segment(command.rendition_index, data)
+        init = (segment.init or rendition.init) if rendition is not None else command.init
+        if init is not None:
+            key = (command.rendition_index, init)
+            if key not in self._inits:
+                self._inits[key] = await self._get_all(init)
+            download = self._downloads.get(command.request_id)
+            if download is not None:
+                download.init = self._inits[key]
         await self._stream(command.request_id, segment)
 
     async def _fetch_live(self, command: FetchSegment) -> None:
@@ -511,12 +547,12 @@ class PlaybackEngine:
         first of the rendition's, or an encoder restart's)."""
         init = command.init
         if init is not None:
-            key = (command.rendition_index, init.url, init.byte_range)
-            if key not in self._init_keys:
-                data = await self._get_all(init)
-                self._init_keys.add(key)
-                self._timescales[command.rendition_index] = track_timescale(data)
-                self.sink.init_segment(command.rendition_index, data)
+            key = (command.rendition_index, init)
+            if key not in self._inits:
+                self._inits[key] = await self._get_all(init)
+            download = self._downloads.get(command.request_id)
+            if download is not None:
+                download.init = self._inits[key]
         await self._stream(command.request_id, command.segment)
 
     async def _reload_live(self) -> None:
@@ -623,9 +659,6 @@ class PlaybackEngine:
         if download is None:
             return
         body = b"".join(chunks)
-        timescale = self._timescales.get(download.command.rendition_index)
-        if download.start_s is not None and timescale is not None:
-            body = retimed(body, timescale, download.start_s)
         if self._decryptor is not None:
             command = download.command
             rendition = self.session.context.presentation.renditions[command.rendition_index]

@@ -101,5 +101,6 @@ async def load_manifest(
     if tracks and all(t.url for t in tracks):
         for track in tracks:
             assert track.url is not None
-            audio[track.id] = hls_audio_rendition(track, await _get_text(client, track.url))
+            playlist = await _get_text(client, track.url)
+            audio[track.id] = hls_audio_rendition(track, playlist, presentation)
     return LoadedManifest(presentation, audio, hls_keys=hls_segment_keys(text, url, media))

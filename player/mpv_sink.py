@@ -6,12 +6,15 @@ stream would invite mpv to seek around in data we have not fetched, so the strea
 `seek`. For fragmented MP4 only the first init segment of a stream is sent: the renditions
 share track IDs and timescales, and the first segment after a switch gets the new
 rendition's parameter sets in front of its first sample (`fmp4_params`), so media segments
-of any rendition follow it directly. MPEG-TS needs no init at all. A seek outside
+of any rendition follow it directly. A later DASH Period (or an HLS EXT-X-MAP after a
+discontinuity) is joined the same way: its init's parameter sets go in front of its first
+segment (libavformat skips a second `moov`), and its timestamps are moved to where the
+presentation timeline places it (`timestamps`). MPEG-TS needs no init at all; its
+timestamps are moved the same way after an EXT-X-DISCONTINUITY. A seek outside
 the buffer (`flush`) ends the stream and opens a new one at the new position; mpv keeps
 media time (`rebase-start-time=no`), so `time-pos` stays comparable across streams.
-A live encoder restart brings a rendition a new init segment mid-stream: it is handled as a
-switch (its parameter sets in front of the next segment; the decoder keeps going), the engine
-having retimed the segments so the media time goes on.
+A live encoder restart is a discontinuity like any other; live segments are placed at their
+presentation time itself (`MediaSegment.anchored`), so `time-pos` is the session's position.
 """
 
 from __future__ import annotations
@@ -23,7 +26,16 @@ import time
 
 import mpv
 
+from player.engine import MediaSegment
 from player.fmp4_params import ParameterSets, avc_parameter_sets, with_parameter_sets
+from player.timestamps import (
+    TS_TIMESCALE,
+    fmp4_start,
+    fmp4_timescale,
+    shift_fmp4,
+    shift_ts,
+    ts_start,
+)
 from player.ts_continuity import ContinuityRewriter, is_ts
 
 END = None  # queued after the last segment
@@ -85,12 +97,16 @@ class MpvSink:
         self._audio_chunks: queue.Queue[bytes | None] = queue.Queue()
         self.has_audio = False
         self._audio_switches = 0
-        self._stream_rendition = -1  # the rendition of the stream's latest segment
-        self._params: dict[int, ParameterSets | None] = {}  # per rendition, from its init
+        self._stream_init: bytes | None = None  # the init of the stream's latest segment
+        self._params: dict[bytes, ParameterSets | None] = {}  # per init segment
+        self._timescales: dict[bytes, int | None] = {}  # per init segment
+        # Media time minus presentation time, from the first segment played: every run of
+        # timestamps is moved to keep it (so time-pos stays comparable across seeks too).
+        self._media_offset_s: float | None = None
+        self._shifts_s: dict[int, float] = {}  # per timeline run, what its timestamps move by
         # The format option applies to every file mpv opens with ffmpeg, external subtitle
         # files (WebVTT) included: whoever adds those must turn this off.
         self.name_container = True
-        self._inits: dict[int, bytes] = {}
         self._sent_init = False
         self._started = False
         self._ts = ContinuityRewriter()  # TS renditions joined in one stream count on
@@ -160,43 +176,75 @@ class MpvSink:
                 callback=_log_failure,
             )
 
-    def init_segment(self, rendition: int, data: bytes) -> None:
-        if rendition in self._inits and self._inits[rendition] != data:
-            # A live encoder restart: the next segment of it is taken as a switch to it.
-            self._params.pop(rendition, None)
-            if self._stream_rendition == rendition:
-                self._stream_rendition = -1
-        self._inits[rendition] = data
-
     def set_rate(self, rate: float) -> None:
         self.player.speed = rate
 
-    def media_segment(self, index: int, rendition: int, data: bytes) -> None:
+    def media_segment(self, segment: MediaSegment) -> None:
+        data = segment.data
         if is_ts(data):
-            data = self._ts.rewrite(data)
-        elif self._sent_init and rendition != self._stream_rendition:
-            data = self._switched_to(rendition, data)
-        self._stream_rendition = rendition
-        if not self._sent_init and rendition in self._inits:
+            data = self._ts.rewrite(self._placed_ts(segment, data))
+        else:
+            data = self._placed_fmp4(segment, data)
+            if self._sent_init and segment.init != self._stream_init:
+                data = self._with_init_params(segment.init, data)
+        self._stream_init = segment.init
+        if not self._sent_init and segment.init is not None:
             self._sent_init = True
-            self._chunks.put(self._inits[rendition])
+            self._chunks.put(segment.init)
         self._chunks.put(data)
         if not self._started:
             self._started = True
             self._streams += 1
             if self.name_container:
                 # Skips ffmpeg's format probe, which waits for more bytes than one segment.
-                self.player["demuxer-lavf-format"] = _container(self._inits.get(rendition, data))
+                self.player["demuxer-lavf-format"] = _container(segment.init or data)
             if self.has_audio:
                 self.player["audio-files"] = [f"streamlab://audio/{self._streams}"]
             self.player.play(f"streamlab://stream/{self._streams}")
 
-    def _switched_to(self, rendition: int, data: bytes) -> bytes:
-        """The first fMP4 segment after a switch, with the new rendition's SPS/PPS in front."""
-        if rendition not in self._params:
-            init = self._inits.get(rendition)
-            self._params[rendition] = avc_parameter_sets(init) if init else None
-        params = self._params[rendition]
+    def _shift_s(self, segment: MediaSegment, media_s: float) -> float:
+        """How far this segment's timeline run moves: 0 for the first run played, so a
+        single-run presentation goes through untouched."""
+        if segment.anchored:
+            # Live: each segment on its own, as a window's runs have no stable names (a Period
+            # sliding out renumbers them) and the manifest's times are the reference anyway.
+            return segment.start_s - media_s
+        if self._media_offset_s is None:
+            self._media_offset_s = media_s - segment.start_s
+        if segment.timeline not in self._shifts_s:
+            target = self._media_offset_s + segment.start_s
+            # A run that would move before 0 (played first from a later Period, then seeked
+            # back) keeps its own timestamps: playable, time-pos just not comparable.
+            self._shifts_s[segment.timeline] = target - media_s if target >= 0 else 0.0
+        return self._shifts_s[segment.timeline]
+
+    def _placed_ts(self, segment: MediaSegment, data: bytes) -> bytes:
+        start = ts_start(data)
+        if start is None:
+            return data
+        ticks = round(self._shift_s(segment, start / TS_TIMESCALE) * TS_TIMESCALE)
+        return shift_ts(data, ticks) if ticks else data
+
+    def _placed_fmp4(self, segment: MediaSegment, data: bytes) -> bytes:
+        if segment.init is None:
+            return data
+        if segment.init not in self._timescales:
+            self._timescales[segment.init] = fmp4_timescale(segment.init)
+        timescale = self._timescales[segment.init]
+        start = fmp4_start(data)
+        if timescale is None or start is None:
+            return data
+        ticks = round(self._shift_s(segment, start / timescale) * timescale)
+        return shift_fmp4(data, ticks) if ticks else data
+
+    def _with_init_params(self, init: bytes | None, data: bytes) -> bytes:
+        """The first fMP4 segment after a switch (or a new Period), with its init's SPS/PPS in
+        front."""
+        if init is None:
+            return data
+        if init not in self._params:
+            self._params[init] = avc_parameter_sets(init)
+        params = self._params[init]
         return data if params is None else with_parameter_sets(data, params)
 
     def flush(self, position_s: float) -> None:
@@ -206,6 +254,7 @@ class MpvSink:
         self._audio_chunks.put(END)
         self._audio_chunks = queue.Queue()
         self._sent_init = False
+        self._stream_init = None
         self._started = False
         self._ts = ContinuityRewriter()
         self.position_s = position_s

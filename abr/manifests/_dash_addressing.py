@@ -7,6 +7,7 @@ Input is `mpegdash` nodes (untyped, hence `Any` at this boundary); output is pla
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -171,7 +172,8 @@ def from_template(
 
 
 def from_list(listing: Inherited, base: str, span: Span, where: Where) -> Addressed:
-    """Every listed segment: a live SegmentList lists what the server has (no window applies)."""
+    """The listed segments; in a live MPD, those inside the time-shift window and available
+    (as for templates), numbered from @startNumber."""
     total_s = span.total_s
     urls = listing.get("segment_urls") or []
     if not urls:
@@ -184,21 +186,26 @@ def from_list(listing: Inherited, base: str, span: Span, where: Where) -> Addres
         byte_range = _range(u.media_range, where, f"SegmentURL {i}") if u.media_range else None
         refs.append((resolve(u.media or ""), byte_range))
     timescale = _timescale(listing, where)
+    offset = _bounded(
+        listing.get("presentation_time_offset") or 0, _ULONG, "@presentationTimeOffset", where
+    )
     timelines = listing.get("segment_timelines")
     if timelines:
-        runs = _timeline_runs(timelines[0].Ss or [], 0, timescale, Span(total_s), where)
-        entries = _expand(runs, 0, timescale, Span(total_s), None, where)[1]
+        runs = _timeline_runs(timelines[0].Ss or [], offset, timescale, Span(total_s), where)
+        entries = _expand(runs, offset, timescale, Span(total_s), None, where)[1]
         if len(entries) != len(refs):
             raise where.error(
                 f"SegmentTimeline has {len(entries)} segments, SegmentList {len(refs)}"
             )
         durations = [d / timescale for _, d in entries]
+        first_start_s = (entries[0][0] - offset) / timescale
     else:
         duration = listing.get("duration")
         if not duration or duration <= 0:
             raise where.error("SegmentList needs @duration or a SegmentTimeline")
         duration = _bounded(duration, _ULONG, "SegmentList @duration", where)
         durations = [duration / timescale] * len(refs)
+        first_start_s = 0.0
         if total_s is not None:
             last = total_s - sum(durations[:-1])
             if 0 < last < durations[-1]:
@@ -207,7 +214,19 @@ def from_list(listing: Inherited, base: str, span: Span, where: Where) -> Addres
     init = _url_and_range(initializations[0], base, where) if initializations else None
     start_number = listing.get("start_number")
     first = 1 if start_number is None else _bounded(start_number, _UINT, "@startNumber", where)
-    return Addressed(refs, durations, init, first, 0.0, _availability_offset(listing, where))
+    early = _availability_offset(listing, where)
+    if span.live:
+        # Those ending inside the window and already available, as for a SegmentTemplate.
+        ends = list(itertools.accumulate(durations, initial=first_start_s))[1:]
+        kept = [
+            k
+            for k, end in enumerate(ends)
+            if span.earliest_end_s < end <= span.latest_end_s + early + 1e-9
+        ]
+        low, high = (kept[0], kept[-1] + 1) if kept else (0, 0)
+        first_start_s = ends[low] - durations[low] if kept else first_start_s
+        refs, durations, first = refs[low:high], durations[low:high], first + low
+    return Addressed(refs, durations, init, first, first_start_s, early)
 
 
 def from_base(node: Inherited, base: str, where: Where) -> Addressed:

@@ -93,16 +93,22 @@ def dash_content_protection(
     """Per video rendition id, the ContentProtection descriptors that apply (empty: clear).
 
     `Presentation` has no field for them; a player needs them for EME/CENC. Same errors as
-    `parse_dash`. With several Periods, those of the first.
+    `parse_dash`. With several Periods, every rung must be protected the same way in each
+    (one licence and key for the whole ladder); a Period that differs (another key, or a
+    clear break in an encrypted title) is refused with a ManifestError naming it and the rung,
+    rather than played until its first segment fails to decrypt.
     """
-    return _parse(mpd_text, base_url, now_utc_s).protection
+    parsed = _parse(mpd_text, base_url, now_utc_s)
+    _check_same_protection(parsed.periods, base_url)
+    return parsed.protection
 
 
 @dataclass(frozen=True)
 class _Parsed:
     presentation: Presentation
-    protection: dict[str, tuple[ContentProtection, ...]]
+    protection: dict[str, tuple[ContentProtection, ...]]  # the first Period's
     audio: dict[str, Rendition]
+    periods: tuple[_PeriodParsed, ...] = ()  # each Period, when there are several
 
 
 @dataclass(frozen=True)
@@ -160,7 +166,7 @@ def _parse(mpd_text: str, source: str, now_utc_s: float | None) -> _Parsed:
         assert clock is not None
         raise ManifestError(source, f"no segment is available yet at {_when(clock)}")
     presentation = _concatenate(parsed, source, _timeline(mpd, parsed, clock, source))
-    return _Parsed(presentation, parsed[0].protection, _concatenated_audio(parsed))
+    return _Parsed(presentation, parsed[0].protection, _concatenated_audio(parsed), tuple(parsed))
 
 
 def _unindexed(parsed: list[_PeriodParsed], live: bool, source: str) -> _Parsed:
@@ -401,6 +407,22 @@ def _concatenate(parsed: list[_PeriodParsed], source: str, timeline: Timeline) -
         )
     except ValueError as exc:  # the model's own checks; keep "only ManifestError" true
         raise ManifestError(source, str(exc).removeprefix(f"{source}: ")) from exc
+
+
+def _check_same_protection(parsed: tuple[_PeriodParsed, ...], source: str) -> None:
+    """Every later Period protects each rung as the first Period does."""
+    if len(parsed) < 2:
+        return
+    first = parsed[0]
+    for period in parsed[1:]:
+        for head, later in zip(first.renditions, period.renditions, strict=True):
+            if period.protection[later.id] != first.protection[head.id]:
+                raise ManifestError(
+                    source,
+                    f"Period {period.id!r} protects Representation {later.id!r} differently "
+                    f"from Period {first.id!r} ({head.id!r}): a change of protection between "
+                    "Periods is not supported",
+                )
 
 
 def _with_init(rendition: Rendition, first_init: SegmentRef | None) -> list[SegmentRef]:

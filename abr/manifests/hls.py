@@ -102,11 +102,30 @@ def hls_segment_keys(
 AUDIO_ESTIMATE_BPS = 128_000
 
 
-def hls_audio_rendition(track: MediaTrack, playlist_text: str) -> Rendition:
+def hls_audio_rendition(
+    track: MediaTrack, playlist_text: str, video: Presentation | None = None
+) -> Rendition:
     """The segments of a separate EXT-X-MEDIA audio track, from its media playlist (which the
-    caller fetched from `track.url`): what a player fetches beside the video."""
+    caller fetched from `track.url`): what a player fetches beside the video.
+
+    A live audio playlist slides on its own: with `video` (the presentation parsed from the
+    same reload) it is cut to the video's media sequence numbers, so that audio segment i
+    goes with video segment i. It may end a segment or more short of the video (not written
+    yet); an audio playlist that no longer holds the video's first number is a ManifestError.
+    """
     url = track.url or track.id
     media = _read_media(_load(playlist_text, url), playlist_text, url)
+    if video is not None and not media.ended:
+        first = video.timeline.first_number
+        last = min(first + video.segment_count, media.sequence + len(media.durations)) - 1
+        if not media.sequence <= first <= last:
+            raise ManifestError(
+                url,
+                f"the audio playlist holds media sequence numbers {media.sequence} to "
+                f"{media.sequence + len(media.durations) - 1}, the video from {first}: "
+                "not the same moment of the live stream",
+            )
+        media = media.trimmed(first, last - first + 1)
     segments = tuple(
         _with_init(segment(ref, d, AUDIO_ESTIMATE_BPS, byte_range), own)
         for (ref, byte_range), d, own in zip(media.refs, media.durations, media.inits, strict=True)

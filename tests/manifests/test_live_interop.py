@@ -32,9 +32,15 @@ ENCODE = ["-c:v", "libx264", "-preset", "ultrafast", "-g", "24", "-keyint_min", 
 ENCODE += ["-sc_threshold", "0", "-b:v", "200k"]
 DASH_LIVE = ["-f", "dash", "-streaming", "1", "-window_size", "5", "-use_template", "1"]
 DASH_LIVE += ["-seg_duration", "1"]
+TIME_URL = "http://127.0.0.1:9/time"  # named in the MPD, never fetched here
 MUXERS = {
     "dash_timeline": (*DASH_LIVE, "-use_timeline", "1", "live.mpd"),
     "dash_template": (*DASH_LIVE, "-use_timeline", "0", "live.mpd"),
+    # Low-latency DASH: chunked segments served while written (availabilityTimeOffset).
+    "dash_ldash": (
+        *(*DASH_LIVE, "-use_timeline", "0", "-ldash", "1", "-utc_timing_url", TIME_URL),
+        "live.mpd",
+    ),
     "hls": (
         *("-f", "hls", "-hls_time", "1", "-hls_list_size", "5"),
         *("-hls_flags", "delete_segments+program_date_time", "-master_pl_name", "master.m3u8"),
@@ -181,6 +187,20 @@ def test_ffmpeg_live_output_parses_refreshes_and_ends(
     final = run.final.parse()
     assert final.timeline.ended and not final.timeline.live
     assert refreshed(refresh.presentation, final).ended
+
+
+def test_ffmpeg_low_latency_dash_offers_the_segment_being_written(
+    live_runs: dict[str, LiveRun],
+) -> None:
+    """-ldash 1: each segment is offered availabilityTimeOffset (0.958 s) before it ends, so
+    the newest one a load lists is still being written, and the MPD's UTCTiming is kept."""
+    for load in (live_runs["dash_ldash"].early, live_runs["dash_ldash"].later):
+        p = load.parse()
+        t = p.timeline
+        assert t.available_at_utc_s is not None and t.availability_start_utc_s is not None
+        last = t.first_number + p.segment_count - 1  # $Number$ from 1, 1 s each
+        assert t.available_at_utc_s[-1] == pytest.approx(t.availability_start_utc_s + last - 0.958)
+        assert any(u.value == TIME_URL for u in t.utc_timing)
 
 
 def test_shaka_packager_dynamic_mpd_by_number_and_by_time(
