@@ -106,14 +106,16 @@ def catch_up_rate(
     Proportional on the error, full `max_change` at one second off, with a dead band of
     max(0.2 s, 5 % of the target): entered at half its width, left at its full width, so the
     rate does not flicker at the band's edge. Never faster than 1 while the buffer is below
-    `safe_buffer_s` (speeding up would drain it into a stall), and slower than 1 in proportion
-    once it is below half of that (like dash.js's low-latency buffer rule).
+    `safe_buffer_s` (speeding up would drain it into a stall; to start speeding up it takes
+    1.5x that, so a buffer hovering at the level does not toggle the rate), and slower than 1
+    in proportion once it is below half of that (like dash.js's low-latency buffer rule).
     """
     band = max(0.2, 0.05 * target_s)
     error = latency_s - target_s
     inside = band / 2 if rate != 1.0 else band
     wanted = 1.0 if abs(error) <= inside else 1.0 + max(-1.0, min(1.0, error)) * max_change
-    if buffer_s < safe_buffer_s and wanted > 1.0:
+    enough = safe_buffer_s if rate > 1.0 else 1.5 * safe_buffer_s
+    if buffer_s < enough and wanted > 1.0:
         wanted = 1.0
     low = safe_buffer_s / 2
     if buffer_s < low:
