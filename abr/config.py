@@ -34,6 +34,12 @@ class SessionConfig:
     # A stall longer than this re-joins at the target latency instead of playing on behind it;
     # None: twice the target latency.
     live_resync_after_stall_s: float | None = None
+    # A live channel that brings nothing new to play for this long (stalled, no segment fetched:
+    # the playlist stopped updating, reloads or segments failing, the encoder gone) ends the
+    # session with the reason; until then it keeps reloading and retrying, and resumes when
+    # segments come back. Segment and reload failures of a live channel count against this,
+    # not `max_retries`.
+    live_gone_after_s: float = 120.0
 
     def __post_init__(self) -> None:
         if self.first_rendition not in ("lowest", "estimate"):
@@ -61,6 +67,12 @@ class SessionConfig:
             raise ValueError(
                 f"live_resync_after_stall_s must be a positive number of seconds, not "
                 f"{self.live_resync_after_stall_s!r}"
+            )
+
+        if not 0 < self.live_gone_after_s <= math.inf:
+            raise ValueError(
+                f"live_gone_after_s must be a positive number of seconds, not "
+                f"{self.live_gone_after_s!r}"
             )
 
     def target_s(self, segment_duration_s: float) -> float:

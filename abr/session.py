@@ -276,6 +276,14 @@ class Session:
         self._refresh_pending = False
         self._refresh_failures = 0
         self._control_at: float | None = None  # re-check the catch-up rate while it is not 1
+        # Live trouble (see `live_trouble`): when media last arrived and the listing last grew,
+        # and the latest reload / segment failure not yet followed by a success.
+        self._last_done_at = 0.0
+        self._last_change_at = 0.0
+        self._refresh_error: str | None = None
+        self._refresh_failing_since = 0.0
+        self._segment_error: str | None = None
+        self._resync_idle = False  # a due resync would gain nothing until the next reload
         self._latency = LatencyStats()
         self._rate_change_s = 0.0
         self._rate_changes = 0
@@ -340,12 +348,16 @@ class Session:
         return wake
 
     def _live_wakeups(self) -> tuple[float | None, ...]:
+        phase = self._phase
         refresh = None if self._refresh_pending else self._refresh_at
         resync = None
-        if self._phase is Phase.STALLED and self._catch_up:
+        if phase is Phase.STALLED and self._catch_up and not self._resync_idle:
             resync = self._stall_started_at + self._live_resync_s
-        control = self._control_at if self._phase is Phase.PLAYING else None
-        return refresh, resync, control
+        control = self._control_at if phase is Phase.PLAYING else None
+        gone = None
+        if self._starving():
+            gone = self._last_done_at + self.config.live_gone_after_s
+        return refresh, resync, control, gone
 
     @property
     def context(self) -> AbrContext:
@@ -378,6 +390,25 @@ class Session:
             return None
         now_utc = self._clock + self._utc_offset
         return LiveWindow(self._live.start_s, self._live.edge_s(now_utc), self._live_target_s)
+
+    @property
+    def live_trouble(self) -> str | None:
+        """Live: why nothing new is coming, as of the last event, when something is wrong (a
+        stall's reason for the viewer): a failing reload, a failing segment, or a listing that
+        stopped growing. None for VOD and while the channel is fine."""
+        if self._live is None:
+            return None
+        now = self._clock
+        if self._refresh_error is not None:
+            since = now - self._refresh_failing_since
+            return f"the manifest reload has failed for {since:.0f} s: {self._refresh_error}"
+        if self._segment_error is not None:
+            return self._segment_error
+        unchanged = now - self._last_change_at
+        if unchanged > self._live_target_s and not self._live.ended:
+            kind = "manifest" if self._live.presentation.timeline.start_is_absolute else "playlist"
+            return f"the live {kind} stopped updating (last change {unchanged:.0f} s ago)"
+        return None
 
     @property
     def playback_rate(self) -> float:
@@ -586,6 +617,9 @@ class Session:
         self._request = None
         self._retries = 0
         self._cap_rendition = None
+        if self._live is not None:
+            self._last_done_at = now
+            self._segment_error = None
         record = self._record(request, now, event.first_byte_at, event.received_bytes * 8.0, False)
         ctx = self._ctx
         assert ctx is not None
@@ -608,16 +642,33 @@ class Session:
         self._request = None
         self._retries += 1
         cfg = self.config
-        if not event.retryable or self._retries > cfg.max_retries:
-            where = f"segment {request.segment_index} (rendition {request.rendition_index})"
-            self._fail(event.now, f"{where}: {event.reason}")
+        live = self._live is not None
+        if not event.retryable or (self._retries > cfg.max_retries and not live):
+            self._fail(event.now, f"{self._segment_name(request)}: {event.reason}")
             return
         backoff = min(cfg.retry_backoff_s * 2 ** (self._retries - 1), cfg.retry_backoff_max_s)
+        if live:
+            # Most likely late (the newest segment, an edge behind its manifest): retried at
+            # least once a segment duration; the channel counts as gone only after
+            # live_gone_after_s without media, or re-joins once it slides out of the window.
+            self._segment_error = f"{self._segment_name(request)}: {event.reason}"
+            if (
+                self._catch_up
+                and self._behind_for_resync(event.now)
+                and self._rejoin_gains(event.now)
+            ):
+                self._rejoin(event.now)  # a hole (the encoder was gone): skip to live
+                return
+            backoff = min(backoff, self.context.segment_durations_s[request.segment_index])
         self._wait = Waiting(WaitKind.BACKOFF, event.now + backoff)
         # Retry no higher than what just failed: a failing rung is a reason to step down.
         self._cap_rendition = max(request.rendition_index - 1, 0)
         self._replaces = request.id
         self._schedule(event.now)
+
+    def _segment_name(self, request: _Request) -> str:
+        number = request.segment_index + self._number_base  # live: its number, not its index
+        return f"segment {number} (rendition {request.rendition_index})"
 
     def _on_position(self, event: PlaybackPosition) -> None:
         self._advance(event.now)
@@ -921,7 +972,7 @@ class Session:
             need = self._resume_need_s
         if self._live is not None:
             everything = everything and self._live.ended
-            if self._joining and self._behind_for_resync(now):
+            if self._joining and self._behind_for_resync(now) and self._rejoin_gains(now):
                 self._rejoin(now)  # the link was out while joining: this media is stale
                 return
         if level < need - EPS and not everything:
@@ -957,6 +1008,7 @@ class Session:
         self._live_target_s = cfg.live_target_s(seg)
         self._live_resync_s = cfg.live_resync_s(self._live_target_s)
         self._schedule_reload(now, None, presentation)
+        self._last_done_at = self._last_change_at = now
         assert self._ctx is not None
         self._ctx.live = True
         join = self._join_at
@@ -984,13 +1036,20 @@ class Session:
         if at is not None and not self._refresh_pending and now >= at - EPS:
             self._refresh_pending = True
             self._out.append(RefreshManifest(now))
+        if self._starving() and now - self._last_done_at >= self.config.live_gone_after_s - EPS:
+            self._fail(now, self._gone_reason(now))
+            return
         if (
             phase is Phase.STALLED
             and self._catch_up
+            and not self._resync_idle
             and now - self._stall_started_at >= self._live_resync_s - EPS
         ):
-            self._rejoin(now)
-            phase = self._phase
+            if self._rejoin_gains(now):
+                self._rejoin(now)
+                phase = self._phase
+            else:  # the edge has not moved past the playhead (nothing new listed)
+                self._resync_idle = True
         rate = 1.0
         if phase is Phase.PLAYING and not self._paused and self._catch_up:
             latency = self.live_latency_s
@@ -1022,6 +1081,27 @@ class Session:
             self._latency.add(latency + played * (1.0 - rate) / 2, played)
         if rate != 1.0:
             self._rate_change_s += played
+
+    def _starving(self) -> bool:
+        """Live: nothing to play and nothing on its way (the channel-gone clock runs)."""
+        phase = self._phase
+        return (
+            (phase is Phase.STALLED or phase is Phase.STARTING)
+            and self._request is None
+            and not self._paused
+        )
+
+    def _gone_reason(self, now: float) -> str:
+        waited = now - self._last_done_at
+        cause = self.live_trouble or "no new segment became available"
+        return f"the live stream stopped: nothing new to play for {waited:.0f} s; {cause}"
+
+    def _rejoin_gains(self, now: float) -> bool:
+        """Whether re-joining at the target latency would move the playhead forward."""
+        live = self._live
+        assert live is not None
+        now_utc = now + self._utc_offset_or_fail()
+        return live.position_at_latency(self._live_target_s, now_utc) > self._position + EPS
 
     def _behind_for_resync(self, now: float) -> bool:
         latency = self.live_latency_s
@@ -1057,16 +1137,27 @@ class Session:
         self._live_or_fail(event)
         self._advance(event.now)
         self._refresh_pending = False
+        if self._refresh_error is None:
+            self._refresh_failing_since = event.now
+        self._refresh_error = event.reason
         self._refresh_failures += 1
         cfg = self.config
-        if self._refresh_failures > cfg.max_retries:
+        failing_s = event.now - self._refresh_failing_since
+        # A live channel's reloads fail for a while when its origin or encoder restarts (or
+        # an edge serves an older copy): give up only when it lasts.
+        if self._refresh_failures > cfg.max_retries and failing_s >= cfg.live_gone_after_s - EPS:
             if self._phase is not Phase.FAILED and self._phase is not Phase.ENDED:
-                self._fail(event.now, f"manifest reload: {event.reason}")
+                self._fail(
+                    event.now, f"manifest reload: {event.reason} (failing for {failing_s:.0f} s)"
+                )
             return
         n = self._refresh_failures
-        self._refresh_at = event.now + min(
-            cfg.retry_backoff_s * 2 ** (n - 1), cfg.retry_backoff_max_s
-        )
+        backoff = min(cfg.retry_backoff_s * 2 ** (n - 1), cfg.retry_backoff_max_s)
+        # No slower than the reload cadence itself: a longer wait loses the live edge.
+        cadence = self._live_or_fail(event).presentation.timeline.refresh_s
+        if cadence is not None:
+            backoff = min(backoff, max(cadence, MIN_RELOAD_S))
+        self._refresh_at = event.now + backoff
 
     def _on_refreshed(self, event: ManifestRefreshed) -> None:
         live = self._live_or_fail(event)
@@ -1082,6 +1173,10 @@ class Session:
             self._on_refresh_failed(RefreshFailed(now, str(exc)))
             return
         self._refresh_failures = 0
+        self._refresh_error = None
+        self._resync_idle = False
+        if refresh.added > 0 or refresh.reset:
+            self._last_change_at = now
         presentation = refresh.presentation
         live.refresh(refresh, now + self._utc_offset_or_fail())
         self._schedule_reload(now, previous, presentation)

@@ -21,6 +21,7 @@ Finished segments go to a `MediaSink` in order: libmpv in the player, a counter 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from bisect import bisect_right
 from collections.abc import Awaitable, Callable
@@ -69,11 +70,15 @@ from player.prefetch import TRANSFER_HEADER
 
 PROGRESS_INTERVAL_S = 0.1  # how often a download reports its progress to the session
 RETRYABLE_STATUS = {408, 425, 429}
+log = logging.getLogger(__name__)
 
 # What the viewer (pause, seek, a quality cap) and the decoder (its position) tell the session.
 ControlEvent = Pause | Resume | Seek | PlaybackPosition | QualityCapChanged | GoLive
 # A live clock more than this off the system's is worth a second parse of the first MPD.
 CLOCK_REPARSE_S = 0.5
+# Without UTCTiming, a manifest Date this far from the system clock overrides it (a Date has
+# whole seconds, and the request's round trip comes on top).
+DATE_SKEW_S = 3.0
 
 
 class _Stop:
@@ -321,8 +326,22 @@ class PlaybackEngine:
         if not timeline.live:
             return manifest
         synced = await sync_clock(self.client, timeline.utc_timing, self._time_url, self._clock)
-        moved = abs(synced.offset_s - self.utc_offset_s)
-        self.utc_offset_s, self.clock_source = synced.offset_s, synced.source
+        offset, source = synced.offset_s, synced.source
+        skew = manifest.server_clock_skew_s
+        if source == "system clock" and skew is not None and abs(skew) > DATE_SKEW_S:
+            # No time source, and this clock disagrees with the MPD's server by more than a
+            # Date's precision allows: segments this clock thinks available would 404 (or
+            # the join would lag by the error). The server's clock is the one that counts.
+            log.warning(
+                "live clock: the system clock is %.0f s %s the manifest server's (the Date of "
+                "%s) and the MPD has no UTCTiming: using the server's time",
+                abs(skew),
+                "behind" if skew > 0 else "ahead of",
+                self.url,
+            )
+            offset, source = offset + skew, f"Date header of {self.url}"
+        moved = abs(offset - self.utc_offset_s)
+        self.utc_offset_s, self.clock_source = offset, source
         if timeline.start_is_absolute and moved > CLOCK_REPARSE_S:
             # Which segments exist was decided with the wrong clock: load it again.
             manifest = await load_manifest(self.client, self.url, self._utc_now)
@@ -497,7 +516,10 @@ class PlaybackEngine:
         except httpx.HTTPError as exc:
             self._fail(rid, f"{exc.__class__.__name__} fetching {segment.url}: {exc}", True)
         except _HttpStatus as exc:
-            self._fail(rid, str(exc), exc.retryable)
+            # Live: a listed segment that is not there yet is most likely late (the newest one,
+            # an edge behind its origin); the session retries it while the channel lasts.
+            late = self.live and exc.status in (404, 410)
+            self._fail(rid, str(exc), exc.retryable or late)
         except DecryptionError as exc:
             self._fail(rid, str(exc), False)
 

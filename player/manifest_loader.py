@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 
 import httpx
 
@@ -41,6 +42,9 @@ class LoadedManifest:
     protection: dict[str, tuple[ContentProtection, ...]] = field(default_factory=dict)
     # HLS: per rendition id, the EXT-X-KEY in force for each segment (None: clear).
     hls_keys: dict[str, tuple[HlsKey | None, ...]] = field(default_factory=dict)
+    # The manifest server's clock less ours (its response's Date header against the caller's
+    # UTC now on arrival; +-1 s, a Date having whole seconds), when both are known.
+    server_clock_skew_s: float | None = None
 
 
 class ManifestFetchError(ManifestError):
@@ -51,14 +55,28 @@ class ManifestFetchError(ManifestError):
         self.status = status
 
 
-async def _get_text(client: httpx.AsyncClient, url: str) -> str:
+async def _get(client: httpx.AsyncClient, url: str) -> httpx.Response:
     try:
         response = await client.get(url)
     except httpx.HTTPError as exc:
         raise ManifestFetchError(url, f"cannot fetch: {exc.__class__.__name__}: {exc}") from exc
     if response.status_code >= 400:
         raise ManifestFetchError(url, f"HTTP {response.status_code}", response.status_code)
-    return response.text
+    return response
+
+
+async def _get_text(client: httpx.AsyncClient, url: str) -> str:
+    return (await _get(client, url)).text
+
+
+def _date_utc_s(response: httpx.Response) -> float | None:
+    header = response.headers.get("date")
+    if header is None:
+        return None
+    try:
+        return parsedate_to_datetime(header).timestamp()
+    except (TypeError, ValueError):
+        return None  # a malformed Date only costs the skew check
 
 
 async def _indexed(client: httpx.AsyncClient, rendition: Rendition, source: str) -> Rendition:
@@ -82,16 +100,25 @@ async def _indexed(client: httpx.AsyncClient, rendition: Rendition, source: str)
 async def load_manifest(
     client: httpx.AsyncClient, url: str, now_utc_s: Callable[[], float] | None = None
 ) -> LoadedManifest:
-    text = await _get_text(client, url)
+    response = await _get(client, url)
+    text = response.text
     if "<MPD" in text[:2000]:
         base = str(httpx.URL(url))
         now = None if now_utc_s is None else now_utc_s()
+        date = _date_utc_s(response)
+        # The Date is truncated to the second: its middle is the best guess.
+        skew = None if now is None or date is None else date + 0.5 - now
         presentation = parse_dash(text, base, now)
         dash_audio = {
             track: await _indexed(client, rendition, base)
             for track, rendition in dash_audio_renditions(text, base, now).items()
         }
-        return LoadedManifest(presentation, dash_audio, dash_content_protection(text, base, now))
+        return LoadedManifest(
+            presentation,
+            dash_audio,
+            dash_content_protection(text, base, now),
+            server_clock_skew_s=skew,
+        )
     media = {u: await _get_text(client, u) for u in media_playlist_urls(text, url)}
     presentation = parse_hls(text, url, media)
     tracks = presentation.audio_tracks

@@ -51,10 +51,11 @@ def refreshed(previous: Presentation, new: Presentation) -> Refresh:
     shift = _shift_by_time(previous, new) if absolute else by_number
     old_count, new_count = previous.segment_count, new.segment_count
     if shift < 0:
+        number = "segment number" if absolute else "media sequence number"  # HLS: what it says
         raise ManifestError(
             new.source,
             f"the reload goes backwards: it starts {-shift} segment(s) before the previous "
-            f"load did (segment number {old_t.first_number + shift} < {old_t.first_number})",
+            f"load did ({number} {old_t.first_number + shift} < {old_t.first_number})",
         )
     if shift + new_count < old_count:
         raise ManifestError(

@@ -30,7 +30,7 @@ from abr.commands import (
 from abr.config import SessionConfig
 from abr.events import GoLive, Pause, PlaybackPosition, Resume, Seek
 from abr.registry import PROFILES, resolve
-from abr.session import Phase
+from abr.session import Phase, Session
 from player.api import ApiError, AuthError, BackendApi, PlaybackInfo
 from player.engine import PlaybackEngine, PlaybackResult
 from player.mpv_sink import MpvSink
@@ -105,8 +105,9 @@ class PlaybackRequest:
 class PlaybackController(QObject):
     first_frame = Signal(object)  # Ttff
     stats = Signal(object)  # StatsSample
-    state = Signal(str)  # buffering, playing, paused, stalled, ended, "retrying: <reason>"
-    failed = Signal(str, str)  # kind (network, auth, media), message
+    # buffering, playing, paused, stalled, ended, "retrying: <reason>", "stalled: <live trouble>"
+    state = Signal(str)
+    failed = Signal(str, str)  # kind (network, auth, media, live), message
     opened = Signal(object)  # PlaybackInfo or None for a plain URL
     sink_created = Signal(object)  # MpvSink, before it plays: attach a video surface now
 
@@ -147,6 +148,7 @@ class PlaybackController(QObject):
         self._request: PlaybackRequest | None = None
         self._frame_seen = False
         self._retrying = False
+        self._live_trouble: str | None = None  # what the stall message last said
         self._stats_timer = QTimer(self)
         self._stats_timer.timeout.connect(self._sample)
         self._progress_timer = QTimer(self)
@@ -276,7 +278,8 @@ class PlaybackController(QObject):
             self.runner.in_gui(lambda: self.state.emit("stalled"))
         elif isinstance(command, SessionFailed):
             reason = command.reason
-            self.runner.in_gui(lambda: self.failed.emit("network", reason))
+            kind = "live" if engine is not None and engine.live else "network"
+            self.runner.in_gui(lambda: self.failed.emit(kind, reason))
 
     def _finished(self, result: PlaybackResult) -> None:
         self.result = result
@@ -391,6 +394,8 @@ class PlaybackController(QObject):
         if engine is None or sink is None or engine.indexed_presentation is None:
             return
         session = engine.session
+        if engine.live:
+            self._show_live_trouble(session)
         position = sink.position_s
         if position is not None and not self.paused:
             self.runner.call_soon(lambda: engine.post(PlaybackPosition(0.0, position)))
@@ -420,6 +425,14 @@ class PlaybackController(QObject):
                 live=self._live_sample() if engine.live else None,
             )
         )
+
+    def _show_live_trouble(self, session: Session) -> None:
+        """While a live channel brings nothing new, say why under the stall message."""
+        waiting = session.phase in (Phase.STALLED, Phase.STARTING)
+        trouble = session.live_trouble if waiting else None
+        if trouble is not None and trouble != self._live_trouble:
+            self.state.emit(f"stalled: {trouble}")
+        self._live_trouble = trouble
 
     def _live_sample(self) -> LiveSample | None:
         assert self.engine is not None

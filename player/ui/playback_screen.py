@@ -170,18 +170,21 @@ class PlaybackScreen(QWidget):
     def _on_state(self, state: str) -> None:
         if state == "stalled":
             self.message.show_text(STALL_MESSAGE)
+        elif state.startswith("stalled: "):  # live: why nothing new is coming
+            self.message.show_text(f"{STALL_MESSAGE}\n{state.partition(': ')[2]}")
         elif state.startswith("retrying"):
             reason = state.partition(": ")[2]
             self.message.show_text(f"{RETRY_MESSAGE}\n{reason}")
         elif state == "ended":
             self.message.show_text("The end")
-        elif self.message.text == STALL_MESSAGE or self.message.text.startswith(RETRY_MESSAGE):
+        elif self.message.text.startswith((STALL_MESSAGE, RETRY_MESSAGE)):
             self.message.show_text("")
 
     def _on_failed(self, kind: str, reason: str) -> None:
         headline = {
             "auth": "Your session has expired or is not allowed to play this. Log in again.",
             "network": "The network is not answering. Retries have run out.",
+            "live": "The live channel stopped.",
             "media": "This title cannot be played.",
         }[kind]
         self.message.show_text(f"{headline}\n\n{reason}\n\nBack to return")

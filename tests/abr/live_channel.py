@@ -6,6 +6,10 @@ available, at AST + (n + 1) x segment_s) and lists a sliding window of them, DAS
 driver carries out the session's commands over a constant link with optional outages, feeds
 reloads made at the time they were asked for, and checks as it goes that no segment is
 requested before it is available and that every rate is within bounds.
+
+Bad live input: the encoder gone for a span (`gone`; HLS-like the playlist stops growing, DASH-like
+the template keeps listing segments that 404), segments that 404 for a while after their
+availability time (`late_s`), reloads that return an older copy (`backwards`).
 """
 
 from __future__ import annotations
@@ -23,7 +27,14 @@ from abr.commands import (
     SetPlaybackRate,
     StartPlayback,
 )
-from abr.events import Event, ManifestLoaded, ManifestRefreshed, SegmentDone, Tick
+from abr.events import (
+    Event,
+    ManifestLoaded,
+    ManifestRefreshed,
+    SegmentDone,
+    SegmentFailed,
+    Tick,
+)
 from abr.presentation import Presentation, Rendition, SegmentRef, Timeline
 from abr.session import Session
 
@@ -40,13 +51,42 @@ class Channel:
     # Listed before they are available (a server clock ahead, availabilityTimeOffset).
     ahead: int = 0
     last_number: int | None = None  # the channel ends after this segment (HLS: ENDLIST)
+    # The encoder makes nothing in this span of driver time (the end may be inf).
+    gone: tuple[float, float] | None = None
+    late_s: float = 0.0  # a segment 404s until this long after its availability time
+    # Reloads made in this span of driver time get the copy of ten segments before it began
+    # (an edge serving a stale copy).
+    backwards: tuple[float, float] | None = None
+
+    def made_at(self, n: int) -> float:
+        """Driver time at which segment n is complete (HLS numbers only what was made)."""
+        t = (n + 1) * self.segment_s
+        if self.hls and self.gone is not None and t > self.gone[0]:
+            t += self.gone[1] - self.gone[0]
+        return t
 
     def number_available_at(self, n: int) -> float:
-        return AST + (n + 1) * self.segment_s
+        return AST + self.made_at(n)
+
+    def exists(self, n: int, now: float) -> bool:
+        """Whether fetching segment n at driver time `now` finds it."""
+        t = self.made_at(n)
+        if not self.hls and self.gone is not None and self.gone[0] <= t < self.gone[1]:
+            return False  # never made: its number was skipped
+        return now + 1e-9 >= t + self.late_s
+
+    def reload(self, now: float) -> Presentation:
+        span = self.backwards
+        if span is not None and span[0] <= now < span[1]:
+            return self.load(span[0] - 10 * self.segment_s)
+        return self.load(now)
 
     def load(self, now: float) -> Presentation:
         """The manifest as fetched at driver time `now`."""
-        newest = math.floor((now + OFFSET - AST) / self.segment_s + 1e-9) - 1 + self.ahead
+        elapsed = now + OFFSET - AST
+        if self.hls and self.gone is not None and elapsed > self.gone[0]:
+            elapsed -= min(elapsed, self.gone[1]) - self.gone[0]
+        newest = math.floor(elapsed / self.segment_s + 1e-9) - 1 + self.ahead
         ended = self.last_number is not None and newest >= self.last_number
         if self.last_number is not None:
             newest = min(newest, self.last_number)
@@ -160,13 +200,18 @@ class LiveDriver:
                 f"segment {number} requested at {now + OFFSET}, available at {available}"
             )
             self.run.fetched.append(number)
+            if not self.channel.exists(number, now):
+                back = self._deliver(now, self.rtt_s)
+                url = command.segment.url
+                self.at(back, SegmentFailed(back, command.request_id, f"HTTP 404 for {url}", True))
+                return
             first_byte = self._deliver(now, self.rtt_s)
             done = self._deliver(first_byte, command.segment.size_bits / self.bandwidth_bps)
             bytes_ = command.segment.size_bits / 8
             self.at(done, SegmentDone(done, command.request_id, bytes_, first_byte))
         elif isinstance(command, RefreshManifest):
             back = self._deliver(now, self.rtt_s)
-            self.at(back, ManifestRefreshed(back, self.channel.load(back)))
+            self.at(back, ManifestRefreshed(back, self.channel.reload(back)))
         elif isinstance(command, SetPlaybackRate):
             cap = self.session.config.live_max_rate_change
             assert 1 - cap - 1e-9 <= command.rate <= 1 + cap + 1e-9, command
