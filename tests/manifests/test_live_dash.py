@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -234,3 +236,56 @@ def test_any_segment_timeline_is_contiguous_and_repeats_expand_to_the_explicit_l
         assert all(now - depth - 1e-6 < e <= now + 1e-6 for e in ends[:-1])
         results.append((starts, p.segment_durations_s))
     assert results[0] == results[1]
+
+
+@given(
+    timescale=st.sampled_from([1000, 90000]),
+    duration_ms=st.integers(100, 10_000),
+    start_number=st.integers(0, 10**6),
+    period_start_s=st.integers(0, 100),
+    early=st.sampled_from([0.0, 0.25, 0.5, 0.75]),  # availabilityTimeOffset / duration
+    now_s=st.floats(0, 5000),
+    depth_s=st.integers(1, 300),
+)
+def test_number_template_numbers_and_times_round_trip_and_nothing_is_early(
+    timescale: int,
+    duration_ms: int,
+    start_number: int,
+    period_start_s: int,
+    early: float,
+    now_s: float,
+    depth_s: int,
+) -> None:
+    """$Number$ with @duration: the number in each URL is first_number + its index, its media
+    time is (number - startNumber) x duration, every listed segment is available at `now`, and
+    the next one is not yet (the live window never offers a segment early, nor hides the newest)."""
+    duration_s = duration_ms / 1000
+    offset_s = early * duration_s  # low-latency DASH: served as its chunks are made
+    template = (
+        f'<SegmentTemplate timescale="{timescale}" duration="{duration_ms * timescale // 1000}" '
+        f'startNumber="{start_number}" availabilityTimeOffset="{offset_s}" media="$Number$.m4s"/>'
+    )
+    text = (
+        LIVE.format(template=template)
+        .replace('timeShiftBufferDepth="PT10S"', f'timeShiftBufferDepth="PT{depth_s}S"')
+        .replace('start="PT0S"', f'start="PT{period_start_s}S"')
+    )
+    now = AST + now_s
+    # Segment k (from 0) of the Period is available from its end, availabilityTimeOffset early.
+    out = math.floor((now_s - period_start_s + offset_s) / duration_s + 1e-9)  # how many are
+    try:
+        p = parse_dash(text, MPD_URL, now_utc_s=now)
+    except ManifestError as exc:
+        assert "no segment is available" in str(exc)
+        newest_end = period_start_s + out * duration_s
+        assert out <= 0 or newest_end <= now_s - depth_s + 1e-6  # none out, or all behind
+        return
+    t = p.timeline
+    numbers = [int(n.removesuffix(".m4s")) for n in names(p.renditions[0].segments)]
+    assert numbers == list(range(t.first_number, t.first_number + p.segment_count))
+    assert numbers[-1] == start_number + out - 1  # the newest one out is listed
+    for i, number in enumerate(numbers):
+        media_s = (number - start_number) * duration_s  # from the Period's start
+        assert t.start_s + p.segment_start_s(i) == pytest.approx(period_start_s + media_s)
+    assert t.available_at_utc_s is not None
+    assert all(a <= now + 1e-6 for a in t.available_at_utc_s)

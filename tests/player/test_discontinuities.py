@@ -206,8 +206,11 @@ def test_both_parts_play_through_libmpv_without_a_gap(
     # mpv's own clock: from the first frame to the last, steps of a frame or two, never back,
     # in about the time the media lasts (a second Period stamped 50 s on used to freeze the
     # picture for 44 s; one starting over made time-pos jump back).
-    while clock[0][1] == 0 and clock[1][1] > 0.25:  # reported before the first frame of a
-        clock.pop(0)  # stream that starts later (ffmpeg's MPEG-TS at 1.4 s)
+    # Zeros reported before the first frame of a stream that starts later (ffmpeg's MPEG-TS
+    # at 1.4 s) are not a jump: one or several, depending on how busy the machine is.
+    started = next(i for i, (_, t) in enumerate(clock) if t != 0)
+    if clock[started][1] > 0.25:
+        del clock[:started]
     (first_wall, first), (last_wall, last) = clock[0], clock[-1]
     steps = [b[1] - a[1] for a, b in itertools.pairwise(clock)]
     assert min(steps) >= 0 and max(steps) < 0.25, (min(steps), max(steps))
