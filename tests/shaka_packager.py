@@ -29,3 +29,13 @@ def on_demand(mezzanine: Path, out: Path, streams: Sequence[str]) -> Path:
     args += ["--segment_duration", "2", "--mpd_output", "manifest.mpd"]
     subprocess.run(args, cwd=out, check=True, timeout=60, capture_output=True)
     return out / "manifest.mpd"
+
+
+def on_demand_hls(mezzanine: Path, out: Path, streams: Sequence[str]) -> Path:
+    """Shaka's on-demand HLS: one fMP4 file per stream, its segments addressed by
+    EXT-X-BYTERANGE, 2 s segments. Returns the master playlist's path."""
+    args = [str(packager())]
+    args += [f"in={mezzanine},stream={s},output=v{s}.mp4,playlist_name=v{s}.m3u8" for s in streams]
+    args += ["--segment_duration", "2", "--hls_master_playlist_output", "master.m3u8"]
+    subprocess.run(args, cwd=out, check=True, timeout=60, capture_output=True)
+    return out / "master.m3u8"

@@ -4,12 +4,9 @@ which serves byte ranges as CDNs do."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -18,9 +15,7 @@ from typing import ClassVar
 
 import pytest
 from shaka_packager import on_demand
-
-from backend_stub.edge.nginx import nginx_binary
-from backend_stub.errors import ConfigError
+from static_site import static_site
 
 LADDER = ((240, "300k"), (360, "600k"), (480, "1000k"))
 SOURCE = "testsrc2=size=854x480:rate=24:duration=8"
@@ -105,27 +100,6 @@ def server(ladder: dict[str, Path]) -> Iterator[tuple[str, type[FaultyHandler]]]
     httpd.server_close()
 
 
-_NGINX_CONF = """
-{user}
-worker_processes 1;
-pid {root}/nginx.pid;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {root}/tmp;
-    proxy_temp_path {root}/tmp;
-    fastcgi_temp_path {root}/tmp;
-    uwsgi_temp_path {root}/tmp;
-    scgi_temp_path {root}/tmp;
-    types {{ application/dash+xml mpd; video/mp4 mp4; }}
-    server {{
-        listen 127.0.0.1:{port};
-        root {media};
-    }}
-}}
-"""
-
-
 @pytest.fixture(scope="session")
 def on_demand_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Shaka's on-demand profile of the ladder plus AAC audio, served by nginx: its base URL.
@@ -134,41 +108,10 @@ def on_demand_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     that is not there."""
     if shutil.which("ffmpeg") is None:
         pytest.skip("ffmpeg is not installed (make test installs it)")
-    try:
-        nginx = nginx_binary()
-    except ConfigError:
-        pytest.skip("nginx is not installed (make test installs it)")
     media = tmp_path_factory.mktemp("on-demand")
     _encode(media, ["mezzanine.mp4"], audio=True)
     streams = [str(i) for i in range(len(LADDER))] + ["audio"]
     mpd = on_demand(media / "mezzanine.mp4", media, streams).read_text()
     (media / "missing-index.mpd").write_text(mpd.replace("<BaseURL>1.mp4", "<BaseURL>gone.mp4"))
-    root = tmp_path_factory.mktemp("nginx")
-    (root / "tmp").mkdir()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    conf = root / "nginx.conf"
-    # Run as root, nginx drops its workers to `nobody`, who cannot read pytest's private folders.
-    user = "user root;" if os.geteuid() == 0 else ""
-    conf.write_text(_NGINX_CONF.format(user=user, root=root, port=port, media=media))
-    log = root / "error.log"
-    process = subprocess.Popen(
-        [nginx, "-p", str(root), "-c", str(conf), "-e", str(log), "-g", "daemon off;"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"nginx did not start: {log.read_text() if log.exists() else ''}")
-            time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(10)
+    with static_site(media, tmp_path_factory.mktemp("nginx")) as base:
+        yield base
