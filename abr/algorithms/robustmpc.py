@@ -102,9 +102,19 @@ class RobustMpcAbr(AbrAlgorithm):
                     sustainable = q
             near = range(sustainable - self.band, sustainable + self.band + 1)
             candidates = sorted({q for q in near if 0 <= q <= top} | {last})
+        sizes = ctx.sizes_bits[start:end]
+        durations = ctx.segment_durations_s[start:end]
+        if ctx.live and len(sizes) < self.horizon:
+            # At the live edge the next segments are not listed yet, but they will come: plan
+            # over the whole horizon as if they were like the newest one. (Planning over the one
+            # or two listed, a switch up never repays its switching cost: `streamlab` stayed on
+            # the lowest rung of a live channel with a link for the top one.)
+            missing = self.horizon - len(sizes)
+            sizes = sizes + [ctx.sizes_bits[-1]] * missing
+            durations = durations + [ctx.segment_durations_s[-1]] * missing
         return best_first_rendition(
-            ctx.sizes_bits[start:end],
-            ctx.segment_durations_s[start:end],
+            sizes,
+            durations,
             self._mbps,
             ctx.buffer_s,
             last,

@@ -207,3 +207,17 @@ def test_a_buffer_hovering_at_the_safe_level_does_not_toggle_the_rate() -> None:
             assert buffer >= 3.0  # 1.5 x one segment to start speeding up
         previous = rate
     assert session.metrics().rate_changes < 400
+
+
+@pytest.mark.parametrize("name", ["throughput", "bba", "bola", "dynamic", "robustmpc", "streamlab"])
+def test_every_builtin_climbs_off_the_lowest_rung_at_the_live_edge(name: str) -> None:
+    # 5 Mbit/s for a 3 Mbit/s top rung. MPC used to plan over the one or two listed segments,
+    # where a switch up never repays its cost: streamlab stayed on the lowest rung for good.
+    session = Session(create(name), SessionConfig())
+    driver = LiveDriver(session, Channel(segment_s=2.0), bandwidth_bps=5_000_000)
+    driver.start(JOIN_AT)
+    driver.until(JOIN_AT + 120)
+    rungs = [q for _, q in session.metrics().buffered]
+    assert max(rungs[5:]) >= 1
+    if name in ("robustmpc", "streamlab", "throughput"):
+        assert rungs[-10:] == [3] * 10  # the top, steadily
