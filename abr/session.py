@@ -150,6 +150,7 @@ LIVE_EDGE = Waiting(WaitKind.LIVE_EDGE)
 # Live manifests are reloaded no more often than this, whatever they ask (minimumUpdatePeriod
 # may be 0: "reload after every segment"; a reload per event would never end).
 MIN_RELOAD_S = 0.5
+RELOAD_MARGIN_S = 0.1  # after a segment's availability time, before asking for it
 # While the catch-up rate is not 1, the session re-checks latency this often.
 CONTROL_INTERVAL_S = 0.5
 
@@ -1025,7 +1026,18 @@ class Session:
         self, now: float, previous: Presentation | None, current: Presentation
     ) -> None:
         delay = next_reload_delay_s(previous, current)
-        self._refresh_at = None if delay is None else now + max(delay, MIN_RELOAD_S)
+        if delay is None:
+            self._refresh_at = None
+            return
+        available = current.timeline.available_at_utc_s
+        if available and self._utc_offset is not None:
+            # The next segment is due before the update period is over (Shaka Packager's
+            # SegmentTimeline MPDs: 2 s segments, minimumUpdatePeriod 5 s): reload as it comes
+            # out, or a player three segments behind live runs dry waiting for the listing.
+            due = available[-1] + current.segment_durations_s[-1] - self._utc_offset
+            if due > now:
+                delay = min(delay, due - now + RELOAD_MARGIN_S)
+        self._refresh_at = now + max(delay, MIN_RELOAD_S)
 
     def _live_step(self, now: float) -> None:
         """After every live event: reload when due, resync after a long stall, steer the rate."""

@@ -54,6 +54,7 @@ class Channel:
     # The encoder makes nothing in this span of driver time (the end may be inf).
     gone: tuple[float, float] | None = None
     late_s: float = 0.0  # a segment 404s until this long after its availability time
+    update_period_s: float | None = None  # minimumUpdatePeriod (None: one segment)
     # Reloads made in this span of driver time get the copy of ten segments before it began
     # (an edge serving a stale copy).
     backwards: tuple[float, float] | None = None
@@ -118,7 +119,7 @@ class Channel:
                 availability_start_utc_s=AST,
                 available_at_utc_s=tuple(self.number_available_at(n) for n in numbers),
                 window_s=self.window_segments * self.segment_s,
-                refresh_s=self.segment_s,
+                refresh_s=self.update_period_s or self.segment_s,
             )
         return Presentation(
             renditions, tuple(self.segment_s for _ in numbers), source="live", timeline=timeline

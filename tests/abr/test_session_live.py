@@ -221,3 +221,15 @@ def test_every_builtin_climbs_off_the_lowest_rung_at_the_live_edge(name: str) ->
     assert max(rungs[5:]) >= 1
     if name in ("robustmpc", "streamlab", "throughput"):
         assert rungs[-10:] == [3] * 10  # the top, steadily
+
+
+def test_reloads_as_the_next_segment_comes_out_when_the_update_period_is_longer() -> None:
+    # Shaka Packager's live MPDs list only what is written and ask for a reload every 5 s; with
+    # 2 s segments a player 6 s behind live would run dry between reloads.
+    session = live_session()
+    driver = LiveDriver(session, Channel(segment_s=2.0, update_period_s=5.0))
+    driver.start(JOIN_AT)
+    driver.until(JOIN_AT + 120)
+    metrics = session.metrics()
+    assert metrics.stall_count == 0
+    assert metrics.live_latency_mean_s is not None and abs(metrics.live_latency_mean_s - 6) < 0.5
