@@ -292,7 +292,6 @@ def test_an_encoder_restart_is_a_discontinuity_and_numbers_go_on(
         (["--live-channel", "News!"], "--live-channel 'News!': name 'News!' must be"),
         (["--live-channel", "a=/no/such.mp4"], "source '/no/such.mp4' is not a file"),
         (["--live-channel", "a", "--live-channel", "a"], "names must differ"),
-        (["--live-channel", "a", "--encrypt"], "--encrypt does not cover live channels"),
         (["--live-channel", "a", "--live-dvr-seconds", "4"], "--live-dvr-seconds must be"),
         (["--live-channel", "a", "--live-segment-seconds", "1"], "--live-segment-seconds must"),
     ],
