@@ -21,10 +21,12 @@ import pytest
 from shaka_packager import packager
 
 from backend.helpers import Stack, start_serve, stop_serve
+from backend.test_live import _encoders
 from backend_stub.auth import create_user
 from backend_stub.db import session_factory
 from backend_stub.errors import TranscodeError
 from backend_stub.live.encrypt import ChannelKey, ClearSegment, encrypt_segments
+from backend_stub.models import Video
 
 KEY = ChannelKey("0123456789abcdef0123456789abcdef", "00112233445566778899aabbccddeeff", "cenc")
 
@@ -218,4 +220,38 @@ def test_an_encrypted_channel_signals_its_key_and_decodes_only_with_the_licence(
     )
     assert len(_pts(window)) >= 2 * 2 * 25  # two 2 s segments at least, 25 fps
     right = _decode(window, "-decryption_key", key)
+    assert (right.returncode, right.stderr) == (0, "")
+
+
+def test_after_an_encoder_restart_the_new_run_is_encrypted_with_the_same_key(
+    locked: tuple[Stack, dict[str, object]], tmp_path: Path
+) -> None:
+    stack, m = locked
+    playlist_url = str(m["master_playlist_url"]).replace("master.m3u8", "media_0.m3u8")
+    for pid in _encoders(stack.data_dir):
+        subprocess.run(["kill", "-9", str(pid)], check=True)
+    deadline = time.monotonic() + 20
+    while "#EXT-X-DISCONTINUITY\n" not in (playlist := httpx.get(playlist_url).text):
+        assert time.monotonic() < deadline, playlist
+        time.sleep(0.3)
+    tail = playlist.split("#EXT-X-DISCONTINUITY\n", 1)[1]
+    assert tail.startswith('#EXT-X-MAP:URI="r0/init-1.m4s"')
+    assert playlist.count("#EXT-X-KEY") == 1  # one key for every run
+    first = re.search(r"^r0/seg-\d+\.m4s$", tail, re.M)
+    assert first is not None
+    base = playlist_url.rsplit("/", 1)[0]
+    media = tmp_path / "after.mp4"
+    media.write_bytes(
+        httpx.get(f"{base}/r0/init-1.m4s").content + httpx.get(f"{base}/{first[0]}").content
+    )
+    without = _decode(media)
+    assert without.returncode != 0 or "error while decoding" in without.stderr
+    # The channel's key as the licence endpoint reads it: the same row as before the restart.
+    sessions = session_factory(stack.config.database_url)
+    with sessions() as s:
+        row = s.get(Video, "live-locked")
+        assert row is not None and row.drm_key is not None
+        content_key = row.drm_key
+    sessions.kw["bind"].dispose()
+    right = _decode(media, "-decryption_key", content_key)
     assert (right.returncode, right.stderr) == (0, "")
