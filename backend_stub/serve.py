@@ -214,11 +214,12 @@ class Stack:
         if not self.opts.live_channels or media_root is None:
             return
         self.channel_db = session_factory(self.config.database_url)
-        register_channels(
+        keys = register_channels(
             self.channel_db,
             self.opts.live_channels,
             self.config.live_segment_seconds,
             self.config.live_dvr_seconds,
+            self.config.drm_scheme if self.config.encrypt else None,
         )
         settings = ChannelSettings(
             self.config.live_segment_seconds,
@@ -227,7 +228,11 @@ class Stack:
         )
         for spec in self.opts.live_channels:
             channel = LiveChannel(
-                spec, media_root / spec.video_id, self.data_dir / "live" / spec.name, settings
+                spec,
+                media_root / spec.video_id,
+                self.data_dir / "live" / spec.name,
+                settings,
+                keys.get(spec.video_id),
             )
             self.channels.append(channel)
             channel.start()

@@ -61,7 +61,7 @@ def _clip(path: Path, seconds: int, size: str, source: str) -> Path:
     return synthesize_clip(path, seconds, f"{source}=size={size}:rate=30", crf=18)
 
 
-def _start(data_dir: Path) -> Running:
+def _start(data_dir: Path, *extra: str) -> Running:
     import json
 
     proc = subprocess.Popen(
@@ -82,6 +82,7 @@ def _start(data_dir: Path) -> Running:
             "--preset",
             "ultrafast",
             "--debug-endpoints",  # the origin fetch counter the stampede figures come from
+            *extra,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

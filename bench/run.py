@@ -56,7 +56,7 @@ def main() -> int:
         ]
     else:
         sections.append(f"_{SHARED} is absent: the lab benchmarks need the dev traces._\n")
-    for optional in ("bench.backend", "bench.player", "bench.qa"):
+    for optional in ("bench.backend", "bench.player", "bench.live", "bench.qa"):
         try:
             module = importlib.import_module(optional)
         except ImportError:

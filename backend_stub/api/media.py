@@ -39,12 +39,18 @@ def cache_control(key: str) -> str:
     return PLAYLIST if key.endswith((".m3u8", ".mpd", ".vtt")) else IMMUTABLE
 
 
-def live_cache_headers(segment_seconds: int, now: float) -> dict[str, str]:
-    """A live playlist/MPD may be cached until the end of the last whole second at most half
+def live_cache_headers(segment_seconds: int, now: float, published_at: float) -> dict[str, str]:
+    """How long the tiers may keep a live playlist/MPD written at `published_at`.
+
+    The channel rewrites it once per segment, so the next version is due at published_at +
+    segment_seconds: the copy stays fresh until the end of that second, and every tier
+    fetches each version once (a copy at most a second older than the origin's). Once that
+    is past (a late or stopped encoder), until the end of the last whole second at most half
     a segment from now. Absolute (X-Accel-Expires: @epoch), and passed on by the shield, so
     the edge's copy expires with the shield's instead of adding its own age to it; nginx
-    keeps an entry fresh through the whole second its expiry names, hence the - 1."""
-    expires = int(now + segment_seconds / 2) - 1
+    keeps an entry fresh through the whole second its expiry names."""
+    due = published_at + segment_seconds
+    expires = int(due) if due > now else int(now + segment_seconds / 2) - 1
     return {
         "Cache-Control": f"public, max-age={segment_seconds // 2}",
         "X-Accel-Expires": f"@{expires}",
@@ -103,13 +109,18 @@ def _object(state: AppState, video_id: str, key: str, live: bool) -> Response | 
     media_type = _TYPES.get("." + key.rsplit(".", 1)[-1], "application/octet-stream")
     file = state.store.local_path(key)
     if live and _live_playlist(key):
-        headers = live_cache_headers(state.config.live_segment_seconds, time.time())
         if file is not None:
             # Whole, not a FileResponse: a 304 to the tiers' revalidation would drop
             # X-Accel-Expires, and these files are a few KiB.
             with contextlib.suppress(FileNotFoundError):  # the channel just stopped
+                published_at = file.stat().st_mtime
+                headers = live_cache_headers(
+                    state.config.live_segment_seconds, time.time(), published_at
+                )
                 return Response(file.read_bytes(), media_type=media_type, headers=headers)
             return None
+        # No file to tell when it was written: the half-segment rule.
+        headers = live_cache_headers(state.config.live_segment_seconds, time.time(), 0.0)
     if file is not None:
         if file.is_file():
             return FileResponse(file, media_type=media_type, headers=headers)

@@ -10,7 +10,9 @@ ffmpeg writes each run into a private directory, and this module reads the run's
 (the segments it lists are complete, with exact media times), hard-links each new segment
 into the public directory under a channel-wide number that only grows, and writes the HLS
 media playlists (EXT-X-DISCONTINUITY + a new EXT-X-MAP per run) and a dynamic MPD (a Period
-per run) from `Timeline`. Only ffmpeg's master playlist is published as written.
+per run) from `Timeline`. Only ffmpeg's master playlist is published as written. An
+encrypted channel's segments are encrypted on the way (`encrypt.py` says how); clear media
+never reaches the public directory.
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+from backend_stub.errors import TranscodeError
 from backend_stub.live.encoder import LIVE_LADDER, ChannelSpec, start_encoder
+from backend_stub.live.encrypt import ChannelKey, ClearSegment, encrypt_segments
 from backend_stub.live.manifests import (
     dash_mpd,
     hls_media_playlist,
@@ -33,8 +38,9 @@ from backend_stub.live.manifests import (
     media_playlist_name,
     segment_name,
 )
-from backend_stub.live.run_mpd import RunManifest, parse_run_mpd
+from backend_stub.live.run_mpd import RunManifest, RunSegment, RunTrack, parse_run_mpd
 from backend_stub.live.timeline import Run, Timeline
+from backend_stub.media.encryption import hls_key_tag, hls_key_uri
 
 # An encoder that dies before publishing anything is restarted after this, doubling up to
 # MAX_BACKOFF: a broken source must not spin a core.
@@ -69,9 +75,15 @@ def _link(src: Path, dest: Path) -> None:
 
 class LiveChannel:
     def __init__(
-        self, spec: ChannelSpec, public_dir: Path, work_dir: Path, settings: ChannelSettings
+        self,
+        spec: ChannelSpec,
+        public_dir: Path,
+        work_dir: Path,
+        settings: ChannelSettings,
+        key: ChannelKey | None = None,
     ) -> None:
         self.spec = spec
+        self.key = key
         self.public_dir = public_dir
         self.work_dir = work_dir
         self.settings = settings
@@ -124,9 +136,9 @@ class LiveChannel:
         """Publish what the encoder finished since the last poll; restart it if it died."""
         now = time.time() if now is None else now
         if self.proc is not None:
-            self._collect(now)
+            self._collect_or_stop(now)
             if self.proc.poll() is not None:
-                self._collect(now)  # whatever it completed before dying
+                self._collect_or_stop(now)  # whatever it completed before dying
                 published = self.run is not None
                 self.proc = None
                 if self.run_dir is not None:
@@ -143,12 +155,24 @@ class LiveChannel:
         except (FileNotFoundError, ET.ParseError):
             return None  # not written yet; ffmpeg replaces it by rename, so never half
 
+    def _collect_or_stop(self, now: float) -> None:
+        """A run whose segments cannot be published (packager failed, or ffmpeg removed a
+        segment while it was read) is stopped, and restarted with the back-off of a run
+        that published nothing: the channel goes on after a discontinuity."""
+        try:
+            self._collect(now)
+        except (TranscodeError, FileNotFoundError) as exc:
+            print(f"live channel {self.spec.name}: {exc}; restarting its encoder", file=sys.stderr)
+            assert self.proc is not None
+            self.proc.kill()
+            self.proc.wait()
+
     def _collect(self, now: float) -> None:
         manifest = self._read_run()
         if manifest is None:
             return
         assert self.run_dir is not None
-        published = False
+        new: list[tuple[RunTrack, RunSegment, Path]] = []
         for track in manifest.tracks:
             rep = track.rep_id
             for seg in track.segments:
@@ -156,30 +180,44 @@ class LiveChannel:
                     continue
                 src = self.run_dir / f"r{rep}" / f"seg-{seg.number:05d}.m4s"
                 self.seen[rep] = seg.number
-                if not src.is_file():
-                    continue  # ffmpeg already dropped it: we were too slow for its window
-                if self.run is None:
-                    self.run = self.timeline.start_run(
-                        manifest.period, now, seg.d / track.timescale
-                    )
-                if rep not in self.run.t0:
-                    _link(
-                        self.run_dir / f"r{rep}" / "init.m4s",
-                        self.public_dir / init_name(rep, self.run.ordinal),
-                    )
-                added = self.timeline.add(
-                    rep, track.content_type, track.timescale, self.run, seg.number, seg.t, seg.d
-                )
-                _link(src, self.public_dir / segment_name(rep, added.number))
-                published = True
-        if published:
-            self._publish(now)
+                if src.is_file():  # else ffmpeg already dropped it: we were too slow
+                    new.append((track, seg, src))
+        if not new:
+            return
+        clear = [
+            ClearSegment(track.content_type, self.run_dir / f"r{track.rep_id}" / "init.m4s", src)
+            for track, _seg, src in new
+        ]
+        files = (
+            [(c.init, c.media) for c in clear]
+            if self.key is None
+            else [
+                (e.init, e.media)
+                for e in encrypt_segments(clear, self.key, self.work_dir / "encrypt")
+            ]
+        )
+        for (track, seg, _src), (init, media) in zip(new, files, strict=True):
+            if self.run is None:
+                self.run = self.timeline.start_run(manifest.period, now, seg.d / track.timescale)
+            rep = track.rep_id
+            if rep not in self.run.t0:
+                _link(init, self.public_dir / init_name(rep, self.run.ordinal))
+            added = self.timeline.add(
+                rep, track.content_type, track.timescale, self.run, seg.number, seg.t, seg.d
+            )
+            _link(media, self.public_dir / segment_name(rep, added.number))
+        self._publish(now)
 
     def _publish(self, now: float) -> None:
         """Segments are in place; now the playlists naming them, then the entry points."""
         for track, segs in self.timeline.prune().items():
             for seg in segs:
                 (self.public_dir / segment_name(track, seg.number)).unlink(missing_ok=True)
+        key_tag = (
+            None
+            if self.key is None
+            else hls_key_tag(self.key.scheme, self.key.kid, hls_key_uri(self.spec.video_id))
+        )
         kept = set(self.timeline.live_runs())
         for run in self.timeline.runs:
             if run.ordinal not in kept:
@@ -188,11 +226,11 @@ class LiveChannel:
         for track in self.timeline.segments:
             _write_atomic(
                 self.public_dir / media_playlist_name(track),
-                hls_media_playlist(self.timeline, track),
+                hls_media_playlist(self.timeline, track, key_tag),
             )
         _write_atomic(
             self.public_dir / "manifest.mpd",
-            dash_mpd(self.timeline, now, self.settings.utc_timing_url),
+            dash_mpd(self.timeline, now, self.settings.utc_timing_url, self.key),
         )
         if not self.master_published and len(self.timeline.segments) == len(LIVE_LADDER) + 1:
             assert self.run_dir is not None

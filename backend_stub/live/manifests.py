@@ -1,19 +1,27 @@
 """The manifests of a live channel, rendered from its `Timeline`: one HLS media playlist per
 track (sliding window, EXT-X-DISCONTINUITY and a new EXT-X-MAP at every encoder restart,
 PROGRAM-DATE-TIME) and one dynamic DASH MPD (a Period per encoder run, SegmentTemplate
-$Number$ with a SegmentTimeline, UTCTiming)."""
+$Number$ with a SegmentTimeline, UTCTiming); for an encrypted channel, EXT-X-KEY and the
+ContentProtection elements a VOD title's Shaka-written MPD carries (mp4protection with the
+default KID, the common PSSH, ClearKey with its licence URL)."""
 
 from __future__ import annotations
 
 import copy
 import math
+import uuid
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
+from backend_stub.live.encrypt import COMMON_SYSTEM_ID, ChannelKey
 from backend_stub.live.timeline import Segment, Timeline
+from backend_stub.media.encryption import CLEARKEY_SYSTEM, LICENSE_PATH
 
 DASH_NS = "urn:mpeg:dash:schema:mpd:2011"
 UTC_TIMING_SCHEME = "urn:mpeg:dash:utc:http-iso:2014"
+CENC_NS = "urn:mpeg:cenc:2013"
+CLEARKEY_NS = "http://dashif.org/guidelines/clearKey"
+MP4_PROTECTION_SCHEME = "urn:mpeg:dash:mp4protection:2011"
 
 
 def init_name(track: str, run: int) -> str:
@@ -38,7 +46,8 @@ def _duration(seconds: float) -> str:
     return f"PT{seconds:.3f}S"
 
 
-def hls_media_playlist(tl: Timeline, track: str) -> str:
+def hls_media_playlist(tl: Timeline, track: str, key_tag: str | None = None) -> str:
+    """key_tag: the EXT-X-KEY of an encrypted channel (one key for every run)."""
     window = tl.window(track)
     assert window and tl.availability_start is not None
     scale = tl.timescales[track]
@@ -52,6 +61,7 @@ def hls_media_playlist(tl: Timeline, track: str) -> str:
         # of the window are the runs before the window's first segment's.
         f"#EXT-X-DISCONTINUITY-SEQUENCE:{window[0].run}",
         "#EXT-X-INDEPENDENT-SEGMENTS",
+        *([key_tag] if key_tag else []),
     ]
     previous: Segment | None = None
     for seg in window:
@@ -86,7 +96,26 @@ def _timeline_element(segs: list[Segment]) -> ET.Element:
     return timeline
 
 
-def _period(tl: Timeline, ordinal: int) -> ET.Element | None:
+def _protection(key: ChannelKey) -> list[ET.Element]:
+    mp4 = ET.Element(
+        "ContentProtection",
+        {
+            "schemeIdUri": MP4_PROTECTION_SCHEME,
+            "value": key.scheme,
+            "cenc:default_KID": str(uuid.UUID(hex=key.kid)),
+        },
+    )
+    common = ET.Element(
+        "ContentProtection", schemeIdUri=f"urn:uuid:{uuid.UUID(bytes=COMMON_SYSTEM_ID)}"
+    )
+    ET.SubElement(common, "cenc:pssh").text = key.pssh_b64
+    # Host-relative, as for titles: the edge proxies /api/ to the origin.
+    clearkey = ET.Element("ContentProtection", schemeIdUri=CLEARKEY_SYSTEM, value="ClearKey1.0")
+    ET.SubElement(clearkey, "clearkey:Laurl", Lic_type="EME-1.0").text = LICENSE_PATH
+    return [mp4, common, clearkey]
+
+
+def _period(tl: Timeline, ordinal: int, key: ChannelKey | None) -> ET.Element | None:
     run = tl.runs[ordinal]
     period = copy.deepcopy(run.period)
     period.attrib = {"id": f"p{ordinal}", "start": _duration(run.period_start)}
@@ -111,10 +140,13 @@ def _period(tl: Timeline, ordinal: int) -> ET.Element | None:
             template.append(_timeline_element(segs))
         if not aset.findall("Representation"):
             period.remove(aset)
+        elif key is not None:
+            for i, element in enumerate(_protection(key)):
+                aset.insert(i, element)
     return period if listed else None
 
 
-def dash_mpd(tl: Timeline, now: float, utc_timing_url: str) -> str:
+def dash_mpd(tl: Timeline, now: float, utc_timing_url: str, key: ChannelKey | None = None) -> str:
     assert tl.availability_start is not None
     seg = tl.segment_seconds
     longest = max(
@@ -135,9 +167,12 @@ def dash_mpd(tl: Timeline, now: float, utc_timing_url: str) -> str:
             "minBufferTime": _duration(2 * seg),
         },
     )
+    if key is not None:
+        mpd.set("xmlns:cenc", CENC_NS)
+        mpd.set("xmlns:clearkey", CLEARKEY_NS)
     windowed = sorted({s.run for track in tl.segments for s in tl.window(track)})
     for ordinal in windowed:
-        period = _period(tl, ordinal)
+        period = _period(tl, ordinal, key)
         if period is not None:
             mpd.append(period)
     ET.SubElement(mpd, "UTCTiming", schemeIdUri=UTC_TIMING_SCHEME, value=utc_timing_url)

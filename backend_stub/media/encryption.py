@@ -157,18 +157,22 @@ def package_cenc(
     mpd.write_text(text)
 
 
-def _with_key_tag(playlist: str, scheme: str, kid: str, key_uri: str) -> str:
-    """Make sure an encrypted CMAF media playlist signals its key in ClearKey's HLS form:
-    KEYFORMAT="identity", URI = the backend's key endpoint (the raw 16-byte key, JWT
-    required), KEYID = the CENC key id. Shaka Packager writes this for cbcs but skips it for
-    cenc ("should be handled by a specific DRM system"), so for cenc it is added here, before
-    the EXT-X-MAP it applies to."""
-    if "#EXT-X-KEY:" in playlist:
-        return playlist
-    tag = (
+def hls_key_tag(scheme: str, kid: str, key_uri: str) -> str:
+    """EXT-X-KEY in ClearKey's HLS form: KEYFORMAT="identity", URI = the backend's key
+    endpoint (the raw 16-byte key, JWT required), KEYID = the CENC key id."""
+    return (
         f'#EXT-X-KEY:METHOD={_HLS_METHOD[scheme]},URI="{key_uri}",KEYFORMAT="identity",'
         f'KEYFORMATVERSIONS="1",KEYID=0x{kid}'
     )
+
+
+def _with_key_tag(playlist: str, scheme: str, kid: str, key_uri: str) -> str:
+    """Make sure an encrypted CMAF media playlist signals its key (`hls_key_tag`). Shaka
+    Packager writes this for cbcs but skips it for cenc ("should be handled by a specific DRM
+    system"), so for cenc it is added here, before the EXT-X-MAP it applies to."""
+    if "#EXT-X-KEY:" in playlist:
+        return playlist
+    tag = hls_key_tag(scheme, kid, key_uri)
     lines = playlist.splitlines()
     at = next((i for i, ln in enumerate(lines) if ln.startswith("#EXT-X-MAP")), None)
     if at is None:

@@ -65,7 +65,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--encrypt",
         action="store_true",
-        help="encrypt every new title: CENC (ClearKey) for CMAF, AES-128 for HLS-TS",
+        help="encrypt every new title and every live channel: CENC (ClearKey) for CMAF, AES-128 for HLS-TS",
     )
     p.add_argument(
         "--drm-scheme",
@@ -157,12 +157,6 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
     names = [c.name for c in channels]
     if len(set(names)) < len(names):
         raise BackendError(f"--live-channel names must differ, got {names}")
-    if channels and args.encrypt:
-        raise BackendError(
-            "--encrypt does not cover live channels: ffmpeg 5.1's live muxer cannot write "
-            "CENC, and encrypting them would need Shaka Packager in live mode between the "
-            "encoder and the origin; leave out --encrypt or --live-channel"
-        )
     caps = dict(DEFAULT_DEVICE_CAPS)
     for item in args.device_cap:
         name, _, height = item.partition("=")

@@ -1,6 +1,8 @@
 """A live channel in the window, against a real `serve --live-channel` (ffmpeg encoding the
 clock pattern, origin, shield and edge): the Live now row, a start at the live edge with the
-LIVE badge, latency near its target, go-live after a pause, and an encoder killed mid-play."""
+LIVE badge, latency near its target, go-live after a pause, and an encoder killed mid-play;
+and an encrypted channel (`--encrypt`) that plays with the ClearKey licence of a valid
+session and refuses a forged token."""
 
 from __future__ import annotations
 
@@ -20,24 +22,56 @@ from pytestqt.qtbot import QtBot
 from backend_stub.auth import create_user
 from backend_stub.db import session_factory
 from player.ui.app import PlayerOptions, PlayerWindow
+from player.ui.controller import PlaybackRequest
 
 SEG = 2
 CHANNEL = "live-news"
 
 
-@pytest.fixture(scope="module")
-def channel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    data_dir = tmp_path_factory.mktemp("live-ui")
+def _serve_channel(data_dir: Path, name: str, *extra: str) -> Stack:
     proc, info = start_serve(
-        data_dir, "--workers", "1", "--live-channel", "news",
-        "--live-segment-seconds", str(SEG), "--live-dvr-seconds", "30",
+        data_dir, "--workers", "1", "--live-channel", name,
+        "--live-segment-seconds", str(SEG), "--live-dvr-seconds", "30", *extra,
     )  # fmt: skip
     stack = Stack(data_dir, info["api"], info["edge"], info["shield"], info["origin"], proc)
     sessions = session_factory(stack.config.database_url)
     create_user(sessions, "alice", "alice-pw")
     sessions.kw["bind"].dispose()
+    return stack
+
+
+@pytest.fixture(scope="module")
+def channel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    stack = _serve_channel(tmp_path_factory.mktemp("live-ui"), "news")
     yield stack
-    stop_serve(proc)
+    stop_serve(stack.proc)
+
+
+def _wait_ready(stack: Stack, video_id: str) -> None:
+    deadline = time.monotonic() + 40
+    while not any(
+        v["video_id"] == video_id and v["status"] == "READY"
+        for v in httpx.get(f"{stack.api}/api/v1/videos").json()["videos"]
+    ):
+        assert time.monotonic() < deadline, f"{video_id} never became READY"
+        time.sleep(0.5)
+
+
+def _window(qtbot: QtBot, stack: Stack, state: Path) -> PlayerWindow:
+    window = PlayerWindow(
+        PlayerOptions(
+            api_url=stack.api,
+            username="alice",
+            password="alice-pw",
+            state_dir=state,
+            audio=False,
+        )
+    )
+    qtbot.addWidget(window)
+    window.resize(1280, 720)
+    window.show()
+    qtbot.waitUntil(lambda: bool(window.home.rows), timeout=20_000)
+    return window
 
 
 def latency(window: PlayerWindow) -> float:
@@ -52,26 +86,8 @@ def test_a_channel_plays_at_the_edge_goes_live_and_survives_an_encoder_restart(
     qtbot: QtBot, channel: Stack, tmp_path: Path
 ) -> None:
     # The channel is READY once every track has a segment.
-    deadline = time.monotonic() + 40
-    while not any(
-        v["video_id"] == CHANNEL and v["status"] == "READY"
-        for v in httpx.get(f"{channel.api}/api/v1/videos").json()["videos"]
-    ):
-        assert time.monotonic() < deadline, "the channel never became READY"
-        time.sleep(0.5)
-    window = PlayerWindow(
-        PlayerOptions(
-            api_url=channel.api,
-            username="alice",
-            password="alice-pw",
-            state_dir=tmp_path,
-            audio=False,
-        )
-    )
-    qtbot.addWidget(window)
-    window.resize(1280, 720)
-    window.show()
-    qtbot.waitUntil(lambda: bool(window.home.rows), timeout=20_000)
+    _wait_ready(channel, CHANNEL)
+    window = _window(qtbot, channel, tmp_path)
     # Live now comes first, and the channel is in no other row.
     assert window.home.rows[0].cards[0].video_id == CHANNEL
     assert window.home.rows[0].cards[0].live
@@ -113,3 +129,34 @@ def test_a_channel_plays_at_the_edge_goes_live_and_survives_an_encoder_restart(
     qtbot.waitUntil(lambda: latency(window) < target + 4.0, timeout=10_000)
     qtbot.keyClick(window.playback, Qt.Key.Key_Escape)
     window.shutdown()
+
+
+def test_an_encrypted_channel_plays_with_a_licence_and_not_with_a_forged_token(
+    qtbot: QtBot, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    stack = _serve_channel(tmp_path_factory.mktemp("live-locked"), "locked", "--encrypt")
+    try:
+        _wait_ready(stack, "live-locked")
+        window = _window(qtbot, stack, tmp_path)
+        window._play(PlaybackRequest(video_id="live-locked"))
+        controller = window.controller
+        with qtbot.waitSignal(controller.first_frame, timeout=20_000) as first:
+            pass
+        assert first.args[0].licence_s is not None  # the key came from the licence server
+        assert controller.engine is not None and controller.engine.live
+        # Decrypted media decodes: the playhead moves through several segments, near the edge.
+        start = controller.position_s()
+        qtbot.waitUntil(lambda: controller.position_s() >= start + 2 * SEG, timeout=20_000)
+        assert abs(latency(window) - 3 * SEG) < 2.5
+        assert window.playback.failed_kind is None
+        window.playback.stop()
+
+        assert window.api is not None
+        window.api.token = "expired-or-forged"
+        with qtbot.waitSignal(controller.failed, timeout=10_000) as failed:
+            window._play(PlaybackRequest(video_id="live-locked"))
+        kind, reason = failed.args
+        assert kind == "auth" and "401" in reason
+        window.shutdown()
+    finally:
+        stop_serve(stack.proc)
