@@ -182,6 +182,7 @@ def test_plays_a_minute_live_switching_up_at_the_target_latency(
     assert played.result.failure is None, detail
     assert played.result.presentation.timeline.live, detail
     assert played.result.summary.played_s > PLAY_S - 10, detail
+    assert played.result.summary.stall_count == 0, detail
     # libmpv decoded the minute, not just the engine downloading it.
     assert played.decoded_s > PLAY_S - 15, detail
     renditions = played.renditions

@@ -54,7 +54,7 @@ def test_plays_to_the_end_switching_up(
     vod_site: str, manifest: str, written: str, layout: str
 ) -> None:
     assert layout in httpx.get(f"{vod_site}/{written}").text  # the layout this test is about
-    played = asyncio.run(play_headless(f"{vod_site}/{manifest}", None))
+    played = asyncio.run(play_headless(f"{vod_site}/{manifest}", None, abr="throughput"))
     detail = played.describe()
     presentation = played.result.presentation
     assert played.result.failure is None, detail
