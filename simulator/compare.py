@@ -18,6 +18,8 @@ from typing import Any
 from abr.config import SessionConfig
 from abr.presentation import Presentation
 from abr.registry import PROFILES, AlgorithmFactory, Profile, resolve
+from simulator.live import simulate_live
+from simulator.live_channel import LiveSetup
 from simulator.optimal import optimal_qoe_lin
 from simulator.run import SimulationResult, simulate
 from simulator.video import load_video
@@ -42,6 +44,9 @@ RESULT_COLUMNS = (
 # With `--optimal`: the optimum's QoE_lin, stall seconds and sum of |bitrate change| (Mbit/s),
 # from which the report splits each algorithm's gap into bitrate, stalls and switching.
 OPTIMUM_COLUMNS = ("optimal_qoe_lin", "optimal_rebuffer_s", "optimal_switching_mbps")
+# With `--live`: latency (mean and 95th percentile, time-weighted while playing), seconds and
+# count of playback-rate changes, and the grand challenge's live QoE (`simulator.live_qoe`).
+LIVE_COLUMNS = ("latency_mean_s", "latency_p95_s", "rate_change_s", "rate_changes", "qoe_live")
 EXTRA_COLUMNS = (
     "switch_magnitude_kbps",
     "segments",
@@ -62,6 +67,14 @@ class LabSetup:
     noise: float = 0.0
     seed: int = 0
     optimal: bool = False  # add OPTIMUM_COLUMNS: the offline optimum for the trace
+    live: LiveSetup | None = None  # publish the video as a live channel; add LIVE_COLUMNS
+
+    def __post_init__(self) -> None:
+        if self.optimal and self.live is not None:
+            raise ValueError(
+                "the offline optimum is VOD-only: it has no availability constraint, so it is "
+                "no bound for a live channel"
+            )
 
     @property
     def profile(self) -> Profile:
@@ -80,6 +93,16 @@ class Lab:
 
     def run(self, trace: Trace, spec: str, config: SessionConfig | None = None) -> SimulationResult:
         setup = self.setup
+        if setup.live is not None:
+            return simulate_live(
+                trace,
+                self.presentation,
+                self.factories[spec](),
+                setup.live,
+                config or setup.profile.session,
+                noise=setup.noise,
+                seed=setup.seed,
+            )
         return simulate(
             trace,
             self.presentation,
@@ -102,9 +125,11 @@ class Lab:
             }
         rows = []
         for spec in self.setup.abr_specs:
-            summary = self.run(trace, spec, config).summary
+            result = self.run(trace, spec, config)
             row: dict[str, Any] = {"trace_set": trace.set_name, "trace": trace.name, "abr": spec}
-            row.update(summary.as_dict())
+            row.update(result.summary.as_dict())
+            if result.live is not None:
+                row.update(result.live.as_dict())
             row["profile"] = self.setup.profile_name
             row.update(optimum)
             rows.append(row)
@@ -157,6 +182,8 @@ def run_to_csv(
     columns = list(RESULT_COLUMNS) + list(EXTRA_COLUMNS)
     if setup.optimal:
         columns += OPTIMUM_COLUMNS
+    if setup.live is not None:
+        columns += LIVE_COLUMNS
     rows: list[dict[str, Any]] = []
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     with csv_path.open("w", newline="") as handle:

@@ -19,6 +19,7 @@ from abr.qoe import QoeSummary, summarize
 from abr.session import Phase, Session, SessionMetrics, WaitKind
 from simulator.errors import SimulationError
 from simulator.link import RequestModel, TraceLink
+from simulator.live_qoe import LiveSummary
 from traces.trace import Trace
 
 # A session that needs more events than this is stuck, not slow: 199 segments take ~600.
@@ -30,6 +31,7 @@ class SimulationResult:
     summary: QoeSummary
     metrics: SessionMetrics
     link_name: str
+    live: LiveSummary | None = None  # live sessions only (`simulator.live`)
 
 
 class Simulation:

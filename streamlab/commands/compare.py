@@ -9,6 +9,7 @@ from pathlib import Path
 
 from simulator.compare import LabSetup
 from simulator.comparison import DEFAULT_ABRS
+from simulator.live_channel import LiveSetup
 from streamlab.commands.lab_console import add_lab_options, compare_on_console, parse_abr_list
 from streamlab.errors import UsageError
 from traces.load import iter_trace_files
@@ -31,12 +32,55 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="add the offline optimum per trace (dynamic programme): optimal_qoe_lin, its "
         "stalls and switching, and where each algorithm's gap to it goes",
     )
+    live = p.add_argument_group("live (the video published as a live channel)")
+    live.add_argument(
+        "--live",
+        action="store_true",
+        help="each session joins the video as a live channel at the target latency; adds "
+        "latency_mean_s, latency_p95_s, rate_change_s, rate_changes and qoe_live",
+    )
+    live.add_argument(
+        "--target-latency",
+        type=float,
+        metavar="S",
+        help="live latency to join at and hold, in seconds (required with --live)",
+    )
+    live.add_argument(
+        "--segment-duration",
+        type=float,
+        metavar="S",
+        help="re-cut the video's segments to S seconds, same bitrates (default: its own)",
+    )
     p.set_defaults(func=run)
+
+
+def live_setup(args: argparse.Namespace) -> LiveSetup | None:
+    if not args.live:
+        if args.target_latency is not None or args.segment_duration is not None:
+            raise UsageError("--target-latency and --segment-duration need --live")
+        return None
+    if args.target_latency is None:
+        raise UsageError("--live needs --target-latency S (seconds behind the live edge)")
+    if args.optimal:
+        raise UsageError(
+            "--optimal is VOD-only: the offline optimum has no availability constraint, so it "
+            "bounds nothing in live mode"
+        )
+    try:
+        return LiveSetup(args.target_latency, args.segment_duration)
+    except ValueError as exc:
+        raise UsageError(f"--live: {exc}") from None
 
 
 def run(args: argparse.Namespace) -> int:
     setup = LabSetup(
-        args.video, parse_abr_list(args.abr), args.profile, args.noise, args.seed, args.optimal
+        args.video,
+        parse_abr_list(args.abr),
+        args.profile,
+        args.noise,
+        args.seed,
+        args.optimal,
+        live_setup(args),
     )
     paths = [str(p) for p in iter_trace_files(args.traces)]
     if not paths:

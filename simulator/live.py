@@ -1,0 +1,137 @@
+"""Run one live session on a virtual clock over a trace-shaped link.
+
+The driver of `simulator.run`, for a live channel (`simulator.live_channel`): it carries out
+FetchSegment / AbortRequest on the same `TraceLink` and answers RefreshManifest with the
+channel's manifest as it stands when the answer arrives, one link latency later (a reload costs
+the latency of the trace piece it starts in and no link capacity: a manifest is a few KB beside
+the segments). The session joins at the live edge minus the target latency and steers its
+playback rate (SetPlaybackRate), which it accounts for itself. The driver refuses, as a bug, any
+request for a segment before its availability time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from abr.algorithm import AbrAlgorithm
+from abr.commands import (
+    AbortRequest,
+    Command,
+    FetchSegment,
+    PlaybackEnded,
+    RefreshManifest,
+    SessionFailed,
+)
+from abr.config import SessionConfig
+from abr.events import BytesReceived, ManifestLoaded, ManifestRefreshed, SegmentDone, Tick
+from abr.presentation import Presentation
+from abr.qoe import summarize
+from abr.session import Session
+from simulator.errors import SimulationError
+from simulator.link import TraceLink
+from simulator.live_channel import LiveChannel, LiveSetup
+from simulator.live_qoe import LiveQoeSamples, LiveSummary, live_qoe
+from simulator.run import MAX_EVENTS_PER_SEGMENT, SimulationResult
+from traces.trace import Trace
+
+EPS = 1e-6
+
+
+def simulate_live(
+    trace: Trace,
+    video: Presentation,
+    algorithm: AbrAlgorithm,
+    setup: LiveSetup,
+    config: SessionConfig | None = None,
+    *,
+    noise: float = 0.0,
+    seed: int = 0,
+) -> SimulationResult:
+    """One viewer of `video` published live (`setup`), from joining to the channel's end."""
+    channel = LiveChannel(video, setup)
+    config = replace(config or SessionConfig(), live_target_latency_s=setup.target_latency_s)
+    session = Session(algorithm, config)
+    link = TraceLink(trace, noise=noise, seed=seed)
+    samples = LiveQoeSamples([], [])
+    _drive(session, channel, link, samples)
+    metrics = session.metrics()
+    summary = summarize(metrics, video)  # the channel's ladder is the description's
+    ladder = video.bitrates_kbps
+    kbps = [ladder[q] for _, q in metrics.buffered]
+    live = LiveSummary(
+        latency_mean_s=_or_nan(metrics.live_latency_mean_s),
+        latency_p95_s=_or_nan(metrics.live_latency_p95_s),
+        rate_change_s=metrics.rate_change_s,
+        rate_changes=metrics.rate_changes,
+        qoe_live=live_qoe(kbps, metrics.buffered_s, metrics.stalled_s, samples, tuple(ladder)),
+    )
+    return SimulationResult(summary, metrics, trace.name, live)
+
+
+def _or_nan(value: float | None) -> float:
+    return math.nan if value is None else value
+
+
+def _drive(
+    session: Session, channel: LiveChannel, link: TraceLink, samples: LiveQoeSamples
+) -> None:
+    handle, next_wakeup = session.handle, session.next_wakeup
+    offset = channel.offset_s
+    now = 0.0
+    # The download in flight: (request id, first byte at, done at, size in bits).
+    flight: tuple[int, float, float, float] | None = None
+    reload_at: float | None = None  # when the reload asked for arrives
+    budget = MAX_EVENTS_PER_SEGMENT * channel.count + 1000
+    commands: list[Command] = handle(ManifestLoaded(0.0, channel.load(0.0), utc_offset_s=offset))
+    while True:
+        over = False
+        for command in commands:
+            kind = type(command)
+            if kind is FetchSegment:
+                assert isinstance(command, FetchSegment)
+                number = channel.number_of(command.segment)
+                if channel.available_at(number) > now + EPS:
+                    raise SimulationError(
+                        f"{link.name}: segment {number} requested at t={now:.3f} s, before it "
+                        f"is available (t={channel.available_at(number):.3f} s)"
+                    )
+                first_byte = now + link.latency_at(now)
+                size = command.segment.size_bits
+                flight = (command.request_id, first_byte, link.transfer_end(first_byte, size), size)
+            elif kind is AbortRequest:
+                flight = None
+            elif kind is RefreshManifest:
+                reload_at = now + link.latency_at(now)
+            elif kind is PlaybackEnded or kind is SessionFailed:
+                over = True
+        if over:
+            return
+        budget -= 1
+        if budget < 0:
+            raise SimulationError(
+                f"{link.name}: live session did not finish (stuck at t={now:.3f} s)"
+            )
+        wake = next_wakeup()
+        done = flight[2] if flight is not None else math.inf
+        due = min(done, math.inf if wake is None else wake)
+        if reload_at is not None and reload_at <= due:
+            now, reload_at = max(reload_at, now), None
+            commands = handle(ManifestRefreshed(now, channel.load(now)))
+        elif flight is not None and done <= due:
+            request_id, first_byte, now, size = flight
+            flight = None
+            commands = handle(SegmentDone(now, request_id, size / 8.0, first_byte))
+            latency = session.live_latency_s
+            if latency is not None:
+                samples.latency_s.append(latency)
+                samples.rate.append(session.playback_rate)
+        elif wake is None:
+            raise SimulationError(f"{link.name}: live session waits for nothing at t={now:.3f} s")
+        elif flight is not None and wake >= flight[1]:
+            now = wake
+            received = link.bits_between(flight[1], now)
+            commands = handle(BytesReceived(now, flight[0], received / 8.0, flight[1]))
+        else:
+            now = max(wake, now)
+            commands = handle(Tick(now))
