@@ -119,12 +119,20 @@ def cdf_plot(
     return fig
 
 
-def tradeoff_scatter(df: pd.DataFrame) -> Figure:
-    """Mean bitrate against mean rebuffer ratio per trace set x algorithm.
+def tradeoff_scatter(
+    df: pd.DataFrame,
+    y: str = "rebuffer_ratio",
+    *,
+    ylabel: str = "rebuffer ratio (%)",
+    what: str = "rebuffering",
+) -> Figure:
+    """Mean bitrate against the mean of `y` (rebuffer ratio, shown in %, or a live latency in
+    s) per trace set x algorithm.
 
     Big outlined markers are the means (marker = trace set, colour = algorithm); the faint
     small ones are single sessions, to show how much the mean hides. Right and down is better.
     """
+    percent = y == "rebuffer_ratio"
     fig = Figure(figsize=(9, 5.5), layout="constrained")
     ax = fig.add_subplot()
     algorithms = first_seen(df.abr)
@@ -139,11 +147,11 @@ def tradeoff_scatter(df: pd.DataFrame) -> Figure:
                 continue
             colour = style[name][0]
             x = group.bitrate_kbps.to_numpy(dtype=float)
-            y = group.rebuffer_ratio.to_numpy(dtype=float) * 100.0
-            ax.scatter(x, y, marker=marker, color=colour, s=12, alpha=0.2, linewidths=0)
+            ys = group[y].to_numpy(dtype=float) * (100.0 if percent else 1.0)
+            ax.scatter(x, ys, marker=marker, color=colour, s=12, alpha=0.2, linewidths=0)
             ax.scatter(
                 np.nanmean(x),
-                np.nanmean(y),
+                np.nanmean(ys),
                 marker=marker,
                 color=colour,
                 s=90,
@@ -151,10 +159,11 @@ def tradeoff_scatter(df: pd.DataFrame) -> Figure:
                 linewidth=0.8,
                 zorder=3,
             )
-    ax.axhline(REBUFFER_TARGET * 100.0, color="black", linestyle=":", linewidth=1)
+    if percent:
+        ax.axhline(REBUFFER_TARGET * 100.0, color="black", linestyle=":", linewidth=1)
     ax.set_xlabel("bitrate (kbit/s)")
-    ax.set_ylabel("rebuffer ratio (%)")
-    ax.set_title("Bitrate vs rebuffering: big = mean per trace set, faint = single sessions")
+    ax.set_ylabel(ylabel)
+    ax.set_title(f"Bitrate vs {what}: big = mean per trace set, faint = single sessions")
     ax.text(
         0.99,
         0.98,
@@ -166,11 +175,14 @@ def tradeoff_scatter(df: pd.DataFrame) -> Figure:
         color="dimgrey",
     )
     ax.grid(alpha=0.3)
-    fig.legend(handles=_tradeoff_legend(sets, style), loc="outside right upper", fontsize=9)
+    legend = _tradeoff_legend(sets, style, rebuffer_target=percent)
+    fig.legend(handles=legend, loc="outside right upper", fontsize=9)
     return fig
 
 
-def _tradeoff_legend(sets: list[str], style: dict[str, Style]) -> list[Line2D]:
+def _tradeoff_legend(
+    sets: list[str], style: dict[str, Style], *, rebuffer_target: bool
+) -> list[Line2D]:
     """One legend in two labelled groups: markers name trace sets, colours name algorithms."""
 
     def header(text: str) -> Line2D:
@@ -192,7 +204,9 @@ def _tradeoff_legend(sets: list[str], style: dict[str, Style]) -> list[Line2D]:
     handles += [entry(_MARKERS[i % len(_MARKERS)], "grey", s) for i, s in enumerate(sets)]
     handles.append(header("algorithm (colour)"))
     handles += [entry("o", colour, name) for name, (colour, _) in style.items()]
-    handles.append(Line2D([], [], color="black", linestyle=":", linewidth=1, label="0.5 % target"))
+    if rebuffer_target:
+        target = Line2D([], [], color="black", linestyle=":", linewidth=1, label="0.5 % target")
+        handles.append(target)
     return handles
 
 

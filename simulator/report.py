@@ -58,12 +58,18 @@ COLUMN_HEADINGS: dict[str, tuple[str, bool]] = {
     "startup_p99_s": ("p99 start-up (s)", False),
     "switches": ("mean switches", False),
     "qoe_lin": ("mean QoE_lin", False),
+    "latency_mean_s": ("mean live latency (s)", False),
+    "latency_p95_s": ("mean of p95 live latency (s)", False),
+    "rate_change_s": ("mean time off 1x (s)", False),
+    "qoe_live": ("mean live QoE (NQoE)", False),
     "gap_to_optimum": ("QoE_lin below optimum", False),
     "%_of_optimum": ("QoE_lin % of optimum", True),
     "gap_from_bitrate": ("of which bitrate", False),
     "gap_from_stalls": ("of which stalls", False),
     "gap_from_switching": ("of which switching", False),
 }
+# Live runs only: means per trace set x algorithm of the CSV's live columns.
+LIVE_SUMMARY_COLUMNS = ("latency_mean_s", "latency_p95_s", "rate_change_s", "qoe_live")
 # gap_terms' split of the gap: a table of its own, not summary_table's.
 GAP_TERM_COLUMNS = ("gap_from_bitrate", "gap_from_stalls", "gap_from_switching")
 
@@ -76,12 +82,16 @@ def summary_table(results: pd.DataFrame) -> pd.DataFrame:
     Percentiles interpolate linearly, as numpy's default does.
     """
     optimum_columns = ("gap_to_optimum", "%_of_optimum")
-    columns = [c for c in COLUMN_HEADINGS if c not in (*optimum_columns, *GAP_TERM_COLUMNS)]
+    leave_out = (*optimum_columns, *GAP_TERM_COLUMNS, *LIVE_SUMMARY_COLUMNS)
+    columns = [c for c in COLUMN_HEADINGS if c not in leave_out]
     with_optimum = "optimal_qoe_lin" in results.columns
+    live = "latency_p95_s" in results.columns
+    if live:
+        columns.extend(LIVE_SUMMARY_COLUMNS)
     if with_optimum:
         columns.extend(optimum_columns)
     rows = [
-        _summary_row(trace_set, name, group, with_optimum)
+        _summary_row(trace_set, name, group, with_optimum, live)
         for trace_set in sorted(first_seen(results.trace_set))
         for name in first_seen(results.abr)
         if not (group := _cell(results, trace_set, name)).empty
@@ -95,7 +105,7 @@ def _cell(results: pd.DataFrame, trace_set: str, name: str) -> pd.DataFrame:
 
 
 def _summary_row(
-    trace_set: str, name: str, group: pd.DataFrame, with_optimum: bool
+    trace_set: str, name: str, group: pd.DataFrame, with_optimum: bool, live: bool
 ) -> dict[str, object]:
     rebuffer = group.rebuffer_ratio.astype(float)
     row: dict[str, object] = {
@@ -111,6 +121,8 @@ def _summary_row(
         "switches": float(group.switches.mean()),
         "qoe_lin": float(group.qoe_lin.mean()),
     }
+    if live:
+        row.update({c: float(group[c].astype(float).mean()) for c in LIVE_SUMMARY_COLUMNS})
     if with_optimum:
         optimum = float(group.optimal_qoe_lin.mean())
         # A share of a negative optimum means nothing (3G optima can be below zero): show the
@@ -210,6 +222,12 @@ def _summary_section(results: pd.DataFrame) -> _Section:
         "over play + stall time; '> 0.5 %' is the share of sessions that miss the 0.5 % target. "
         "QoE_lin is Pensieve's linear QoE per segment (Mbit/s units): higher is better."
     )
+    if "latency_p95_s" in results.columns:
+        note += (
+            " Live: latency is UTC now minus when the media at the playhead was live, "
+            "time-weighted while playing; NQoE is the MMSys 2020 Twitch grand challenge's live "
+            "QoE per session (bitrate, rebuffering, latency, playback speed, switches)."
+        )
     if "optimal_qoe_lin" in results.columns:
         note += " '% of optimum' compares mean QoE_lin with the offline optimum on the same traces."
     return _Section("Summary per trace set and algorithm", note, table=summary_table(results))
@@ -257,6 +275,8 @@ def _figure_sections(
             tradeoff_scatter(results),
         ),
     ]
+    if "latency_p95_s" in results.columns:
+        sections += _live_figure_sections(results)
     stems: set[str] = set()
     for t in timelines:
         stem = _unique(f"timeline_{_slug(t.abr)}", stems)
@@ -273,6 +293,30 @@ def _figure_sections(
         )
         sections.append((_Section(heading, note, stem), timeline_plot(t)))
     return sections
+
+
+def _live_figure_sections(results: pd.DataFrame) -> list[tuple[_Section, Figure]]:
+    return [
+        (
+            _Section(
+                "Live latency distribution",
+                "Each line is an algorithm: the share of sessions (y) whose 95th-percentile "
+                "latency (UTC now minus when the media at the playhead was live, time-weighted "
+                "while playing) is at or below x. Further left is closer to live.",
+                "cdf_latency_p95",
+            ),
+            cdf_plot(results, "latency_p95_s", xlabel="latency p95 (s)"),
+        ),
+        (
+            _Section(
+                "Bitrate against live latency",
+                "Big markers are the means per trace set (marker) and algorithm (colour); faint "
+                "ones are single sessions. Right is sharper video, down is closer to live.",
+                "tradeoff_latency",
+            ),
+            tradeoff_scatter(results, "latency_p95_s", ylabel="latency p95 (s)", what="latency"),
+        ),
+    ]
 
 
 def _unique(stem: str, taken: set[str]) -> str:

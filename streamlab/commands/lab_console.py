@@ -70,6 +70,8 @@ SUMMARY_COLUMNS = {
     "startup_p99_s": "start p99 s",
     "switches": "switches",
     "qoe_lin": "QoE_lin",
+    "latency_p95_s": "latency p95 s",
+    "qoe_live": "QoE_live",
 }
 
 

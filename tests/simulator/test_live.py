@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,6 +19,7 @@ from simulator.compare import EXTRA_COLUMNS, LIVE_COLUMNS, RESULT_COLUMNS, LabSe
 from simulator.errors import SimulationError
 from simulator.live import simulate_live
 from simulator.live_channel import LiveChannel, LiveSetup
+from simulator.report import write_report
 from simulator.synthetic_video import synthetic_video
 from traces import synthetic
 from traces.formats import sabre_json
@@ -185,3 +187,17 @@ def test_the_driver_refuses_a_request_made_before_the_segment_exists(
     monkeypatch.setattr(LiveChannel, "available_at", lambda self, n: real(self, n) + 1.0)
     with pytest.raises(SimulationError, match="before it is available"):
         simulate_live(synthetic.constant(20_000), VIDEO, create("bola"), LiveSetup(0.5))
+
+
+def test_a_live_report_shows_latency_and_a_vod_one_does_not(tmp_path: Path) -> None:
+    video, paths = _write_inputs(tmp_path)
+    abrs = ("throughput", "bola")
+    live = run_to_csv(LabSetup(video, abrs, live=LiveSetup(3.0)), paths, tmp_path / "l.csv", 1)
+    vod = run_to_csv(LabSetup(video, abrs), paths, tmp_path / "v.csv", 1)
+    live_report = write_report(pd.DataFrame(live), tmp_path / "live")
+    vod_report = write_report(pd.DataFrame(vod), tmp_path / "vod")
+    live_figures = {p.name for p in live_report.figures}
+    assert {"cdf_latency_p95.png", "tradeoff_latency.png"} <= live_figures
+    assert not any("latency" in p.name for p in vod_report.figures)
+    markdown = live_report.markdown.read_text()
+    assert "Live latency distribution" in markdown and "mean live QoE (NQoE)" in markdown
