@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import fuzz, lab, prediction_ceiling, streamlab_tuning, unseen_families
+from bench import fuzz, lab, lab_live, prediction_ceiling, streamlab_tuning, unseen_families
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -33,6 +33,7 @@ def main() -> int:
             ("memory", lambda: lab.memory(SHARED)),
             ("sweep", lambda: lab.sweep_speed(SHARED)),
             ("optimum", lambda: lab.optimum_cost(SHARED)),
+            ("live in the lab", lambda: lab_live.report(SHARED)),
             ("streamlab vs optimum", lambda: streamlab_tuning.report(SHARED)),
             ("streamlab vs optimum, sabre", lambda: streamlab_tuning.report(SHARED, "sabre")),
             (
