@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -201,3 +203,28 @@ def test_a_live_report_shows_latency_and_a_vod_one_does_not(tmp_path: Path) -> N
     assert not any("latency" in p.name for p in vod_report.figures)
     markdown = live_report.markdown.read_text()
     assert "Live latency distribution" in markdown and "mean live QoE (NQoE)" in markdown
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--live"], "--live needs --target-latency"),
+        (["--target-latency", "2"], "need --live"),
+        (["--live", "--target-latency", "-1"], "target latency must be a positive number"),
+        (["--live", "--target-latency", "2", "--optimal"], "--optimal is VOD-only"),
+    ],
+)
+def test_compare_refuses_bad_live_options_by_name(
+    tmp_path: Path, options: list[str], message: str
+) -> None:
+    video, paths = _write_inputs(tmp_path)
+    out = str(tmp_path / "out")
+    command = ["compare", "--traces", *paths, "--video", video, "--out", out, *options]
+    done = subprocess.run(
+        [sys.executable, "-m", "streamlab.cli", *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
