@@ -14,7 +14,9 @@ HOT_PATH := abr/algorithm.py abr/session.py abr/context.py abr/events.py abr/com
 	abr/rules/insufficient_buffer.py abr/algorithms/bola_math.py abr/algorithms/bola.py \
 	abr/algorithms/bolae.py abr/algorithms/bba.py abr/algorithms/throughput.py \
 	abr/algorithms/dynamic.py abr/algorithms/mpc_plan.py abr/algorithms/robustmpc.py \
-	abr/algorithms/streamlab.py abr/presentation.py abr/qoe.py simulator/link.py simulator/run.py \
+	abr/algorithms/streamlab.py abr/algorithms/l2a.py abr/algorithms/lolp.py \
+	abr/algorithms/lolp_som.py abr/algorithms/lolp_qoe.py abr/presentation.py abr/qoe.py \
+	simulator/link.py simulator/run.py \
 	simulator/optimal.py
 
 bootstrap: system-deps $(STAMP)

@@ -92,8 +92,10 @@ class AbrContext:
         "latency_s",
         "live",
         "live_latency_s",
+        "live_target_latency_s",
         "max_rendition",
         "now",
+        "playback_rate",
         "playing",
         "presentation",
         "segment_count",
@@ -128,6 +130,8 @@ class AbrContext:
         # counts only what can be fetched now or soon, not the endless rest of the stream.
         self.live = presentation.timeline.live
         self.live_latency_s: float | None = None  # see `abr.session.Session.live_latency_s`
+        self.live_target_latency_s: float | None = None  # the latency the session holds
+        self.playback_rate = 1.0  # media seconds played per second (live catch-up)
 
     @property
     def segments_left(self) -> int:

@@ -17,6 +17,8 @@ from abr.algorithms import (
     BolaAbr,
     BolaEAbr,
     DynamicAbr,
+    L2aAbr,
+    LolpAbr,
     RobustMpcAbr,
     StreamlabAbr,
     ThroughputAbr,
@@ -26,7 +28,17 @@ from abr.errors import InputError
 
 BUILTIN: dict[str, type[AbrAlgorithm]] = {
     cls.name: cls
-    for cls in (ThroughputAbr, BbaAbr, BolaAbr, BolaEAbr, DynamicAbr, RobustMpcAbr, StreamlabAbr)
+    for cls in (
+        ThroughputAbr,
+        BbaAbr,
+        BolaAbr,
+        BolaEAbr,
+        DynamicAbr,
+        RobustMpcAbr,
+        StreamlabAbr,
+        L2aAbr,
+        LolpAbr,
+    )
 }
 
 

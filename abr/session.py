@@ -1012,6 +1012,7 @@ class Session:
         self._last_done_at = self._last_change_at = now
         assert self._ctx is not None
         self._ctx.live = True
+        self._ctx.live_target_latency_s = self._live_target_s
         join = self._join_at
         target = live.position_at_latency(self._live_target_s, now_utc)
         self._joining = self._catch_up = join is None
@@ -1063,23 +1064,40 @@ class Session:
             else:  # the edge has not moved past the playhead (nothing new listed)
                 self._resync_idle = True
         rate = 1.0
+        steered = False
         if phase is Phase.PLAYING and not self._paused and self._catch_up:
-            latency = self.live_latency_s
-            assert latency is not None
-            seg = self.context.segment_duration_s
-            rate = catch_up_rate(
-                latency,
-                self._live_target_s,
-                self._buffered_until - self._position,
-                min(seg, self._live_target_s / 2),
-                self.config.live_max_rate_change,
-                self._rate,
-            )
+            rate, steered = self._catch_up_rate(now)
         if rate != self._rate:
             self._rate = rate
+            self.context.playback_rate = rate
             self._rate_changes += 1
             self._out.append(SetPlaybackRate(now, rate))
-        self._control_at = now + CONTROL_INTERVAL_S if self._rate != 1.0 else None
+        # An algorithm that steers the rate is asked again within CONTROL_INTERVAL_S even at
+        # 1x: it may slow down ahead of a stall that no event would come before.
+        control = self._rate != 1.0 or steered
+        self._control_at = now + CONTROL_INTERVAL_S if control else None
+
+    def _catch_up_rate(self, now: float) -> tuple[float, bool]:
+        """The rate to play at now, and whether the algorithm chose it (see
+        `AbrAlgorithm.playback_rate`); the session's own catch-up otherwise."""
+        cap = self.config.live_max_rate_change
+        wanted = self.algorithm.playback_rate(self._refresh(now), cap)
+        if wanted is not None:
+            if not math.isfinite(wanted):
+                raise SessionError(f"{self.algorithm.name}: playback rate {wanted!r}")
+            return round(min(max(wanted, 1.0 - cap), 1.0 + cap), 2), True
+        latency = self.live_latency_s
+        assert latency is not None
+        seg = self.context.segment_duration_s
+        rate = catch_up_rate(
+            latency,
+            self._live_target_s,
+            self._buffered_until - self._position,
+            min(seg, self._live_target_s / 2),
+            cap,
+            self._rate,
+        )
+        return rate, False
 
     def _account_live(self, dt: float) -> None:
         """Latency statistics and time off 1x over the `dt` about to be played."""

@@ -4,6 +4,8 @@ from abr.algorithms.bba import BbaAbr
 from abr.algorithms.bola import BolaAbr
 from abr.algorithms.bolae import BolaEAbr
 from abr.algorithms.dynamic import DynamicAbr
+from abr.algorithms.l2a import L2aAbr
+from abr.algorithms.lolp import LolpAbr
 from abr.algorithms.robustmpc import RobustMpcAbr
 from abr.algorithms.streamlab import StreamlabAbr
 from abr.algorithms.throughput import ThroughputAbr
@@ -13,6 +15,8 @@ __all__ = [
     "BolaAbr",
     "BolaEAbr",
     "DynamicAbr",
+    "L2aAbr",
+    "LolpAbr",
     "RobustMpcAbr",
     "StreamlabAbr",
     "ThroughputAbr",
