@@ -278,9 +278,22 @@ def short_lived_url(backend: ManagedBackend, playback: PlaybackInfo, ttl_s: floa
 
 
 async def process_faults(
-    faults: Sequence[Fault], backend: ManagedBackend, log: FaultLog, stop: asyncio.Event
+    faults: Sequence[Fault],
+    backend: ManagedBackend,
+    log: FaultLog,
+    stop: asyncio.Event,
+    playing: asyncio.Event,
 ) -> None:
-    """Act out the process faults at their times after the run started (until `stop`)."""
+    """Act out the process faults at their times after the first sessions began playing
+    (until `stop`). Counted from the run's start instead, an origin stopped while a session was
+    still being set up (libmpv, the API, the manifest) delayed its first frame by the outage,
+    and whether it did depended on how busy the machine was."""
+    waiting = [asyncio.ensure_future(e.wait()) for e in (playing, stop)]
+    await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+    for task in waiting:
+        task.cancel()
+    if stop.is_set():
+        return
     start = time.monotonic()
     for fault in sorted(faults, key=lambda f: f.at_s):
         try:
@@ -360,9 +373,17 @@ class FaultRun:
     """The faults of one run: which session gets what, the process faults' task, the log."""
 
     def __init__(
-        self, faults: Sequence[Fault], backend: ManagedBackend | None, edge: tuple[str, int]
+        self,
+        faults: Sequence[Fault],
+        backend: ManagedBackend | None,
+        edge: tuple[str, int],
+        first_wave: int = 1,
     ) -> None:
         self.log = FaultLog()
+        # Process faults wait until this many sessions have begun playing (or given up).
+        self._first_wave = first_wave
+        self._begun: set[int] = set()
+        self._playing = asyncio.Event()
         self.skipped: list[str] = []
         needs_backend = {"expired_url", *PROCESS_FAULTS}
         if backend is None:
@@ -378,11 +399,17 @@ class FaultRun:
     def for_session(self, index: int) -> list[Fault]:
         return [f for f in self.faults if f.session == index]
 
+    def session_began(self, index: int) -> None:
+        """Session `index` is playing, or ended without: it no longer holds the faults back."""
+        self._begun.add(index)
+        if len(self._begun) >= self._first_wave:
+            self._playing.set()
+
     def start(self) -> None:
         process = [f for f in self.faults if f.session is None]
         if process and self.backend is not None:
             self._task = asyncio.create_task(
-                process_faults(process, self.backend, self.log, self._stop)
+                process_faults(process, self.backend, self.log, self._stop, self._playing)
             )
 
     async def finish(self) -> None:

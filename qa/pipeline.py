@@ -162,21 +162,26 @@ async def _session_run(
             if opts.fault_kinds
             else []
         )
-        faults = FaultRun(planned, managed, edge)
+        first_wave = min(opts.request.concurrency, len(specs))
+        faults = FaultRun(planned, managed, edge, first_wave)
 
         async def play_one(spec: SessionSpec) -> SessionOutcome:
-            async with faults.link(spec.index) as upstream:
-                return await play(
-                    spec,
-                    api,
-                    upstream,
-                    factory,
-                    profile,
-                    opts.request.decode,
-                    timeout,
-                    opts.request.out / "progress",
-                    faults.first_url(spec.index),
-                )
+            try:
+                async with faults.link(spec.index) as upstream:
+                    return await play(
+                        spec,
+                        api,
+                        upstream,
+                        factory,
+                        profile,
+                        opts.request.decode,
+                        timeout,
+                        opts.request.out / "progress",
+                        faults.first_url(spec.index),
+                        on_playing=lambda: faults.session_began(spec.index),
+                    )
+            finally:
+                faults.session_began(spec.index)
 
         faults.start()
         try:

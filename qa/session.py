@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from abr.commands import Command, StartPlayback
 from abr.manifests import ManifestError
 from abr.presentation import Presentation
 from abr.qoe import QoeSummary
@@ -118,10 +119,12 @@ async def play(
     timeout_s: float,
     journal_dir: Path,
     first_url: Callable[[PlaybackInfo], str] | None = None,
+    on_playing: Callable[[], None] | None = None,
 ) -> SessionOutcome:
     """Play one session to its end (or failure, or `timeout_s`); never raises for the
     session's own problems: they are the outcome. Its progress journal is
-    `journal_dir/session-N/pending-progress.jsonl`."""
+    `journal_dir/session-N/pending-progress.jsonl`. `on_playing` is called once playback has
+    started."""
     shaper = TraceShaper(spec.trace, *upstream, per_connection=False)
     port = await shaper.start()
     sink: CountingSink | MpvSink = await asyncio.to_thread(MpvSink) if decode else CountingSink()
@@ -143,8 +146,19 @@ async def play(
             return via((await api.playback_info(spec.video_id)).dash_url, port)
 
         async with httpx.AsyncClient(timeout=MEDIA_TIMEOUT) as client:
+
+            def observe(command: Command) -> None:
+                if on_playing is not None and isinstance(command, StartPlayback):
+                    on_playing()
+
             engine = PlaybackEngine(
-                url, factory(), sink, client, profile.session, refresh_url=refresh
+                url,
+                factory(),
+                sink,
+                client,
+                profile.session,
+                on_command=observe,
+                refresh_url=refresh,
             )
             done = asyncio.Event()
             current = engine
