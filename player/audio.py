@@ -6,9 +6,12 @@ the video the session has fetched, so it competes little with the video download
 restarts it at the new position. If the audio cannot be fetched after a few tries the video
 goes on without it and the failure is reported, rather than stalling the picture.
 
-Live (`start_of` given): the track's list grows and slides with each manifest reload
-(`slide`), the follower waits at its end for more, and each segment is retimed onto the
-presentation's timeline like the video's (`player.timestamps.fmp4_at`).
+Each segment goes to the sink with its own init (a later DASH Period's, else the
+rendition's) and its place on the presentation timeline (`place`: the start and timeline run
+of the video segment of the same index; the ladders and the audio are cut alike), so the sink
+moves its timestamps across a Period boundary as it moves the video's (`player.placement`).
+Live (`live`): the track's list grows and slides with each manifest reload (`slide`), the
+follower waits at its end for more, and each segment is placed at its presentation time.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Protocol
 import httpx
 
 from abr.presentation import Rendition, SegmentRef
-from player.timestamps import fmp4_at, fmp4_timescale
+from player.media_segment import MediaSegment
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +36,10 @@ class AudioSink(Protocol):
     def expect_audio(self) -> None:
         """Called once, before any audio: the media has a separate audio track."""
 
-    def audio_data(self, data: bytes) -> None: ...
+    def audio_data(self, data: bytes) -> None:
+        """An init segment: first in each audio stream (at the start, after a seek or a switch)."""
+
+    def audio_segment(self, segment: MediaSegment) -> None: ...
 
     def switch_audio(self) -> None:
         """Another track follows: end the current audio stream and start a new one, at once."""
@@ -48,10 +54,11 @@ class AudioFollower:
         client: httpx.AsyncClient,
         sink: AudioSink,
         video_index: Callable[[], int],
+        place: Callable[[int], tuple[float, int]],
+        live: bool = False,
         lead_segments: int = 3,
-        start_of: Callable[[int], float] | None = None,
     ) -> None:
-        """`start_of` (live only): the presentation time at which segment i starts."""
+        """`place(i)`: where segment i starts on the presentation timeline, and its run."""
         self.rendition = rendition
         self.client = client
         self.sink = sink
@@ -59,8 +66,10 @@ class AudioFollower:
         self.lead_segments = lead_segments
         self.failure: str | None = None
         self._task: asyncio.Task[None] | None = None
-        self._start_of = start_of
+        self._place = place
+        self.live = live
         self._next = 0  # the next segment to fetch
+        self._inits: dict[SegmentRef, bytes] = {}
 
     def slide(self, rendition: Rendition, dropped: int) -> None:
         """Live: a reload's list, in which the previous list's first `dropped` segments are gone
@@ -80,13 +89,12 @@ class AudioFollower:
 
     async def _run(self, first_index: int) -> None:
         self._next = first_index
-        timescale = None
         try:
-            if self.rendition.init is not None:
-                init = await self._get(self.rendition.init)
-                timescale = fmp4_timescale(init)
-                self.sink.audio_data(init)
-            while self._next < len(self.rendition.segments) or self._start_of is not None:
+            if first_index < len(self.rendition.segments):
+                init = await self._init_of(self.rendition.segments[first_index])
+                if init is not None:
+                    self.sink.audio_data(init)
+            while self._next < len(self.rendition.segments) or self.live:
                 if (
                     self._next >= len(self.rendition.segments)
                     or self._next > self.video_index() + self.lead_segments
@@ -94,16 +102,26 @@ class AudioFollower:
                     await asyncio.sleep(0.1)
                     continue
                 index = self._next
-                start_s = None if self._start_of is None else self._start_of(index)
-                data = await self._get(self.rendition.segments[index])
-                if start_s is not None and timescale is not None:
-                    data = fmp4_at(data, timescale, start_s)
-                self.sink.audio_data(data)
+                ref = self.rendition.segments[index]
+                start_s, timeline = self._place(index)
+                data = await self._get(ref)
+                init = await self._init_of(ref)
+                segment = MediaSegment(index, 0, data, init, start_s, timeline, self.live)
+                self.sink.audio_segment(segment)
                 self._next += 1  # (`slide` may have moved it meanwhile)
         except _AudioFailed as exc:
             self.failure = str(exc)
             log.warning("audio stops: %s", exc)
         self.sink.audio_end()
+
+    async def _init_of(self, ref: SegmentRef) -> bytes | None:
+        """The segment's init segment (its own Period's, else the rendition's), fetched once."""
+        init = ref.init or self.rendition.init
+        if init is None:
+            return None
+        if init not in self._inits:
+            self._inits[init] = await self._get(init)
+        return self._inits[init]
 
     async def _get(self, ref: SegmentRef) -> bytes:
         url = str(ref.url)

@@ -66,6 +66,7 @@ from player.audio import AudioFollower, AudioSink
 from player.drm import DecryptionError, FetchKey, HlsAes128
 from player.live_clock import sync_clock
 from player.manifest_loader import LoadedManifest, ManifestFetchError, load_manifest
+from player.media_segment import MediaSegment
 from player.prefetch import TRANSFER_HEADER
 
 PROGRESS_INTERVAL_S = 0.1  # how often a download reports its progress to the session
@@ -83,24 +84,6 @@ DATE_SKEW_S = 3.0
 
 class _Stop:
     """Queued by `PlaybackEngine.stop`: end the run as if `stop_after_s` had passed."""
-
-
-@dataclass(frozen=True, slots=True)
-class MediaSegment:
-    """A downloaded segment as a sink gets it: its bytes and where they belong."""
-
-    index: int
-    rendition: int
-    data: bytes
-    init: bytes | None  # its initialization segment: its rendition's, or its own Period's
-    start_s: float  # where the presentation timeline places it
-    # Which run of continuous media timestamps it is in: one more after each DASH Period
-    # boundary or HLS EXT-X-DISCONTINUITY (where the timestamps may jump).
-    timeline: int
-    # Live: its timestamps become its presentation time, segment by segment, so libmpv's
-    # time-pos is the session's position (VOD keeps the first run's own timestamps and moves
-    # later runs relative to it).
-    anchored: bool = False
 
 
 class MediaSink(Protocol):
@@ -263,14 +246,18 @@ class PlaybackEngine:
             self.client,
             self.audio_sink,
             lambda: self._highest_fetched,
-            start_of=self._live_start if self.live else None,
+            place=self._place,
+            live=self.live,
         )
 
-    def _live_start(self, index: int) -> float:
-        """Live: the presentation time at which segment `index` of the session's list starts."""
+    def _place(self, index: int) -> tuple[float, int]:
+        """Where segment `index` of the session's list starts on the presentation timeline,
+        and its run of continuous timestamps (`MediaSegment.timeline`)."""
         presentation = self.session.context.presentation
+        timeline = presentation.timeline
+        run = timeline.discontinuity_sequence + bisect_right(timeline.discontinuities, index)
         index = min(index, presentation.segment_count - 1)
-        return presentation.timeline.start_s + presentation.segment_start_s(index)
+        return timeline.start_s + presentation.segment_start_s(index), run
 
     def _live_index(self, position_s: float) -> int:
         presentation = self.session.context.presentation
@@ -462,12 +449,7 @@ class PlaybackEngine:
                 self._highest_fetched = max(self._highest_fetched, command.segment_index)
                 task = asyncio.create_task(self._download(command))
                 fetch = _Download(command, task)
-                timeline = self.session.context.presentation.timeline
-                index = command.segment_index
-                fetch.start_s = self._live_start(index)
-                fetch.timeline = timeline.discontinuity_sequence + bisect_right(
-                    timeline.discontinuities, index
-                )
+                fetch.start_s, fetch.timeline = self._place(command.segment_index)
                 self._downloads[command.request_id] = fetch
             elif isinstance(command, FetchIndex):
                 task = asyncio.create_task(self._download_index(command))

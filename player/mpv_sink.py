@@ -9,7 +9,8 @@ rendition's parameter sets in front of its first sample (`fmp4_params`), so medi
 of any rendition follow it directly. A later DASH Period (or an HLS EXT-X-MAP after a
 discontinuity) is joined the same way: its init's parameter sets go in front of its first
 segment (libavformat skips a second `moov`), and its timestamps are moved to where the
-presentation timeline places it (`timestamps`). MPEG-TS needs no init at all; its
+presentation timeline places it (`placement`, `timestamps`); the separate audio track's
+runs are placed the same way, each stream relative to its own first run. MPEG-TS needs no init at all; its
 timestamps are moved the same way after an EXT-X-DISCONTINUITY. A seek outside
 the buffer (`flush`) ends the stream and opens a new one at the new position; mpv keeps
 media time (`rebase-start-time=no`), so `time-pos` stays comparable across streams.
@@ -26,16 +27,9 @@ import time
 
 import mpv
 
-from player.engine import MediaSegment
 from player.fmp4_params import ParameterSets, avc_parameter_sets, with_parameter_sets
-from player.timestamps import (
-    TS_TIMESCALE,
-    fmp4_start,
-    fmp4_timescale,
-    shift_fmp4,
-    shift_ts,
-    ts_start,
-)
+from player.media_segment import MediaSegment
+from player.placement import Placement
 from player.ts_continuity import ContinuityRewriter, is_ts
 
 END = None  # queued after the last segment
@@ -99,11 +93,9 @@ class MpvSink:
         self._audio_switches = 0
         self._stream_init: bytes | None = None  # the init of the stream's latest segment
         self._params: dict[bytes, ParameterSets | None] = {}  # per init segment
-        self._timescales: dict[bytes, int | None] = {}  # per init segment
-        # Media time minus presentation time, from the first segment played: every run of
-        # timestamps is moved to keep it (so time-pos stays comparable across seeks too).
-        self._media_offset_s: float | None = None
-        self._shifts_s: dict[int, float] = {}  # per timeline run, what its timestamps move by
+        # The video and the audio each move their own timestamps (`player.placement`).
+        self._placement = Placement()
+        self._audio_placement = Placement()
         # The format option applies to every file mpv opens with ffmpeg, external subtitle
         # files (WebVTT) included: whoever adds those must turn this off.
         self.name_container = True
@@ -154,8 +146,12 @@ class MpvSink:
         self.has_audio = True
 
     def audio_data(self, data: bytes) -> None:
-        """Bytes of the separate audio track, in order (its init first in each stream)."""
+        """The separate audio track's init segment, first in each of its streams."""
         self._audio_chunks.put(data)
+
+    def audio_segment(self, segment: MediaSegment) -> None:
+        """The separate audio track's next segment, placed on the timeline like the video."""
+        self._audio_chunks.put(self._audio_placement.placed(segment))
 
     def audio_end(self) -> None:
         self._audio_chunks.put(END)
@@ -180,13 +176,11 @@ class MpvSink:
         self.player.speed = rate
 
     def media_segment(self, segment: MediaSegment) -> None:
-        data = segment.data
+        data = self._placement.placed(segment)
         if is_ts(data):
-            data = self._ts.rewrite(self._placed_ts(segment, data))
-        else:
-            data = self._placed_fmp4(segment, data)
-            if self._sent_init and segment.init != self._stream_init:
-                data = self._with_init_params(segment.init, data)
+            data = self._ts.rewrite(data)
+        elif self._sent_init and segment.init != self._stream_init:
+            data = self._with_init_params(segment.init, data)
         self._stream_init = segment.init
         if not self._sent_init and segment.init is not None:
             self._sent_init = True
@@ -201,41 +195,6 @@ class MpvSink:
             if self.has_audio:
                 self.player["audio-files"] = [f"streamlab://audio/{self._streams}"]
             self.player.play(f"streamlab://stream/{self._streams}")
-
-    def _shift_s(self, segment: MediaSegment, media_s: float) -> float:
-        """How far this segment's timeline run moves: 0 for the first run played, so a
-        single-run presentation goes through untouched."""
-        if segment.anchored:
-            # Live: each segment on its own, as a window's runs have no stable names (a Period
-            # sliding out renumbers them) and the manifest's times are the reference anyway.
-            return segment.start_s - media_s
-        if self._media_offset_s is None:
-            self._media_offset_s = media_s - segment.start_s
-        if segment.timeline not in self._shifts_s:
-            target = self._media_offset_s + segment.start_s
-            # A run that would move before 0 (played first from a later Period, then seeked
-            # back) keeps its own timestamps: playable, time-pos just not comparable.
-            self._shifts_s[segment.timeline] = target - media_s if target >= 0 else 0.0
-        return self._shifts_s[segment.timeline]
-
-    def _placed_ts(self, segment: MediaSegment, data: bytes) -> bytes:
-        start = ts_start(data)
-        if start is None:
-            return data
-        ticks = round(self._shift_s(segment, start / TS_TIMESCALE) * TS_TIMESCALE)
-        return shift_ts(data, ticks) if ticks else data
-
-    def _placed_fmp4(self, segment: MediaSegment, data: bytes) -> bytes:
-        if segment.init is None:
-            return data
-        if segment.init not in self._timescales:
-            self._timescales[segment.init] = fmp4_timescale(segment.init)
-        timescale = self._timescales[segment.init]
-        start = fmp4_start(data)
-        if timescale is None or start is None:
-            return data
-        ticks = round(self._shift_s(segment, start / timescale) * timescale)
-        return shift_fmp4(data, ticks) if ticks else data
 
     def _with_init_params(self, init: bytes | None, data: bytes) -> bytes:
         """The first fMP4 segment after a switch (or a new Period), with its init's SPS/PPS in

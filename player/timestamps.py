@@ -70,15 +70,6 @@ def shift_fmp4(segment: bytes, ticks: int) -> bytes:
     return bytes(out)
 
 
-def fmp4_at(segment: bytes, timescale: int, start_s: float) -> bytes:
-    """`segment` with its first decode time at `start_s` (later fragments keep their spacing)."""
-    start = fmp4_start(segment)
-    if start is None:
-        return segment
-    ticks = round(start_s * timescale) - start
-    return shift_fmp4(segment, ticks) if ticks else segment
-
-
 def ts_start(data: bytes) -> int | None:
     """The first PES packet's PTS, in 90 kHz ticks."""
     for at in _pes_headers(data):

@@ -3,7 +3,8 @@
 Starts `streamlab serve --demo-catalog` in a temporary data dir (or uses `--api URL`), opens
 the player window offscreen (libmpv's software renderer: no display needed), drives it with
 key presses like a remote would, and saves: the home screen, the playback screen with the
-stats overlay, and the seek bar showing a trick-play thumbnail.
+stats overlay, the seek bar showing a trick-play thumbnail, and the demo live channel
+(`clock`) playing at its live edge with the stats overlay (LIVE badge, DVR seek bar, latency).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from player.ui.app import PlayerOptions, PlayerWindow
+from streamlab.commands.serve import DEMO_CHANNEL
 
 
 def wait_for(app: QApplication, condition: Callable[[], bool], timeout_s: float, what: str) -> None:
@@ -85,7 +87,7 @@ def shoot(api: str, state_dir: Path, out: Path) -> None:
     )
     window.grab().save(str(out / "home.png"))
     # The longest title, from its start: enough playback for the stats chart to fill in.
-    longest = max(window.titles.values(), key=lambda t: t.duration_s)
+    longest = max((t for t in window.titles.values() if not t.live), key=lambda t: t.duration_s)
     QTest.keyClick(window.home.cards[longest.video_id][-1], Qt.Key.Key_Return)
     wait_for(app, lambda: window.currentWidget() is window.title_page, 10, "the title page")
     page = window.title_page
@@ -103,8 +105,24 @@ def shoot(api: str, state_dir: Path, out: Path) -> None:
     app.processEvents()
     window.grab().save(str(out / "seek-thumbnail.png"))
     print(controller.ttff.line())
+    shoot_live(app, window, out)
     window.shutdown()
     window.close()
+
+
+def shoot_live(app: QApplication, window: PlayerWindow, out: Path) -> None:
+    """Back home, the demo channel from the Live now row, shot once it plays at the edge."""
+    QTest.keyClick(window.playback, Qt.Key.Key_Escape)
+    wait_for(app, lambda: window.currentWidget() is window.home, 30, "the home screen")
+    channel = next(t for t in window.titles.values() if t.live and t.video_id == DEMO_CHANNEL)
+    QTest.keyClick(window.home.cards[channel.video_id][0], Qt.Key.Key_Return)
+    badge, stats = window.playback.live_badge, window.playback.stats
+    wait_for(app, lambda: badge.isVisible() and bool(badge.at_edge), 60, "the live edge")
+    QTest.keyClick(window.playback, Qt.Key.Key_I)
+    # Enough samples after joining for the chart, and still at the edge when shot.
+    seen = len(stats.samples)
+    wait_for(app, lambda: len(stats.samples) >= seen + 20 and bool(badge.at_edge), 60, "live play")
+    window.grab().save(str(out / "live.png"))
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@ to `open`, which a sans-I/O parser must never do; so the text goes through `mini
 and the `mpegdash` node classes directly.
 
 Supported: static and dynamic (live) MPDs; several Periods (one ladder through all of them:
-each Period must have as many video Representations, matched in bandwidth order, and a later
-Period's segments carry its own initialization segment); video AdaptationSets (every video
+each Period must have as many video Representations, matched by resolution when every one has
+a height, else in bandwidth order (`_paired`), and a later Period's segments carry its own
+initialization segment); video AdaptationSets (every video
 Representation joins one ladder); SegmentTemplate with @duration ($Number$) or a SegmentTimeline
 ($Number$ or $Time$), format tags such as $Number%05d$, $RepresentationID$, $Bandwidth$;
 SegmentList (mediaRange gives exact sizes); attributes inherited from AdaptationSet and Period;
@@ -380,7 +381,8 @@ def _period_spans(
 
 
 def _concatenate(parsed: list[_PeriodParsed], source: str, timeline: Timeline) -> Presentation:
-    """One ladder through every Period: rung i of each Period, in bandwidth order."""
+    """One ladder through every Period: the first Period's rungs, each continued by the rung
+    `_paired` with it in every later Period."""
     first = parsed[0]
     for period in parsed[1:]:
         if len(period.renditions) != len(first.renditions):
@@ -389,11 +391,12 @@ def _concatenate(parsed: list[_PeriodParsed], source: str, timeline: Timeline) -
                 f"Period {period.id!r} has {len(period.renditions)} video Representations, "
                 f"Period {first.id!r} {len(first.renditions)}: they cannot be played as one ladder",
             )
+    later = [_paired(first, period) for period in parsed[1:]]
     renditions = []
     for rung, head in enumerate(first.renditions):
         segments = list(head.segments)
-        for period in parsed[1:]:
-            segments += _with_init(period.renditions[rung], head.init)
+        for rungs in later:
+            segments += _with_init(rungs[rung], head.init)
         renditions.append(with_segments(head, tuple(segments)))
     durations = tuple(d for period in parsed for d in period.durations)
     try:
@@ -415,7 +418,7 @@ def _check_same_protection(parsed: tuple[_PeriodParsed, ...], source: str) -> No
         return
     first = parsed[0]
     for period in parsed[1:]:
-        for head, later in zip(first.renditions, period.renditions, strict=True):
+        for head, later in zip(first.renditions, _paired(first, period), strict=True):
             if period.protection[later.id] != first.protection[head.id]:
                 raise ManifestError(
                     source,
@@ -423,6 +426,28 @@ def _check_same_protection(parsed: tuple[_PeriodParsed, ...], source: str) -> No
                     f"from Period {first.id!r} ({head.id!r}): a change of protection between "
                     "Periods is not supported",
                 )
+
+
+def _paired(first: _PeriodParsed, period: _PeriodParsed) -> tuple[Rendition, ...]:
+    """`period`'s video Representations in the order of `first`'s rungs (as many of each).
+
+    By resolution (height, then width, then bandwidth) when every Representation of both has
+    a height: a packager's measured bandwidths need not keep one order between runs (Shaka
+    measured an ad's 240p above its 360p, and the show's 360p went on as the ad's 240p).
+    Otherwise in bandwidth order, the only order the MPD then gives.
+    """
+    rungs = period.renditions
+    if not all(r.height for r in (*first.renditions, *rungs)):
+        return rungs
+
+    def size(r: Rendition) -> tuple[int, int, int]:
+        return (r.height or 0, r.width or 0, r.bandwidth_bps)
+
+    by_size = sorted(range(len(first.renditions)), key=lambda i: size(first.renditions[i]))
+    paired: list[Rendition] = list(rungs)
+    for head, rung in zip(by_size, sorted(rungs, key=size), strict=True):
+        paired[head] = rung
+    return tuple(paired)
 
 
 def _with_init(rendition: Rendition, first_init: SegmentRef | None) -> list[SegmentRef]:

@@ -71,7 +71,9 @@ def _inputs(spec: ChannelSpec) -> tuple[list[str], str, float, str]:
         ]
         clock = (
             f"[0:v]drawtext=text='{_CLOCK}':fontsize=48:fontcolor=white:box=1:"
-            "boxcolor=black@0.6:x=(w-tw)/2:y=h-th-20[src]"
+            # Top right, under the player's LIVE badge: the seek bar and the stats overlay
+            # (top left) cover the bottom and the left while the controls are shown.
+            "boxcolor=black@0.6:x=w-tw-24:y=h/8[src]"
         )
         return args, clock + ";", TEST_SOURCE_FPS, "1:a:0"
     info = probe(spec.source)

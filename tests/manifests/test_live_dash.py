@@ -53,6 +53,46 @@ def test_periods_play_in_sequence_each_with_its_own_init() -> None:
     assert t.discontinuities == (2,)
 
 
+# Shaka's real output for a show and an ad packaged apart: the ad's 240p measured above its 360p.
+SIZED_PERIODS = """<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT8S">
+  <Period id="show" duration="PT4S"><AdaptationSet contentType="video">
+    <SegmentTemplate timescale="1000" duration="2000" media="show/$RepresentationID$-$Number$.m4s"/>
+    <Representation id="s240" bandwidth="250000" width="426" height="240"/>
+    <Representation id="s360" bandwidth="600000" width="640" height="360"/>
+    <Representation id="s720" bandwidth="2000000" width="1280" height="720"/>
+  </AdaptationSet></Period>
+  <Period id="ad" duration="PT4S"><AdaptationSet contentType="video">
+    <SegmentTemplate timescale="1000" duration="2000" media="ad/$RepresentationID$-$Number$.m4s"/>
+    <Representation id="a720" bandwidth="1900000" width="1280" height="720"/>
+    <Representation id="a360" bandwidth="500000" width="640" height="360"/>
+    <Representation id="a240" bandwidth="540000" width="426" height="240"/>
+  </AdaptationSet></Period>
+</MPD>"""
+
+
+def test_later_period_rungs_pair_by_resolution_when_bandwidths_order_them_otherwise() -> None:
+    p = parse_dash(SIZED_PERIODS, MPD_URL)
+    ladder = {r.id: names(r.segments)[2:] for r in p.renditions}
+    assert ladder == {
+        "s240": ["ad/a240-1.m4s", "ad/a240-2.m4s"],
+        "s360": ["ad/a360-1.m4s", "ad/a360-2.m4s"],
+        "s720": ["ad/a720-1.m4s", "ad/a720-2.m4s"],
+    }
+
+
+def test_later_period_rungs_pair_in_bandwidth_order_when_a_height_is_missing() -> None:
+    text = SIZED_PERIODS.replace(
+        '"a360" bandwidth="500000" width="640" height="360"', '"a360" bandwidth="500000"'
+    )
+    p = parse_dash(text, MPD_URL)
+    # Without the ad's 360p height, the ad's rungs go by bandwidth: 360p, 240p, 720p.
+    assert [names(r.segments)[2] for r in p.renditions] == [
+        "ad/a360-1.m4s",
+        "ad/a240-1.m4s",
+        "ad/a720-1.m4s",
+    ]
+
+
 def test_periods_with_different_ladders_are_refused_by_name() -> None:
     text = TWO_PERIODS.replace('<Representation id="a" bandwidth="400000"/>', "")
     with pytest.raises(
