@@ -846,7 +846,8 @@ class Session:
     def _issue(self, now: float, index: int, rendition: int, level: float, reason: Why) -> None:
         ctx = self._ctx
         assert ctx is not None
-        request_id = self._new_request_id()
+        self._request_ids += 1  # (not `_new_request_id`: a call per segment, on the hot path)
+        request_id = self._request_ids
         ref = ctx.presentation.renditions[rendition]
         self._request = _Request(
             id=request_id,
