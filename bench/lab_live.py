@@ -22,6 +22,7 @@ from simulator.video import load_video
 from traces.load import load_trace
 
 TARGETS_S = (2.0, 6.0)
+LIVE_ALGORITHMS = ("l2a", "lolp")  # built for live, beside the classics
 SEGMENT_S = 1.0  # bbb's 3 s segments make a 2 s target unreachable (a segment is made whole)
 
 
@@ -39,7 +40,7 @@ def report(shared: Path, per_set: int | None = None) -> str:
     ]
     for target in TARGETS_S:
         setup = LiveSetup(target, SEGMENT_S)
-        for name in ALGORITHMS:
+        for name in (*ALGORITHMS, *LIVE_ALGORITHMS):
             p95, kbps, rebuffer, off, qoe = [], [], [], [], []
             start = time.perf_counter()
             for trace in traces:

@@ -33,7 +33,7 @@ def main() -> int:
             ("memory", lambda: lab.memory(SHARED)),
             ("sweep", lambda: lab.sweep_speed(SHARED)),
             ("optimum", lambda: lab.optimum_cost(SHARED)),
-            ("live in the lab", lambda: lab_live.report(SHARED)),
+            ("live in the lab", lambda: lab_live.report(SHARED, per_set=20)),
             ("streamlab vs optimum", lambda: streamlab_tuning.report(SHARED)),
             ("streamlab vs optimum, sabre", lambda: streamlab_tuning.report(SHARED, "sabre")),
             (
