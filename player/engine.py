@@ -531,13 +531,14 @@ class PlaybackEngine:
 
     async def _fetch(self, command: FetchSegment) -> None:
         if self.live:
-            await self._fetch_live(command)
-            return
-        # Addresses from the current presentation: the same after a refresh of the signed URL.
-        rendition = self._rendition(command.rendition_index)
-        segment = rendition.segments[command.segment_index] if rendition else command.segment
-        init = (segment.init or rendition.init) if rendition is not None else command.init
-        if init is not None:
+            # The session's address: a live list shifts with every reload.
+            segment, init = command.segment, command.init
+        else:
+            # Addresses from the current presentation: the same after a refresh of the signed URL.
+            rendition = self._rendition(command.rendition_index)
+            segment = rendition.segments[command.segment_index] if rendition else command.segment
+            init = (segment.init or rendition.init) if rendition is not None else command.init
+        if init is not None:  # each rendition's init once (a later Period's, a restart's: new)
             key = (command.rendition_index, init)
             if key not in self._inits:
                 self._inits[key] = await self._get_all(init)
@@ -545,19 +546,6 @@ class PlaybackEngine:
             if download is not None:
                 download.init = self._inits[key]
         await self._stream(command.request_id, segment)
-
-    async def _fetch_live(self, command: FetchSegment) -> None:
-        """A live segment at the session's address, after its init when that is new to us (the
-        first of the rendition's, or an encoder restart's)."""
-        init = command.init
-        if init is not None:
-            key = (command.rendition_index, init)
-            if key not in self._inits:
-                self._inits[key] = await self._get_all(init)
-            download = self._downloads.get(command.request_id)
-            if download is not None:
-                download.init = self._inits[key]
-        await self._stream(command.request_id, command.segment)
 
     async def _reload_live(self) -> None:
         """RefreshManifest: the same URL again (re-signed once if refused), parsed at UTC now."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from random_traces import traces
 
 from abr.config import SessionConfig
 from abr.presentation import Presentation
@@ -14,23 +14,6 @@ from simulator.run import simulate
 from traces.trace import Trace
 
 ALGORITHMS = sorted(BUILTIN)
-
-
-@st.composite
-def traces(draw: st.DrawFn) -> Trace:
-    n = draw(st.integers(1, 30))
-    durations = draw(st.lists(st.floats(0.2, 20.0), min_size=n, max_size=n))
-    bandwidth = draw(st.lists(st.floats(0.0, 20_000.0), min_size=n, max_size=n))
-    if max(bandwidth) < 100.0:
-        bandwidth[0] = 500.0  # a link that never delivers is not a trace
-    latency = draw(st.lists(st.floats(0.0, 0.3), min_size=n, max_size=n))
-    return Trace(
-        name="random",
-        set_name="hypothesis",
-        durations_s=np.array(durations),
-        bandwidth_kbps=np.array(bandwidth),
-        latency_s=np.array(latency),
-    )
 
 
 configs = st.builds(

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from random_traces import traces
 
 from abr.manifests import parse_sabre_video
 from abr.registry import BUILTIN, create
@@ -140,29 +141,12 @@ def test_the_optimum_is_refused_in_live_mode() -> None:
         LabSetup("video.json", ("bola",), optimal=True, live=LiveSetup(3.0))
 
 
-@st.composite
-def traces(draw: st.DrawFn) -> Trace:
-    n = draw(st.integers(1, 20))
-    durations = draw(st.lists(st.floats(0.5, 20.0), min_size=n, max_size=n))
-    bandwidth = draw(st.lists(st.floats(0.0, 20_000.0), min_size=n, max_size=n))
-    if max(bandwidth) < 300.0:
-        bandwidth[0] = 1_000.0  # a link that never delivers is not a trace
-    latency = draw(st.lists(st.floats(0.0, 0.3), min_size=n, max_size=n))
-    return Trace(
-        name="random",
-        set_name="hypothesis",
-        durations_s=np.array(durations),
-        bandwidth_kbps=np.array(bandwidth),
-        latency_s=np.array(latency),
-    )
-
-
 SHORT = parse_sabre_video(synthetic_video(segments=15, segment_duration_s=2.0, seed=5), source="s")
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    trace=traces(),
+    trace=traces(max_pieces=20, min_piece_s=0.5),
     algorithm=st.sampled_from(sorted(BUILTIN)),
     target=st.floats(0.5, 10.0),
     segment=st.sampled_from([None, 0.5, 1.0, 3.0]),
