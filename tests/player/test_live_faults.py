@@ -16,7 +16,7 @@ import math
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,6 +43,10 @@ class Script:
     skew_s: float = 0.0
     frozen_after_s: float = math.inf  # HLS: the playlist stops growing this long after start
     late_s: float = 0.0  # a listed segment 404s until this long after it is complete
+    # Each segment's first request 404s whenever it comes (a late segment, however busy the
+    # machine running the test is).
+    first_request_404: bool = False
+    _refused: set[int] = field(default_factory=set)
 
     def server_now(self) -> float:
         return time.time() + self.skew_s
@@ -53,6 +57,9 @@ class Script:
 
     def exists(self, number: int) -> bool:
         done_at = self.started + (number + 1) * SEGMENT_S
+        if self.first_request_404 and number not in self._refused:
+            self._refused.add(number)
+            return False
         return number <= self.newest() and self.server_now() >= done_at + self.late_s
 
     def playlist(self) -> str:
@@ -163,8 +170,8 @@ def test_a_newest_segment_that_404s_for_a_moment_is_retried(
     channel: tuple[str, type[_Channel]],
 ) -> None:
     base, handler = channel
-    handler.script = Script(started=time.time() - 5, late_s=0.2)
-    # Fetched as soon as listed (target latency one segment): every segment 404s first.
+    handler.script = Script(started=time.time() - 5, first_request_404=True)
+    # Every segment 404s on its first request, as one fetched the moment it is listed may.
     result, sink, failures = play(
         f"{base}/master.m3u8", 4.0, live_target_latency_s=0.5, max_retries=1
     )
