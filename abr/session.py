@@ -821,10 +821,7 @@ class Session:
             if decision is None:
                 self._wait = DECISION_PENDING  # an external policy will decide
                 return
-            if type(decision) is int:
-                rendition, reason = decision, self._default_reason
-            else:
-                assert isinstance(decision, Decision)
+            if isinstance(decision, Decision):
                 rendition, reason = decision.rendition, decision.reason or self._default_reason
                 if decision.delay_s > EPS and phase is Phase.PLAYING:
                     self._wait = Waiting(
@@ -833,6 +830,8 @@ class Session:
                         decided=Decision(rendition, reason=reason),
                     )
                     return
+            else:
+                rendition, reason = decision, self._default_reason
         if rendition > ctx.max_rendition:
             rendition = ctx.max_rendition
             reason = ("{}; quality cap", reason)
