@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from abr.manifests._ladder import MAX_BYTE_OFFSET, assemble, segment
+from abr.manifests._ladder import MAX_BYTE_OFFSET, assemble, segment, with_segments
 from abr.manifests.errors import ManifestError
 from abr.manifests.sidx import parse_sidx
 from abr.presentation import Presentation, Rendition
@@ -49,15 +49,4 @@ def indexed_rendition(
         segments.append(segment(ref.url, duration, rendition.bandwidth_bps, (first, last)))
         durations.append(duration)
         first = last + 1
-    indexed = Rendition(
-        rendition.id,
-        rendition.bandwidth_bps,
-        tuple(segments),
-        rendition.width,
-        rendition.height,
-        rendition.codecs,
-        rendition.frame_rate,
-        rendition.init,
-        rendition.index,
-    )
-    return indexed, durations
+    return with_segments(rendition, tuple(segments)), durations
