@@ -22,6 +22,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import httpx
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -34,7 +35,7 @@ def wait_for(app: QApplication, condition: Callable[[], bool], timeout_s: float,
     deadline = time.monotonic() + timeout_s
     while not condition():
         if time.monotonic() > deadline:
-            raise SystemExit(f"screenshots: timed out waiting for {what}")
+            raise SystemExit(f"screenshots: timed out after {timeout_s:g} s waiting for {what}")
         app.processEvents()
         time.sleep(0.02)
 
@@ -53,6 +54,19 @@ def start_backend(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     return proc, json.loads(line)["api"]
 
 
+def wait_until_ready(api: str, timeout_s: float = 300.0) -> None:
+    """Until every demo title and the channel is READY: the player reads the catalog once, at
+    log-in, so a title still transcoding then would be missing from the shots."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        videos = httpx.get(f"{api}/api/v1/videos", timeout=10).json()["videos"]
+        if videos and all(v["status"] == "READY" for v in videos):
+            return
+        if time.monotonic() > deadline:
+            raise SystemExit(f"screenshots: the demo catalog was not READY after {timeout_s:g} s")
+        time.sleep(1.0)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--api", help="use this backend instead of starting one")
@@ -64,6 +78,7 @@ def main() -> int:
         api = args.api
         if api is None:
             backend, api = start_backend(Path(tmp) / "serve")
+            wait_until_ready(api)
         try:
             shoot(api, Path(tmp) / "state", args.out)
         finally:
@@ -81,7 +96,11 @@ def shoot(api: str, state_dir: Path, out: Path) -> None:
     window.show()
     wait_for(
         app,
-        lambda: bool(window.home.rows) and len(window.posters) >= len(window.titles),
+        # Live channels have no poster: wait for every title's.
+        lambda: (
+            bool(window.home.rows)
+            and len(window.posters) >= sum(not t.live for t in window.titles.values())
+        ),
         120,
         "the catalog",
     )
@@ -114,7 +133,9 @@ def shoot_live(app: QApplication, window: PlayerWindow, out: Path) -> None:
     """Back home, the demo channel from the Live now row, shot once it plays at the edge."""
     QTest.keyClick(window.playback, Qt.Key.Key_Escape)
     wait_for(app, lambda: window.currentWidget() is window.home, 30, "the home screen")
-    channel = next(t for t in window.titles.values() if t.live and t.video_id == DEMO_CHANNEL)
+    channel = next(
+        t for t in window.titles.values() if t.live and t.video_id == f"live-{DEMO_CHANNEL}"
+    )
     QTest.keyClick(window.home.cards[channel.video_id][0], Qt.Key.Key_Return)
     badge, stats = window.playback.live_badge, window.playback.stats
     wait_for(app, lambda: badge.isVisible() and bool(badge.at_edge), 60, "the live edge")
