@@ -23,9 +23,7 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import httpx
 
@@ -34,10 +32,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from backend_stub.auth import create_user
 from backend_stub.db import session_factory
 from bench.backend import Running, _start
-from bench.player import SHAPED_KBPS, SHAPED_LATENCY_S, _percentile, _ShapedLink
-
-if TYPE_CHECKING:
-    from player.ui.app import PlayerWindow
+from bench.player import (
+    SHAPED_KBPS,
+    SHAPED_LATENCY_S,
+    _percentile,
+    _ShapedLink,
+    open_player,
+    wait_until,
+)
 
 JOINS = int(os.environ.get("STREAMLAB_BENCH_LIVE_JOINS", "50"))
 SEG = 2
@@ -50,60 +52,24 @@ POLLERS = 50
 POLL_S = 30.0
 
 
-def _wait(
-    condition: Callable[[], object], timeout_s: float, what: str, tick: Callable[[], None]
-) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"bench.live: timed out waiting for {what}")
-        tick()
-        time.sleep(0.005)
-
-
 def _ready(running: Running) -> None:
     def listed() -> bool:
         videos = httpx.get(f"{running.api}/api/v1/videos").json()["videos"]
         return any(v["video_id"] == VIDEO_ID and v["status"] == "READY" for v in videos)
 
-    _wait(listed, 60, "the channel to be READY", lambda: time.sleep(0.3))
-
-
-def _player(
-    running: Running, state: Path, proxy: str | None
-) -> tuple[PlayerWindow, Callable[[], None]]:
-    from PySide6.QtWidgets import QApplication
-
-    from player.ui.app import PlayerOptions, PlayerWindow
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    window = PlayerWindow(
-        PlayerOptions(
-            api_url=running.api,
-            username="bench",
-            password="bench-pw",
-            state_dir=state,
-            audio=False,
-            prefetch=False,
-            http_proxy=proxy,
-        )
-    )
-    window.resize(1280, 720)
-    window.show()
-    _wait(lambda: bool(window.titles), 30, "the catalog", app.processEvents)
-    return window, app.processEvents
+    wait_until(listed, 60, "the channel to be READY", lambda: time.sleep(0.3))
 
 
 def _joins(running: Running, state: Path, proxy: str | None) -> list[float]:
     from player.ui.controller import PlaybackRequest
 
-    window, tick = _player(running, state, proxy)
+    window, tick = open_player(running.api, state, False, proxy)
     results: list[float] = []
     window.controller.first_frame.connect(lambda ttff: results.append(ttff.first_frame_s))
     try:
         for n in range(JOINS):
             window._play(PlaybackRequest(video_id=VIDEO_ID))
-            _wait(lambda n=n: len(results) > n, 30, "the first frame", tick)
+            wait_until(lambda n=n: len(results) > n, 30, "the first frame", tick)
             window.playback.stop()
     finally:
         window.shutdown()
@@ -115,16 +81,16 @@ def _joins(running: Running, state: Path, proxy: str | None) -> list[float]:
 def _steady_latency(running: Running, state: Path) -> list[float]:
     from player.ui.controller import PlaybackRequest
 
-    window, tick = _player(running, state, None)
+    window, tick = open_player(running.api, state, False)
     controller = window.controller
     started: list[float] = []
     controller.first_frame.connect(lambda _ttff: started.append(time.monotonic()))
     samples: list[float] = []
     try:
         window._play(PlaybackRequest(video_id=VIDEO_ID))
-        _wait(lambda: started, 30, "the first frame", tick)
+        wait_until(lambda: started, 30, "the first frame", tick)
         settle_until = started[0] + SETTLE_S
-        _wait(lambda: time.monotonic() > settle_until, SETTLE_S + 5, "settling", tick)
+        wait_until(lambda: time.monotonic() > settle_until, SETTLE_S + 5, "settling", tick)
         end = time.monotonic() + STEADY_S
         next_sample = time.monotonic()
         while time.monotonic() < end:

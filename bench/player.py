@@ -19,7 +19,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
@@ -33,6 +35,9 @@ from backend_stub.media.ffmpeg import synthesize_clip
 from bench.backend import Running, _start
 from emulator.shaper import TraceShaper
 from traces.synthetic import constant
+
+if TYPE_CHECKING:
+    from player.ui.app import PlayerWindow
 
 STARTS = int(os.environ.get("STREAMLAB_BENCH_STARTS", "50"))
 SHAPED_KBPS = 5000.0
@@ -104,13 +109,26 @@ def _transfer_bound(api: str, video_id: str) -> float:
     return statistics.median(times)
 
 
-def _starts(
-    api: str, video_id: str, state: Path, prefetch: bool, proxy: str | None = None
-) -> list[float]:
+def wait_until(
+    condition: Callable[[], object], timeout_s: float, what: str, tick: Callable[[], None]
+) -> None:
+    """Poll `condition`, calling `tick` between (Qt's processEvents, or a sleep)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"bench: timed out waiting for {what}")
+        tick()
+        time.sleep(0.002)
+
+
+def open_player(
+    api: str, state: Path, prefetch: bool, proxy: str | None = None
+) -> tuple[PlayerWindow, Callable[[], None]]:
+    """The player window offscreen, logged in as the bench user, its catalog loaded; and the
+    `tick` that runs its event loop."""
     from PySide6.QtWidgets import QApplication
 
     from player.ui.app import PlayerOptions, PlayerWindow
-    from player.ui.controller import PlaybackRequest
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = PlayerWindow(
@@ -126,16 +144,20 @@ def _starts(
     )
     window.resize(1280, 720)
     window.show()
+    wait_until(lambda: bool(window.titles), 30, "the catalog", app.processEvents)
+    return window, app.processEvents
 
-    def wait(condition: object, timeout_s: float, what: str) -> None:
-        deadline = time.monotonic() + timeout_s
-        while not condition():  # type: ignore[operator]
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"bench.player: timed out waiting for {what}")
-            app.processEvents()
-            time.sleep(0.002)
 
-    wait(lambda: bool(window.titles), 30, "the catalog")
+def _starts(
+    api: str, video_id: str, state: Path, prefetch: bool, proxy: str | None = None
+) -> list[float]:
+    from player.ui.controller import PlaybackRequest
+
+    window, tick = open_player(api, state, prefetch, proxy)
+
+    def wait(condition: Callable[[], object], timeout_s: float, what: str) -> None:
+        wait_until(condition, timeout_s, what, tick)
+
     prefetcher = window.prefetcher
     results: list[float] = []
     window.controller.first_frame.connect(lambda ttff: results.append(ttff.first_frame_s))
