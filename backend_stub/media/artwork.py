@@ -6,17 +6,14 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from backend_stub.media.ffmpeg import SourceInfo, require_tool, run
+from backend_stub.media.ffmpeg import SourceInfo, ffmpeg_prefix, run
 
 
 def poster(source: Path, info: SourceInfo, out: Path) -> str:
     at = min(info.duration_seconds * 0.3, 10.0)
     run(
         [
-            require_tool("ffmpeg"),
-            "-v",
-            "error",
-            "-y",
+            *ffmpeg_prefix(),
             "-ss",
             f"{at:.2f}",
             "-i",
@@ -47,10 +44,7 @@ def thumbnail_sprite(
     thumbs.mkdir(exist_ok=True)
     run(
         [
-            require_tool("ffmpeg"),
-            "-v",
-            "error",
-            "-y",
+            *ffmpeg_prefix(),
             "-i",
             str(source),
             "-vf",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from backend_stub.media.ffmpeg import SourceInfo, require_tool, run
+from backend_stub.media.ffmpeg import SourceInfo, ffmpeg_prefix, run
 from backend_stub.media.ladder import AUDIO_KBPS, Rung
 
 
@@ -36,10 +36,7 @@ def encode_cmaf(
     split = f"[0:v]split={n}" + "".join(f"[s{i}]" for i in range(n))
     scales = ";".join(f"[s{i}]scale=-2:{r.height}[v{i}]" for i, r in enumerate(ladder))
     cmd = [
-        require_tool("ffmpeg"),
-        "-v",
-        "error",
-        "-y",
+        *ffmpeg_prefix(),
         "-i",
         str(source),
     ]

@@ -30,6 +30,11 @@ def require_tool(name: str) -> str:
     return path
 
 
+def ffmpeg_prefix() -> list[str]:
+    """How every batch ffmpeg run here starts: errors only, overwriting its outputs."""
+    return [require_tool("ffmpeg"), "-v", "error", "-y"]
+
+
 def run(cmd: list[str], what: str, timeout: float | None = None) -> None:
     proc = subprocess.run(
         cmd,
@@ -50,7 +55,7 @@ def synthesize_clip(
 ) -> Path:
     """A lavfi test pattern (`video`, e.g. "testsrc2=size=854x480:rate=30") with a sine tone:
     the demo catalog's, the tests' and the benchmarks' source material."""
-    cmd = [require_tool("ffmpeg"), "-v", "error", "-y", "-f", "lavfi", "-i", video]
+    cmd = [*ffmpeg_prefix(), "-f", "lavfi", "-i", video]
     cmd += ["-f", "lavfi", "-i", f"sine=frequency={tone_hz}:sample_rate=48000"]
     cmd += ["-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast"]
     if crf is not None:

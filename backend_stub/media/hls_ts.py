@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from backend_stub.media.encryption import hls_aes128_args
-from backend_stub.media.ffmpeg import require_tool, run
+from backend_stub.media.ffmpeg import ffmpeg_prefix, run
 
 
 def package_hls_ts(
@@ -35,7 +35,7 @@ def package_hls_ts(
             "-c", "copy", "-f", "hls", "-hls_time", str(seg), "-hls_playlist_type", "vod",
             "-hls_segment_type", "mpegts", "-mpegts_start_pid", "0x100", *encrypt,
         ]  # fmt: skip
-        cmd = [require_tool("ffmpeg"), "-v", "error", "-y"]
+        cmd = ffmpeg_prefix()
         for path in joined[: n + 1]:
             cmd += ["-i", str(path)]
         for i in range(n):
@@ -57,7 +57,7 @@ def package_hls_ts(
             (ts / f"a{k}").mkdir(exist_ok=True)
             run(
                 [
-                    require_tool("ffmpeg"), "-v", "error", "-y", "-i", str(joined[n + k]),
+                    *ffmpeg_prefix(), "-i", str(joined[n + k]),
                     "-map", "0:a", *hls,
                     "-hls_segment_filename", str(ts / f"a{k}" / "seg-%05d.ts"),
                     str(ts / f"a{k}" / "index.m3u8"),

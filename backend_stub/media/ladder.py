@@ -7,7 +7,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from backend_stub.media.ffmpeg import require_tool, run
+from backend_stub.media.ffmpeg import ffmpeg_prefix, require_tool, run
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,7 @@ def probe_complexity(source: Path, duration: float) -> float:
         out = Path(tmp) / "probe.mp4"
         run(
             [
-                require_tool("ffmpeg"),
-                "-v",
-                "error",
-                "-y",
+                *ffmpeg_prefix(),
                 "-ss",
                 f"{start:.2f}",
                 "-i",
