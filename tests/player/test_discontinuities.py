@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import re
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,13 +23,13 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
+from play_cli import play_headless
 from shaka_packager import packager
 
 from abr.config import SessionConfig
 from abr.registry import create
 from player.engine import PlaybackEngine, PlaybackResult
 
-ROOT = Path(__file__).resolve().parents[2]
 # (filter source, seconds, timestamp offset): a show and a break that look and time differently.
 PARTS = (
     ("show", "testsrc2=size=640x360:rate=24", 6, 0),
@@ -230,11 +228,7 @@ def test_streamlab_play_headless_plays_the_joined_title(
 ) -> None:
     pytest.importorskip("mpv", reason="python-mpv needs libmpv (make test installs libmpv2)")
     base, _ = site
-    command = [sys.executable, "-m", "streamlab.cli", "play", f"{base}/{manifest}"]
-    command += ["--headless", "--json", "--abr", "throughput"]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)
+    result = play_headless(f"{base}/{manifest}")
     assert result["decoded"] is True and result["error"] is None
     assert result["played_s"] == pytest.approx(TOTAL_S, abs=0.1)
     assert result["stall_count"] == 0 and result["segments"] == 5

@@ -3,15 +3,9 @@ indexes each rendition from ranged GETs, then plays it to the end, switching up.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
+from play_cli import play_headless
 from test_engine import play
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_engine_indexes_then_plays_every_segment(on_demand_site: str) -> None:
@@ -41,25 +35,7 @@ def test_a_missing_index_fails_the_session_naming_the_rendition(on_demand_site: 
 
 def test_headless_play_decodes_the_on_demand_mpd_with_its_audio(on_demand_site: str) -> None:
     pytest.importorskip("mpv", reason="python-mpv needs libmpv (make test installs libmpv2)")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "streamlab.cli",
-            "play",
-            f"{on_demand_site}/manifest.mpd",
-            "--headless",
-            "--json",
-            "--abr",
-            "throughput",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)
+    result = play_headless(f"{on_demand_site}/manifest.mpd")
     assert result["decoded"] is True and result["error"] is None
     assert result["played_s"] == pytest.approx(8.0, abs=0.1)
     assert result["stall_count"] == 0

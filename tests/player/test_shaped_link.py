@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from play_cli import play_cli
 
 from abr.config import SessionConfig
 from abr.registry import create
@@ -20,8 +19,6 @@ from player.engine import CountingSink, PlaybackEngine, PlaybackResult
 from traces import synthetic
 from traces.formats import sabre_json
 from traces.trace import Trace
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def play_through(trace: Trace, base: str, manifest: str) -> PlaybackResult:
@@ -58,16 +55,6 @@ def test_a_slow_link_keeps_the_player_low_and_a_fast_one_lets_it_climb(
     assert measured and all(
         300 < kbps < 900 for kbps in measured
     )  # the session saw the shaped rate
-
-
-def play_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "streamlab.cli", "play", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
 
 
 @pytest.mark.parametrize("absolute", [False, True], ids=["relative", "absolute-media-urls"])
