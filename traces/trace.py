@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 
 import numpy as np
 
@@ -40,8 +40,10 @@ class Trace:
     bandwidth_kbps: np.ndarray = field(repr=False)
     latency_s: np.ndarray = field(repr=False)
     path: str | None = None
+    # The parsers have already run `find_problem` themselves, to name the line: not twice.
+    pieces_checked: InitVar[bool] = False
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, pieces_checked: bool) -> None:
         for key in _FIELDS:
             values = np.array(getattr(self, key), dtype=np.float64)
             if values.ndim != 1:
@@ -54,9 +56,10 @@ class Trace:
             raise TraceError(f"arrays differ in length ({found})", self.path)
         if lengths["durations_s"] == 0:
             raise TraceError("no pieces", self.path)
-        problem = find_problem(self.durations_s, self.bandwidth_kbps, self.latency_s)
-        if problem is not None:
-            raise TraceError(f"piece {problem[0]}: {problem[1]}", self.path)
+        if not pieces_checked:
+            problem = find_problem(self.durations_s, self.bandwidth_kbps, self.latency_s)
+            if problem is not None:
+                raise TraceError(f"piece {problem[0]}: {problem[1]}", self.path)
         if not (self.bandwidth_kbps > 0).any():
             raise TraceError("bandwidth is zero throughout", self.path)
         capacity_kbit = float(np.dot(self.durations_s, self.bandwidth_kbps))

@@ -55,7 +55,7 @@ def parse(
         i, reason = problem
         detail = f"{bytes_received[i]:g} bytes in {elapsed_ms[i]:g} ms"
         raise TraceError(f"{reason} ({detail})", path, rows[i][0])
-    return Trace(name, set_name, durations, kbps, latency, path)
+    return Trace(name, set_name, durations, kbps, latency, path, pieces_checked=True)
 
 
 def dump(trace: Trace) -> str:

@@ -99,7 +99,7 @@ def parse(
     problem = find_problem(durations, kbps, lat)
     if problem is not None:
         raise TraceError(problem[1], path, lines[problem[0]])
-    return Trace(name, set_name, durations, kbps, lat, path)
+    return Trace(name, set_name, durations, kbps, lat, path, pieces_checked=True)
 
 
 def dump(trace: Trace) -> str:

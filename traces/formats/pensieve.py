@@ -40,7 +40,7 @@ def parse(
     problem = find_problem(durations, kbps, latency)
     if problem is not None:
         raise TraceError(problem[1], path, lines[problem[0]])
-    return Trace(name, set_name, durations, kbps, latency, path)
+    return Trace(name, set_name, durations, kbps, latency, path, pieces_checked=True)
 
 
 def dump(trace: Trace) -> str:

@@ -40,7 +40,7 @@ def parse(text: str, *, name: str = "", set_name: str = "", path: str | None = N
     if problem is not None:
         i, reason = problem
         raise TraceError(f"piece {i}: {reason}", path, _line_of_piece(text, i))
-    return Trace(name, set_name, durations_s, kbps, latency_s, path)
+    return Trace(name, set_name, durations_s, kbps, latency_s, path, pieces_checked=True)
 
 
 def dump(trace: Trace) -> str:
