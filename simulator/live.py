@@ -6,7 +6,8 @@ channel's manifest as it stands when the answer arrives, one link latency later 
 the latency of the trace piece it starts in and no link capacity: a manifest is a few KB beside
 the segments). The session joins at the live edge minus the target latency and steers its
 playback rate (SetPlaybackRate), which it accounts for itself. The driver refuses, as a bug, any
-request for a segment before its availability time.
+request for a segment before its availability time. A viewer who leaves early (`until_s`, as a
+QA session stops after a fixed time) is accounted up to then, as the player's stop is.
 """
 
 from __future__ import annotations
@@ -47,14 +48,16 @@ def simulate_live(
     *,
     noise: float = 0.0,
     seed: int = 0,
+    until_s: float | None = None,
 ) -> SimulationResult:
-    """One viewer of `video` published live (`setup`), from joining to the channel's end."""
+    """One viewer of `video` published live (`setup`), from joining to the channel's end, or
+    to `until_s` seconds after joining when given."""
     channel = LiveChannel(video, setup)
     config = replace(config or SessionConfig(), live_target_latency_s=setup.target_latency_s)
     session = Session(algorithm, config)
     link = TraceLink(trace, noise=noise, seed=seed)
     samples = LiveQoeSamples([], [])
-    _drive(session, channel, link, samples)
+    _drive(session, channel, link, samples, math.inf if until_s is None else until_s)
     metrics = session.metrics()
     summary = summarize(metrics, video)  # the channel's ladder is the description's
     ladder = video.bitrates_kbps
@@ -74,7 +77,7 @@ def _or_nan(value: float | None) -> float:
 
 
 def _drive(
-    session: Session, channel: LiveChannel, link: TraceLink, samples: LiveQoeSamples
+    session: Session, channel: LiveChannel, link: TraceLink, samples: LiveQoeSamples, until: float
 ) -> None:
     handle, next_wakeup = session.handle, session.next_wakeup
     offset = channel.offset_s
@@ -115,6 +118,13 @@ def _drive(
         wake = next_wakeup()
         done = flight[2] if flight is not None else math.inf
         due = min(done, math.inf if wake is None else wake)
+        if min(due, math.inf if reload_at is None else reload_at) > until:
+            if math.isinf(until):
+                raise SimulationError(
+                    f"{link.name}: live session waits for nothing at t={now:.3f} s"
+                )
+            handle(Tick(max(until, now)))  # the viewer leaves: account up to now, as a stop does
+            return
         if reload_at is not None and reload_at <= due:
             now, reload_at = max(reload_at, now), None
             commands = handle(ManifestRefreshed(now, channel.load(now)))
@@ -126,12 +136,12 @@ def _drive(
             if latency is not None:
                 samples.latency_s.append(latency)
                 samples.rate.append(session.playback_rate)
-        elif wake is None:
-            raise SimulationError(f"{link.name}: live session waits for nothing at t={now:.3f} s")
-        elif flight is not None and wake >= flight[1]:
-            now = wake
-            received = link.bits_between(flight[1], now)
-            commands = handle(BytesReceived(now, flight[0], received / 8.0, flight[1]))
         else:
-            now = max(wake, now)
-            commands = handle(Tick(now))
+            assert wake is not None  # else a reload or a download was due: handled above
+            if flight is not None and wake >= flight[1]:
+                now = wake
+                received = link.bits_between(flight[1], now)
+                commands = handle(BytesReceived(now, flight[0], received / 8.0, flight[1]))
+            else:
+                now = max(wake, now)
+                commands = handle(Tick(now))

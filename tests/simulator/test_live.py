@@ -47,6 +47,20 @@ def test_the_viewer_joins_at_the_target_latency_and_holds_it_on_a_constant_link(
     assert summary.bitrate_kbps > 5000  # the link carries the top rung: it gets there
 
 
+def test_a_viewer_who_leaves_early_is_accounted_up_to_then() -> None:
+    # As a QA session stops after a fixed time: the 80 s channel, watched for 30 s.
+    setup = LiveSetup(target_latency_s=4.0)
+    whole = simulate_live(synthetic.constant(20_000), VIDEO, create("throughput"), setup)
+    early = simulate_live(
+        synthetic.constant(20_000), VIDEO, create("throughput"), setup, until_s=30.0
+    )
+    m = early.metrics
+    assert m.startup_s is not None
+    assert m.startup_s + m.played_s + m.stalled_s == pytest.approx(30.0, abs=1e-6)
+    assert len(m.buffered) < len(whole.metrics.buffered)
+    assert early.live is not None and early.live.latency_mean_s == pytest.approx(4.0, abs=0.25)
+
+
 def test_a_target_below_one_segment_waits_for_each_segment_to_be_made() -> None:
     # The playhead is inside the segment still in production: every fetch must wait for its
     # availability time (the driver raises SimulationError on any request before it).
