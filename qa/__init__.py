@@ -12,5 +12,7 @@ gates a release on QoE targets.
 | `runner` | N sessions, C at a time, with a progress bar |
 | `faults` | the seeded fault plan, the fault proxy and the process-level faults |
 | `fidelity` | the same traces and ABR through the simulator, and the differences |
+| `live` | `--live CHANNEL`: the channel the sessions watch and the latency limit |
+| `live_fidelity` | live sessions replayed in the lab's live mode: the latency differences |
 | `report`, `junit` | the per-session CSV, the HTML report and the JUnit XML |
 """

@@ -34,10 +34,21 @@ API_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 class ManagedBackend:
     """`streamlab serve` as a child process, stopped (SIGTERM, then SIGKILL) by `stop()`."""
 
-    def __init__(self, data_dir: Path, demo_seconds: int, max_height: int) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        demo_seconds: int,
+        max_height: int,
+        live_channel: str | None = None,
+        live_dvr_seconds: int | None = None,
+    ) -> None:
+        """`live_channel`: run that channel (the test pattern) instead of the demo's `clock`;
+        `live_dvr_seconds`: its DVR depth (serve's default when None)."""
         self.data_dir = data_dir
         self.demo_seconds = demo_seconds
         self.max_height = max_height
+        self.live_channel = live_channel
+        self.live_dvr_seconds = live_dvr_seconds
         self.proc: subprocess.Popen[bytes] | None = None
         self.api = ""
 
@@ -50,6 +61,10 @@ class ManagedBackend:
         # 2 s segments and fast encodes: many decisions per short clip, a catalog in seconds.
         args += ["--segment-seconds", "2", "--preset", "ultrafast"]
         args += ["--max-height", str(self.max_height)]
+        if self.live_channel is not None:
+            args += ["--live-channel", self.live_channel]
+        if self.live_dvr_seconds is not None:
+            args += ["--live-dvr-seconds", str(self.live_dvr_seconds)]
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlab.commands.serve", *args],
             stdin=subprocess.DEVNULL,
@@ -124,14 +139,15 @@ async def log_in(api: BackendApi, username: str, password: str) -> None:
 
 
 async def ready_titles(api: BackendApi, timeout_s: float) -> list[Title]:
-    """Every title once none is still being packaged (FAILED ones are left out)."""
+    """Every title once none is still being packaged or starting (FAILED ones and channels
+    OFFLINE, which serve no longer runs, are left out)."""
     deadline = time.monotonic() + timeout_s
     while True:
         try:
             titles = await api.titles()
         except ApiError as exc:
             raise QaInputError(f"backend {api.api_url}: {exc}") from exc
-        pending = [t for t in titles if t.status not in ("READY", "FAILED")]
+        pending = [t for t in titles if t.status not in ("READY", "FAILED", "OFFLINE")]
         ready = [t for t in titles if t.ready]
         if not pending and ready:
             return ready

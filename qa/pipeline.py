@@ -1,6 +1,7 @@
 """The QA pipeline behind `streamlab qa`: start or reach the backend, play the planned sessions
 over their shaped links (with faults and the simulator's replay when asked), check progress and
-targets, and write the results; `run_qa(QaRequest(...))` is the whole of it."""
+targets, and write the results; `run_qa(QaRequest(...))` is the whole of it. With `live`, the
+sessions watch a live channel for `live_seconds` each instead (`qa/live.py`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,12 +23,25 @@ from qa.fidelity import FidelityRow, measured_overhead_s, probe_sizes
 from qa.fidelity import compare as compare_with_sim
 from qa.fidelity import summarize as summarize_fidelity
 from qa.junit import write_junit
+from qa.live import (
+    STOP_SLACK_S,
+    check_channel_name,
+    check_live_seconds,
+    default_latency_limit_s,
+    dvr_seconds,
+    find_channel,
+    segment_seconds,
+)
+from qa.live_fidelity import ChannelSizes, LiveFidelityRow, probe_channel, replay_all
+from qa.live_fidelity import summarize as summarize_live_fidelity
 from qa.progress import check_progress, mark_lost_progress
 from qa.report import (
     COLUMNS,
+    LIVE_QA_COLUMNS,
     ReportInput,
     faults_section,
     fidelity_section,
+    live_fidelity_section,
     progress_section,
     session_row,
     write_csv,
@@ -77,6 +91,8 @@ class QaRequest:
     fidelity: bool = False
     seed: int = 0
     show_progress: bool = False
+    live: str | None = None  # a live channel's name: the sessions watch it instead of titles
+    live_seconds: float = 60.0  # how long each live session watches
 
 
 @dataclass(frozen=True)
@@ -116,6 +132,16 @@ def _run(request: QaRequest) -> int:
         resolve(request.abr, PROFILES["default"])
     except AlgorithmSpecError as exc:
         raise QaInputError(f"--abr: {exc}") from exc
+    if request.live is not None:
+        check_channel_name(request.live)
+        check_live_seconds(request.live_seconds)
+        if request.faults:
+            raise QaInputError("--faults: not available with --live yet (titles only)")
+    elif targets.latency_p95_s is not None:
+        raise QaInputError(
+            f"{request.targets}: latency_p95_s is a live target; this run plays titles "
+            "(--live CHANNEL watches a channel)"
+        )
     opts = _Checked(
         request,
         _traces(request.traces),
@@ -129,7 +155,11 @@ def _run(request: QaRequest) -> int:
             # Kept in the output folder: its logs explain a bad run, and a second run in the
             # same folder reuses the packaged catalog.
             managed = ManagedBackend(
-                opts.request.out / "backend", request.demo_seconds, request.max_height
+                opts.request.out / "backend",
+                request.demo_seconds,
+                request.max_height,
+                request.live,
+                None if request.live is None else dvr_seconds(request.live_seconds),
             )
             api_url = managed.start()
         passed = asyncio.run(_session_run(opts, api_url, targets, managed))
@@ -145,14 +175,21 @@ async def _session_run(
     api = open_api(api_url)
     try:
         await log_in(api, *DEMO_USER)
+        live = opts.request.live
         titles = _choose(
-            await ready_titles(api, READY_TIMEOUT_S), opts.request.title, opts.request.catalog
+            await ready_titles(api, READY_TIMEOUT_S), opts.request.title, opts.request.catalog, live
         )
-        specs = plan(opts.traces, titles, opts.request.sessions, opts.request.abr)
+        live_seconds = None if live is None else opts.request.live_seconds
+        specs = plan(opts.traces, titles, opts.request.sessions, opts.request.abr, live_seconds)
         profile = PROFILES["default"]
         factory = resolve(opts.request.abr, profile)
         longest = max(t.duration_s for t in titles)
-        timeout = 3 * longest + 60.0
+        timeout = 3 * longest + 60.0 if live_seconds is None else live_seconds + STOP_SLACK_S
+        # Live with --fidelity: the channel's segment sizes, read as each session ends (its
+        # segments age out of the window).
+        channel_sizes: dict[int, ChannelSizes] | None = (
+            {} if live is not None and opts.request.fidelity else None
+        )
         edge = await _edge(api, titles[0])
         shortest = min(t.duration_s for t in titles)
         planned = (
@@ -168,7 +205,7 @@ async def _session_run(
         async def play_one(spec: SessionSpec) -> SessionOutcome:
             try:
                 async with faults.link(spec.index) as upstream:
-                    return await play(
+                    outcome = await play(
                         spec,
                         api,
                         upstream,
@@ -180,6 +217,9 @@ async def _session_run(
                         faults.first_url(spec.index),
                         on_playing=lambda: faults.session_began(spec.index),
                     )
+                if channel_sizes is not None and not outcome.failed:
+                    channel_sizes[spec.index] = await probe_channel(api, spec.video_id)
+                return outcome
             finally:
                 faults.session_began(spec.index)
 
@@ -198,7 +238,12 @@ async def _session_run(
             )
         progress = await check_progress(api, outcomes)
         fidelity: list[FidelityRow] = []
-        if opts.request.fidelity:
+        live_fidelity: list[LiveFidelityRow] = []
+        if channel_sizes is not None and live_seconds is not None:
+            live_fidelity = replay_all(
+                outcomes, channel_sizes, factory, profile, segment_seconds(titles[0]), live_seconds
+            )
+        elif opts.request.fidelity:
             ok = [o for o in outcomes if not o.failed]
             sizes = {
                 video_id: await probe_sizes((await api.playback_info(video_id)).dash_url)
@@ -216,12 +261,16 @@ async def _session_run(
             o.summary.rebuffer_ratio if o.summary else float("nan"),
             o.summary.bitrate_kbps if o.summary else float("nan"),
             o.failed,
+            _latency_p95(o),
         )
         for o in outcomes
     ]
-    checks = check(targets, figures)
+    latency_default = None if live is None else default_latency_limit_s(profile, titles[0])
+    checks = check(targets, figures, latency_default)
+    latency_limit = next((c.limit for c in checks if c.name == "latency_p95_s"), None)
     rows = [session_row(o, faults_by_session[o.spec.index]) for o in outcomes]
-    write_csv(opts.request.out / "sessions.csv", rows, COLUMNS)
+    columns = COLUMNS if live is None else (*COLUMNS, *LIVE_QA_COLUMNS)
+    write_csv(opts.request.out / "sessions.csv", rows, columns)
     write_junit(opts.request.out / "junit.xml", checks, outcomes, stats.wall_s)
     decode = (
         "libmpv decoding (vo=null, ao=null)"
@@ -239,13 +288,38 @@ async def _session_run(
         ),
         ("traces", f"{len(opts.traces)} from {', '.join(opts.request.traces)}"),
         ("titles", ", ".join(sorted({s.video_id for s in specs}))),
+        *(
+            []
+            if live is None
+            else [("live", f"{live_seconds:g} s per session, latency target {latency_limit:g} s")]
+        ),
         (
             "harness CPU",
             f"{stats.cpu_per_session_s(len(outcomes)):.2f} s per session, {stats.wall_s:.1f} s wall",
         ),
     ]
-    sections = [progress_section(progress)]
-    if opts.request.fidelity:
+    # Channels have no progress: live sessions report none, so there is nothing to check.
+    sections = [progress_section(progress)] if live is None else []
+    summary_fidelity: list[dict[str, float | int | bool | str]] = []
+    if live_fidelity or (live is not None and opts.request.fidelity):
+        write_csv(
+            opts.request.out / "fidelity.csv",
+            [r.as_dict() for r in live_fidelity],
+            list(live_fidelity[0].as_dict()) if live_fidelity else ["session"],
+        )
+        sections.append(live_fidelity_section(live_fidelity))
+        live_summary = summarize_live_fidelity(live_fidelity)
+        if live_summary is not None:
+            summary_fidelity.append({"model": "live", **live_summary.as_dict()})
+            print(
+                f"fidelity (live): |d latency| {live_summary.latency_abs_s:.2f} s "
+                f"(p95 {live_summary.latency_p95_abs_s:.2f} s), |d rebuffer| "
+                f"{live_summary.rebuffer_abs_pp:.2f} pp, |d start-up| "
+                f"{live_summary.startup_abs_s:.2f} s, |d bitrate| "
+                f"{live_summary.bitrate_abs_pct:.1f} %",
+                file=sys.stderr,
+            )
+    elif opts.request.fidelity:
         write_csv(
             opts.request.out / "fidelity.csv",
             [r.as_dict() for r in fidelity],
@@ -253,6 +327,7 @@ async def _session_run(
         )
         sections.append(fidelity_section(fidelity, overhead))
         for f in summarize_fidelity(fidelity):
+            summary_fidelity.append(asdict(f))
             print(
                 f"fidelity ({f.model} model): |dQoE_lin| {f.qoe_abs_pct:.1f} % of real, "
                 f"|d rebuffer| {f.rebuffer_abs_pp:.2f} pp, |d start-up| {f.startup_abs_s:.2f} s, "
@@ -265,7 +340,7 @@ async def _session_run(
         write_fault_log(opts.request.out / "faults.jsonl", faults.log)
     write_report(
         opts.request.out,
-        ReportInput(outcomes, checks, targets, header, faults_by_session, sections),
+        ReportInput(outcomes, checks, targets, header, faults_by_session, sections, latency_limit),
     )
     summary = {
         "sessions": len(outcomes),
@@ -279,6 +354,10 @@ async def _session_run(
             c.name: {"limit": c.limit, "measured": c.measured, "met": c.met} for c in checks
         },
     }
+    if live is not None:
+        summary["live"] = {"channel": titles[0].video_id, "seconds_per_session": live_seconds}
+    if opts.request.fidelity:
+        summary["fidelity"] = summary_fidelity
     (opts.request.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     for c in checks:
         mark = "met   " if c.met else "MISSED"
@@ -287,7 +366,19 @@ async def _session_run(
     return all(c.met for c in checks)
 
 
-def _choose(titles: list[Title], wanted: str | None, catalog: bool) -> list[Title]:
+def _latency_p95(outcome: SessionOutcome) -> float:
+    metrics = outcome.metrics
+    if metrics is None or metrics.live_latency_p95_s is None:
+        return float("nan")
+    return metrics.live_latency_p95_s
+
+
+def _choose(
+    titles: list[Title], wanted: str | None, catalog: bool, live: str | None
+) -> list[Title]:
+    if live is not None:
+        return [find_channel(titles, live)]
+    titles = [t for t in titles if not t.live]  # a channel is watched with --live
     if wanted is not None:
         match = [t for t in titles if t.video_id == wanted]
         if not match:

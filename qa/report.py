@@ -21,6 +21,8 @@ from matplotlib.figure import Figure
 from qa.faults import STALL_WINDOW_S, FaultLog, FaultRun, errors_during, stall_charged
 from qa.fidelity import FidelityRow
 from qa.fidelity import summarize as summarize_fidelity
+from qa.live_fidelity import TARGET_LATENCY_ABS_S, LiveFidelityRow
+from qa.live_fidelity import summarize as summarize_live_fidelity
 from qa.progress import ProgressCheck
 from qa.session import SessionOutcome
 from qa.targets import TargetCheck, Targets
@@ -42,6 +44,9 @@ QA_COLUMNS = (
     "failure",
 )
 COLUMNS = (*RESULT_COLUMNS, *EXTRA_COLUMNS, *QA_COLUMNS)
+# `qa --live` runs add the lab's live columns (`simulator.compare.LIVE_COLUMNS` without
+# qoe_live) after all of those, so every column above keeps its place.
+LIVE_QA_COLUMNS = ("latency_mean_s", "latency_p95_s", "rate_change_s", "rate_changes")
 WORST = 5
 
 
@@ -63,6 +68,7 @@ class ReportInput:
     header: list[tuple[str, str]]
     faults_by_session: Mapping[int, Sequence[str]] = field(default_factory=dict)
     extra_sections: Sequence[Section] = ()
+    latency_limit_s: float | None = None  # a live run: the latency target in force
 
 
 def session_row(outcome: SessionOutcome, faults: Sequence[str] = ()) -> dict[str, Any]:
@@ -84,7 +90,17 @@ def session_row(outcome: SessionOutcome, faults: Sequence[str] = ()) -> dict[str
     row["progress_replayed"] = outcome.progress.replayed
     row["progress_pending"] = len(outcome.progress.pending)
     row["failure"] = outcome.failure or ""
+    metrics = outcome.metrics
+    if outcome.spec.live_seconds is not None and metrics is not None:
+        row["latency_mean_s"] = _nan_if_none(metrics.live_latency_mean_s)
+        row["latency_p95_s"] = _nan_if_none(metrics.live_latency_p95_s)
+        row["rate_change_s"] = metrics.rate_change_s
+        row["rate_changes"] = metrics.rate_changes
     return row
+
+
+def _nan_if_none(value: float | None) -> float:
+    return math.nan if value is None else value
 
 
 def write_csv(path: Path, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
@@ -151,6 +167,23 @@ def write_report(out: Path, data: ReportInput) -> Path:
             figure="rebuffer_cdf",
         )
     )
+    if data.latency_limit_s is not None:
+        latency = np.array(
+            [_nan_if_none(o.metrics.live_latency_p95_s) for o in ok if o.metrics], dtype=float
+        )
+        _save(
+            _cdf(latency, "live latency p95 per session (s)", data.latency_limit_s, "target"),
+            figures / "latency_cdf.png",
+        )
+        sections.append(
+            Section(
+                "Live latency",
+                "Empirical CDF of each session's latency p95: UTC now minus when the media at "
+                "the playhead was live, time-weighted while playing. The dotted line is the "
+                "latency_p95_s target, checked against the p95 of these values.",
+                figure="latency_cdf",
+            )
+        )
     for rank, outcome in enumerate(worst_sessions(ok), start=1):
         assert outcome.summary is not None and outcome.metrics is not None
         assert outcome.presentation is not None
@@ -192,25 +225,34 @@ def write_report(out: Path, data: ReportInput) -> Path:
         Section(
             "Sessions",
             "One row per session; the same as sessions.csv.",
-            rows=[
-                {
-                    "session": o.spec.index,
-                    "trace": f"{o.spec.trace.set_name}/{o.spec.trace.name}",
-                    "ttff s": _fmt(o.ttff_s),
-                    "rebuffer %": _fmt(o.summary.rebuffer_ratio * 100) if o.summary else "",
-                    "bitrate kbit/s": _fmt(o.summary.bitrate_kbps) if o.summary else "",
-                    "QoE_lin": _fmt(o.summary.qoe_lin) if o.summary else "",
-                    "errors": len(o.errors),
-                    "faults": ", ".join(data.faults_by_session.get(o.spec.index, ())),
-                    "failure": o.failure or "",
-                }
-                for o in data.outcomes
-            ],
+            rows=[_table_row(o, data) for o in data.outcomes],
         )
     )
     path = out / "report.html"
     path.write_text(_render(data.header, sections))
     return path
+
+
+def _table_row(o: SessionOutcome, data: ReportInput) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "session": o.spec.index,
+        "trace": f"{o.spec.trace.set_name}/{o.spec.trace.name}",
+        "ttff s": _fmt(o.ttff_s),
+        "rebuffer %": _fmt(o.summary.rebuffer_ratio * 100) if o.summary else "",
+        "bitrate kbit/s": _fmt(o.summary.bitrate_kbps) if o.summary else "",
+        "QoE_lin": _fmt(o.summary.qoe_lin) if o.summary else "",
+    }
+    if data.latency_limit_s is not None:
+        m = o.metrics
+        row["latency mean / p95 s"] = (
+            f"{_fmt(_nan_if_none(m.live_latency_mean_s))} / {_fmt(_nan_if_none(m.live_latency_p95_s))}"
+            if m
+            else ""
+        )
+    row["errors"] = len(o.errors)
+    row["faults"] = ", ".join(data.faults_by_session.get(o.spec.index, ()))
+    row["failure"] = o.failure or ""
+    return row
 
 
 def _shaper_section(outcomes: Sequence[SessionOutcome]) -> Section:
@@ -422,4 +464,31 @@ def fidelity_section(rows: Sequence[FidelityRow], overhead_s: float) -> Section:
         "manifest loaded), as in the lab; fidelity.csv has every row.",
         rows=summary,
         more_rows=per_session,
+    )
+
+
+def live_fidelity_section(rows: Sequence[LiveFidelityRow]) -> Section:
+    summary = summarize_live_fidelity(rows)
+    lines = (
+        [
+            f"Over {summary.sessions} sessions: mean |d latency| {summary.latency_abs_s:.2f} s "
+            f"(goal <= {TARGET_LATENCY_ABS_S:g} s: {'met' if summary.met else 'MISSED'}), "
+            f"|d latency p95| {summary.latency_p95_abs_s:.2f} s, |d rebuffer| "
+            f"{summary.rebuffer_abs_pp:.2f} pp, |d start-up| {summary.startup_abs_s:.2f} s, "
+            f"|d bitrate| {summary.bitrate_abs_pct:.1f} %."
+        ]
+        if summary is not None
+        else ["No session played long enough to compare."]
+    )
+    return Section(
+        "Sim vs real fidelity (live)",
+        "Each real session replayed in the lab's live mode (simulate_live) with its trace "
+        "(aligned to the session's start), the channel's ladder and the segment sizes the edge "
+        "served, joining at the session's first segment and leaving after the same time. "
+        "|d latency| is |sim - real| of each session's mean latency; fidelity.csv has every row.",
+        rows=[
+            {k: (f"{v:.3f}" if isinstance(v, float) else v) for k, v in r.as_dict().items()}
+            for r in rows
+        ],
+        lines=lines,
     )

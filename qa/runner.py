@@ -38,11 +38,16 @@ class RunStats:
 
 
 def plan(
-    traces: Sequence[Trace], titles: Sequence[Title], sessions: int, abr: str
+    traces: Sequence[Trace],
+    titles: Sequence[Title],
+    sessions: int,
+    abr: str,
+    live_seconds: float | None = None,
 ) -> list[SessionSpec]:
-    """Traces round-robin over the sessions, titles round-robin too (one title: all)."""
+    """Traces round-robin over the sessions, titles round-robin too (one title: all); a live
+    channel's sessions watch it for `live_seconds` each."""
     return [
-        SessionSpec(i, traces[i % len(traces)], titles[i % len(titles)].video_id, abr)
+        SessionSpec(i, traces[i % len(traces)], titles[i % len(titles)].video_id, abr, live_seconds)
         for i in range(sessions)
     ]
 

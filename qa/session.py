@@ -3,7 +3,9 @@
 The engine (the same `abr.session` as the simulator, over httpx) fetches from the edge
 through a `TraceShaper` whose trace runs from the session's first connection. Media goes to
 libmpv (decoded, `vo=null`) or, with `decode=False`, to a counter while the session's
-real-time playout clock stands in for the decoder. Progress goes through the player's own
+real-time playout clock stands in for the decoder. A live channel's session joins at the live
+edge (the engine's live mode) and stops after `SessionSpec.live_seconds`; channels have no
+progress, so it reports none. A title's progress goes through the player's own
 `ProgressSync`, each session with its own on-disk journal: every PROGRESS_EVERY_S and at the
 end. A report the API does not answer within a period stays in the journal and goes out,
 in order, before the next one; the last is retried until FINAL_REPORT_DEADLINE_S.
@@ -23,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+import api_paths as paths
 from abr.commands import Command, StartPlayback
 from abr.manifests import ManifestError
 from abr.presentation import Presentation
@@ -50,6 +53,7 @@ class SessionSpec:
     trace: Trace
     video_id: str
     abr: str
+    live_seconds: float | None = None  # a live channel: how long to watch it
 
 
 @dataclass(frozen=True)
@@ -159,21 +163,28 @@ async def play(
                 profile.session,
                 on_command=observe,
                 refresh_url=refresh,
+                # A live presentation without UTCTiming reads the backend's time, as the
+                # player does.
+                time_url=f"{api.api_url}{paths.TIME}",
             )
             done = asyncio.Event()
             current = engine
-            reporter = asyncio.create_task(
-                _report_progress(
-                    api,
-                    playback,
-                    f"qa-{os.getpid()}-{spec.index}",
-                    lambda: current.session.position_s,
-                    done,
-                    progress,
+            reporter = (
+                None
+                if spec.live_seconds is not None
+                else asyncio.create_task(
+                    _report_progress(
+                        api,
+                        playback,
+                        f"qa-{os.getpid()}-{spec.index}",
+                        lambda: current.session.position_s,
+                        done,
+                        progress,
+                    )
                 )
             )
             try:
-                result = await asyncio.wait_for(engine.run(), timeout_s)
+                result = await asyncio.wait_for(engine.run(spec.live_seconds), timeout_s)
                 failure = result.failure
             except TimeoutError:
                 failure = f"session did not finish within {timeout_s:.0f} s"
@@ -181,10 +192,12 @@ async def play(
                 failure = str(exc)
             finally:
                 done.set()
-                await reporter
+                if reporter is not None:
+                    await reporter
         if result is not None and result.failure is None:
             if isinstance(sink, MpvSink):
-                await asyncio.to_thread(sink.wait_until_played, 30.0)
+                if spec.live_seconds is None:  # a live session stops with media still buffered
+                    await asyncio.to_thread(sink.wait_until_played, 30.0)
                 if sink.first_frame_at is not None:
                     ttff = sink.first_frame_at - started
             else:

@@ -24,6 +24,9 @@ class Targets:
     rebuffer_ratio_p95_max: float | None = None
     sessions_failed_max: int = 0
     bitrate_kbps_min: float | None = None  # mean over sessions
+    # Live runs only: p95 over sessions of each session's latency p95 (time-weighted while
+    # playing); None: the session's target latency + 1 s (the live goal of issue 16).
+    latency_p95_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class SessionFigures:
     rebuffer_ratio: float
     bitrate_kbps: float
     failed: bool
+    latency_p95_s: float = math.nan  # live: the session's own p95; nan when it never played
 
 
 @dataclass(frozen=True)
@@ -68,9 +72,13 @@ def load_targets(path: Path | None) -> Targets:
     return Targets(**values)  # type: ignore[arg-type]
 
 
-def check(targets: Targets, sessions: Sequence[SessionFigures]) -> list[TargetCheck]:
+def check(
+    targets: Targets, sessions: Sequence[SessionFigures], latency_default_s: float | None = None
+) -> list[TargetCheck]:
     """One check per target in force. Failed sessions count only against sessions_failed_max:
-    their (partial) QoE figures would otherwise be judged twice."""
+    their (partial) QoE figures would otherwise be judged twice. A live run passes
+    `latency_default_s`, the latency limit when the targets file sets none; the latency
+    target is checked in live runs only."""
     ok = [s for s in sessions if not s.failed]
     ttff = np.array([s.ttff_s for s in ok], dtype=float)
     # A session that never showed a frame has an infinite start-up, not a missing one.
@@ -109,6 +117,19 @@ def check(targets: Targets, sessions: Sequence[SessionFigures]) -> list[TargetCh
         checks.append(
             TargetCheck(
                 "bitrate_kbps_min", targets.bitrate_kbps_min, mean, met, "mean bitrate (kbit/s)"
+            )
+        )
+    if latency_default_s is not None:
+        latency = np.array([s.latency_p95_s for s in ok], dtype=float)
+        # A session that never played has no latency to speak of: it cannot meet a limit.
+        latency = np.where(np.isfinite(latency), latency, np.inf)
+        limit = targets.latency_p95_s
+        checks.append(
+            _at_most(
+                "latency_p95_s",
+                latency_default_s if limit is None else limit,
+                _percentile(latency, 95),
+                "p95 over sessions of each session's live latency p95 (s)",
             )
         )
     return checks

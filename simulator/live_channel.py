@@ -41,6 +41,14 @@ class LiveSetup:
             )
 
 
+def lead_s(target_latency_s: float, segment_s: float) -> float:
+    """How long the channel has been on the air when its viewer joins: one segment more than
+    the target, rounded up to whole segments (the join position is listed, and a segment's
+    worth of media is made before it is due). The viewer joins at presentation time
+    lead - target."""
+    return (math.ceil(target_latency_s / segment_s - 1e-9) + 1) * segment_s
+
+
 class LiveChannel:
     """The channel's manifests as fetched at any time, and when each segment exists.
 
@@ -55,9 +63,7 @@ class LiveChannel:
         self.video = video
         self.segment_s = d
         self.count = video.segment_count
-        # One segment more than the target, rounded up to whole segments: the join position is
-        # listed, and a segment's worth of media is made before it is due.
-        self.lead_s = (math.ceil(setup.target_latency_s / d - 1e-9) + 1) * d
+        self.lead_s = lead_s(setup.target_latency_s, d)
         self.offset_s = AST + self.lead_s  # the driver's clock in UTC: utc = now + offset_s
         # The DVR window: three targets and two segments, and never under 30 s.
         self.window = max(math.ceil(max(30.0, 3 * setup.target_latency_s + 2 * d) / d), 2)

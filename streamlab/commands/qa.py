@@ -26,6 +26,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     which = p.add_mutually_exclusive_group()
     which.add_argument("--title", metavar="ID", help="play this video id (default: the first)")
     which.add_argument("--catalog", action="store_true", help="every title, round-robin")
+    which.add_argument(
+        "--live",
+        metavar="CHANNEL",
+        help="watch this live channel (its NAME; the started backend runs it) instead of titles",
+    )
+    p.add_argument(
+        "--live-seconds",
+        type=float,
+        default=60.0,
+        help="how long each --live session watches (default 60)",
+    )
     p.add_argument("--backend", metavar="URL", help="a running backend's API (default: start one)")
     p.add_argument("--no-decode", action="store_true", help="count bytes instead of decoding")
     p.add_argument("--out", type=Path, required=True, help="output folder")
@@ -77,5 +88,7 @@ def run(args: argparse.Namespace) -> int:
             fidelity=args.fidelity,
             seed=args.seed,
             show_progress=not args.quiet and sys.stderr.isatty(),
+            live=args.live,
+            live_seconds=args.live_seconds,
         )
     )

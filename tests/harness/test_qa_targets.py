@@ -20,7 +20,7 @@ def by_name(targets: Targets, sessions: list[SessionFigures]) -> dict[str, bool]
 def test_defaults_are_the_product_requirements(tmp_path: Path) -> None:
     empty = tmp_path / "qa.toml"
     empty.write_text("")
-    assert load_targets(empty) == load_targets(None) == Targets(2.0, 0.005, None, 0, None)
+    assert load_targets(empty) == load_targets(None) == Targets(2.0, 0.005, None, 0, None, None)
 
 
 def test_p99_start_up_over_few_sessions_is_the_worst_one() -> None:
@@ -50,3 +50,24 @@ def test_optional_targets_appear_only_when_set() -> None:
 def test_a_session_without_a_first_frame_has_an_infinite_start_up() -> None:
     checks = {c.name: c for c in check(Targets(), figures([0.5, math.nan]))}
     assert checks["startup_p99_s"].measured == math.inf and not checks["startup_p99_s"].met
+
+
+def test_the_live_latency_target_is_the_p95_of_the_sessions_p95s_with_a_default() -> None:
+    sessions = [SessionFigures(0.5, 0.0, 800.0, False, p95) for p95 in [6.2] * 19 + [7.4]]
+    # No latency target in the file: the default the live run passes (target + 1 s).
+    (latency,) = [c for c in check(Targets(), sessions, 7.0) if c.name == "latency_p95_s"]
+    assert (latency.limit, latency.measured, latency.met) == (7.0, 6.2, True)
+    # 20 sessions: p95 is the 19th, so one slow session does not fail the gate; two do.
+    slower = [*sessions[:-2], *[SessionFigures(0.5, 0.0, 800.0, False, 7.4)] * 2]
+    assert not by_name_live(Targets(), slower, 7.0)["latency_p95_s"]
+    assert by_name_live(Targets(latency_p95_s=8.0), slower, 7.0)["latency_p95_s"]
+    # VOD runs have no latency check; a live session that never played has an infinite one.
+    assert "latency_p95_s" not in by_name(Targets(latency_p95_s=8.0), sessions)
+    never = [SessionFigures(0.5, 0.0, 800.0, False, math.nan)]
+    assert not by_name_live(Targets(latency_p95_s=100.0), never, 7.0)["latency_p95_s"]
+
+
+def by_name_live(
+    targets: Targets, sessions: list[SessionFigures], default: float
+) -> dict[str, bool]:
+    return {c.name: c.met for c in check(targets, sessions, default)}
