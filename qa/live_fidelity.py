@@ -1,7 +1,11 @@
 """Sim vs real for live sessions: each real session replayed in the lab's live mode
 (`simulator.live.simulate_live`) with its trace, the channel's ladder and the sizes the edge
 served, joining at the same segment and leaving after the same time; the differences in
-latency (the goal: mean |d latency| <= 0.5 s), rebuffering, start-up and bitrate.
+latency (the goal: mean |d latency| <= 0.5 s), rebuffering, start-up and bitrate. Two models,
+as for titles: `trace` (the link is the trace alone) and `measured` (`LiveRequestCosts`: the
+per-request overhead measured on these sessions, and each rendition's init segment as its own
+round trip). Latency is sensitive to start-up: a join that starts playing late holds the excess
+for the whole session when it is inside the catch-up dead band (0.3 s at a 6 s target).
 
 The channel's segments are sized right after each session (`probe_channel`): the window then
 lists every segment the session played when the DVR is deeper than the session (qa starts its
@@ -25,7 +29,7 @@ from player.api import BackendApi
 from player.manifest_loader import load_manifest
 from qa.fidelity import link_trace
 from qa.session import SessionOutcome
-from simulator.live import simulate_live
+from simulator.live import LiveRequestCosts, simulate_live
 from simulator.live_channel import LiveSetup, lead_s
 
 TARGET_LATENCY_ABS_S = 0.5  # mean |d latency mean| over sessions
@@ -42,6 +46,7 @@ class ChannelSizes:
 class LiveFidelityRow:
     session: int
     trace: str
+    model: str
     real_latency_mean_s: float
     sim_latency_mean_s: float
     real_latency_p95_s: float
@@ -59,6 +64,7 @@ class LiveFidelityRow:
         return {
             "session": self.session,
             "trace": self.trace,
+            "model": self.model,
             "real_latency_mean_s": self.real_latency_mean_s,
             "sim_latency_mean_s": self.sim_latency_mean_s,
             "d_latency_mean_s": self.sim_latency_mean_s - self.real_latency_mean_s,
@@ -78,6 +84,7 @@ class LiveFidelityRow:
 
 @dataclass(frozen=True)
 class LiveFidelitySummary:
+    model: str
     sessions: int
     latency_abs_s: float  # mean over sessions of |sim - real| latency mean
     latency_p95_abs_s: float
@@ -89,8 +96,9 @@ class LiveFidelitySummary:
     def met(self) -> bool:
         return self.latency_abs_s <= TARGET_LATENCY_ABS_S
 
-    def as_dict(self) -> dict[str, float | int | bool]:
+    def as_dict(self) -> dict[str, float | int | bool | str]:
         return {
+            "model": self.model,
             "sessions": self.sessions,
             "latency_abs_s": self.latency_abs_s,
             "latency_p95_abs_s": self.latency_p95_abs_s,
@@ -123,21 +131,35 @@ async def probe_channel(api: BackendApi, video_id: str) -> ChannelSizes:
         )
 
 
+@dataclass(frozen=True)
+class LiveReplay:
+    """How the run's sessions played: their algorithm and profile, the channel's segment
+    duration and the seconds each watched."""
+
+    factory: AlgorithmFactory
+    profile: Profile
+    segment_s: float
+    live_seconds: float
+
+
 def replay_all(
     outcomes: Sequence[SessionOutcome],
     sizes: Mapping[int, ChannelSizes],
-    factory: AlgorithmFactory,
-    profile: Profile,
-    segment_s: float,
-    live_seconds: float,
+    how: LiveReplay,
+    overhead_s: float,
 ) -> list[LiveFidelityRow]:
-    """`replay` for every session whose channel was sized (`sizes` by session index)."""
+    """`replay` under both models for every session whose channel was sized (`sizes` by
+    session index); `overhead_s` per request for the `measured` model."""
+    models = {
+        "trace": LiveRequestCosts(),
+        "measured": LiveRequestCosts(overhead_s, init_round_trip=True),
+    }
     rows = []
     for outcome in outcomes:
-        if outcome.spec.index in sizes:
-            row = replay(
-                outcome, sizes[outcome.spec.index], factory, profile, segment_s, live_seconds
-            )
+        if outcome.spec.index not in sizes:
+            continue
+        for name, costs in models.items():
+            row = replay(outcome, sizes[outcome.spec.index], how, name, costs)
             if row is not None:
                 rows.append(row)
     return rows
@@ -146,12 +168,13 @@ def replay_all(
 def replay(
     outcome: SessionOutcome,
     sizes: ChannelSizes,
-    factory: AlgorithmFactory,
-    profile: Profile,
-    segment_s: float,
-    live_seconds: float,
+    how: LiveReplay,
+    model: str,
+    costs: LiveRequestCosts,
 ) -> LiveFidelityRow | None:
-    """The session in the lab's live mode; None when it played nothing to compare."""
+    """The session in the lab's live mode under `model` (its request costs); None when it
+    played nothing to compare."""
+    segment_s, live_seconds, profile = how.segment_s, how.live_seconds, how.profile
     real = outcome.summary
     metrics = outcome.metrics
     if outcome.failed or real is None or metrics is None or outcome.presentation is None:
@@ -184,12 +207,15 @@ def replay(
         source=f"live channel as served to session {outcome.spec.index}",
     )
     trace = link_trace(outcome)
-    sim = simulate_live(trace, video, factory(), setup, profile.session, until_s=live_seconds)
+    sim = simulate_live(
+        trace, video, how.factory(), setup, profile.session, until_s=live_seconds, costs=costs
+    )
     assert sim.live is not None
     played = {number for number, _ in metrics.buffered}
     return LiveFidelityRow(
         outcome.spec.index,
         trace.name,
+        model,
         metrics.live_latency_mean_s,
         sim.live.latency_mean_s,
         _or_nan(metrics.live_latency_p95_s),
@@ -209,11 +235,18 @@ def _or_nan(value: float | None) -> float:
     return math.nan if value is None else value
 
 
-def summarize(rows: Sequence[LiveFidelityRow]) -> LiveFidelitySummary | None:
-    if not rows:
-        return None
+def summarize(rows: Sequence[LiveFidelityRow]) -> list[LiveFidelitySummary]:
+    """One summary per model, in the rows' order."""
+    return [
+        _summary(model, [r for r in rows if r.model == model])
+        for model in dict.fromkeys(r.model for r in rows)
+    ]
+
+
+def _summary(model: str, rows: Sequence[LiveFidelityRow]) -> LiveFidelitySummary:
     real_rate = statistics.fmean(r.real_bitrate_kbps for r in rows)
     return LiveFidelitySummary(
+        model,
         len(rows),
         statistics.fmean(abs(r.sim_latency_mean_s - r.real_latency_mean_s) for r in rows),
         statistics.fmean(abs(r.sim_latency_p95_s - r.real_latency_p95_s) for r in rows),

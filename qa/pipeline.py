@@ -9,7 +9,7 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -32,7 +32,13 @@ from qa.live import (
     find_channel,
     segment_seconds,
 )
-from qa.live_fidelity import ChannelSizes, LiveFidelityRow, probe_channel, replay_all
+from qa.live_fidelity import (
+    ChannelSizes,
+    LiveFidelityRow,
+    LiveReplay,
+    probe_channel,
+    replay_all,
+)
 from qa.live_fidelity import summarize as summarize_live_fidelity
 from qa.progress import check_progress, mark_lost_progress
 from qa.report import (
@@ -239,17 +245,16 @@ async def _session_run(
         progress = await check_progress(api, outcomes)
         fidelity: list[FidelityRow] = []
         live_fidelity: list[LiveFidelityRow] = []
+        ok = [o for o in outcomes if not o.failed]
+        overhead = measured_overhead_s(ok)
         if channel_sizes is not None and live_seconds is not None:
-            live_fidelity = replay_all(
-                outcomes, channel_sizes, factory, profile, segment_seconds(titles[0]), live_seconds
-            )
+            how = LiveReplay(factory, profile, segment_seconds(titles[0]), live_seconds)
+            live_fidelity = replay_all(outcomes, channel_sizes, how, overhead)
         elif opts.request.fidelity:
-            ok = [o for o in outcomes if not o.failed]
             sizes = {
                 video_id: await probe_sizes((await api.playback_info(video_id)).dash_url)
                 for video_id in sorted({o.spec.video_id for o in ok})
             }
-            overhead = measured_overhead_s(ok)
             fidelity = compare_with_sim(ok, sizes, factory, profile, overhead)
     finally:
         await api.client.aclose()
@@ -300,23 +305,20 @@ async def _session_run(
     ]
     # Channels have no progress: live sessions report none, so there is nothing to check.
     sections = [progress_section(progress)] if live is None else []
-    summary_fidelity: list[dict[str, float | int | bool | str]] = []
+    summary_fidelity: list[Mapping[str, object]] = []
     if live_fidelity or (live is not None and opts.request.fidelity):
         write_csv(
             opts.request.out / "fidelity.csv",
             [r.as_dict() for r in live_fidelity],
             list(live_fidelity[0].as_dict()) if live_fidelity else ["session"],
         )
-        sections.append(live_fidelity_section(live_fidelity))
-        live_summary = summarize_live_fidelity(live_fidelity)
-        if live_summary is not None:
-            summary_fidelity.append({"model": "live", **live_summary.as_dict()})
+        sections.append(live_fidelity_section(live_fidelity, overhead))
+        for lf in summarize_live_fidelity(live_fidelity):
+            summary_fidelity.append(lf.as_dict())
             print(
-                f"fidelity (live): |d latency| {live_summary.latency_abs_s:.2f} s "
-                f"(p95 {live_summary.latency_p95_abs_s:.2f} s), |d rebuffer| "
-                f"{live_summary.rebuffer_abs_pp:.2f} pp, |d start-up| "
-                f"{live_summary.startup_abs_s:.2f} s, |d bitrate| "
-                f"{live_summary.bitrate_abs_pct:.1f} %",
+                f"fidelity (live, {lf.model} model): |d latency| {lf.latency_abs_s:.2f} s "
+                f"(p95 {lf.latency_p95_abs_s:.2f} s), |d rebuffer| {lf.rebuffer_abs_pp:.2f} pp, "
+                f"|d start-up| {lf.startup_abs_s:.2f} s, |d bitrate| {lf.bitrate_abs_pct:.1f} %",
                 file=sys.stderr,
             )
     elif opts.request.fidelity:

@@ -467,28 +467,34 @@ def fidelity_section(rows: Sequence[FidelityRow], overhead_s: float) -> Section:
     )
 
 
-def live_fidelity_section(rows: Sequence[LiveFidelityRow]) -> Section:
-    summary = summarize_live_fidelity(rows)
-    lines = (
-        [
-            f"Over {summary.sessions} sessions: mean |d latency| {summary.latency_abs_s:.2f} s "
-            f"(goal <= {TARGET_LATENCY_ABS_S:g} s: {'met' if summary.met else 'MISSED'}), "
-            f"|d latency p95| {summary.latency_p95_abs_s:.2f} s, |d rebuffer| "
-            f"{summary.rebuffer_abs_pp:.2f} pp, |d start-up| {summary.startup_abs_s:.2f} s, "
-            f"|d bitrate| {summary.bitrate_abs_pct:.1f} %."
-        ]
-        if summary is not None
-        else ["No session played long enough to compare."]
-    )
+def live_fidelity_section(rows: Sequence[LiveFidelityRow], overhead_s: float) -> Section:
+    summary = [
+        {
+            "simulator model": f.model,
+            "sessions": f.sessions,
+            "mean |d latency| s": f"{f.latency_abs_s:.3f}",
+            "mean |d latency p95| s": f"{f.latency_p95_abs_s:.3f}",
+            "mean |d rebuffer| pp": f"{f.rebuffer_abs_pp:.3f}",
+            "mean |d start-up| s": f"{f.startup_abs_s:.3f}",
+            "mean |d bitrate| %": f"{f.bitrate_abs_pct:.2f}",
+            f"goal (|d latency| <= {TARGET_LATENCY_ABS_S:g} s)": "met" if f.met else "MISSED",
+        }
+        for f in summarize_live_fidelity(rows)
+    ]
     return Section(
         "Sim vs real fidelity (live)",
         "Each real session replayed in the lab's live mode (simulate_live) with its trace "
         "(aligned to the session's start), the channel's ladder and the segment sizes the edge "
         "served, joining at the session's first segment and leaving after the same time. "
-        "|d latency| is |sim - real| of each session's mean latency; fidelity.csv has every row.",
-        rows=[
+        "|d latency| is |sim - real| of each session's mean latency. Model 'trace': the link "
+        "is the trace alone. Model 'measured': "
+        f"{overhead_s * 1000:.1f} ms per request measured on these sessions (first byte minus "
+        "the trace's latency), and each rendition's init segment as its own round trip. "
+        "fidelity.csv has every row.",
+        rows=summary,
+        more_rows=[
             {k: (f"{v:.3f}" if isinstance(v, float) else v) for k, v in r.as_dict().items()}
             for r in rows
         ],
-        lines=lines,
+        lines=[] if rows else ["No session played long enough to compare."],
     )

@@ -8,12 +8,14 @@ the segments). The session joins at the live edge minus the target latency and s
 playback rate (SetPlaybackRate), which it accounts for itself. The driver refuses, as a bug, any
 request for a segment before its availability time. A viewer who leaves early (`until_s`, as a
 QA session stops after a fixed time) is accounted up to then, as the player's stop is.
+`LiveRequestCosts` adds what real requests cost beyond the trace (off in the lab; the QA
+harness measures it to replay real sessions).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from abr.algorithm import AbrAlgorithm
 from abr.commands import (
@@ -39,6 +41,17 @@ from traces.trace import Trace
 EPS = 1e-6
 
 
+@dataclass(frozen=True, slots=True)
+class LiveRequestCosts:
+    """Beyond the trace, per request: `overhead_s` on top of the trace's latency before the
+    first byte (client, CDN tiers; segments and reloads alike), and with `init_round_trip`
+    each rendition's first segment waits one round trip more, for its init segment (a few
+    hundred bytes: their transfer is left out)."""
+
+    overhead_s: float = 0.0
+    init_round_trip: bool = False
+
+
 def simulate_live(
     trace: Trace,
     video: Presentation,
@@ -49,6 +62,7 @@ def simulate_live(
     noise: float = 0.0,
     seed: int = 0,
     until_s: float | None = None,
+    costs: LiveRequestCosts = LiveRequestCosts(),
 ) -> SimulationResult:
     """One viewer of `video` published live (`setup`), from joining to the channel's end, or
     to `until_s` seconds after joining when given."""
@@ -57,7 +71,7 @@ def simulate_live(
     session = Session(algorithm, config)
     link = TraceLink(trace, noise=noise, seed=seed)
     samples = LiveQoeSamples([], [])
-    _drive(session, channel, link, samples, math.inf if until_s is None else until_s)
+    _drive(session, channel, link, samples, math.inf if until_s is None else until_s, costs)
     metrics = session.metrics()
     summary = summarize(metrics, video)  # the channel's ladder is the description's
     ladder = video.bitrates_kbps
@@ -77,7 +91,12 @@ def _or_nan(value: float | None) -> float:
 
 
 def _drive(
-    session: Session, channel: LiveChannel, link: TraceLink, samples: LiveQoeSamples, until: float
+    session: Session,
+    channel: LiveChannel,
+    link: TraceLink,
+    samples: LiveQoeSamples,
+    until: float,
+    costs: LiveRequestCosts,
 ) -> None:
     handle, next_wakeup = session.handle, session.next_wakeup
     offset = channel.offset_s
@@ -85,6 +104,8 @@ def _drive(
     # The download in flight: (request id, first byte at, done at, size in bits).
     flight: tuple[int, float, float, float] | None = None
     reload_at: float | None = None  # when the reload asked for arrives
+    overhead = costs.overhead_s
+    with_init: set[int] = set()  # renditions whose init segment has been fetched
     budget = MAX_EVENTS_PER_SEGMENT * channel.count + 1000
     commands: list[Command] = handle(ManifestLoaded(0.0, channel.load(0.0), utc_offset_s=offset))
     while True:
@@ -99,13 +120,16 @@ def _drive(
                         f"{link.name}: segment {number} requested at t={now:.3f} s, before it "
                         f"is available (t={channel.available_at(number):.3f} s)"
                     )
-                first_byte = now + link.latency_at(now)
+                first_byte = now + link.latency_at(now) + overhead
+                if costs.init_round_trip and command.rendition_index not in with_init:
+                    with_init.add(command.rendition_index)
+                    first_byte += link.latency_at(now) + overhead
                 size = command.segment.size_bits
                 flight = (command.request_id, first_byte, link.transfer_end(first_byte, size), size)
             elif kind is AbortRequest:
                 flight = None
             elif kind is RefreshManifest:
-                reload_at = now + link.latency_at(now)
+                reload_at = now + link.latency_at(now) + overhead
             elif kind is PlaybackEnded or kind is SessionFailed:
                 over = True
         if over:

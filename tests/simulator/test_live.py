@@ -20,7 +20,7 @@ from abr.manifests import parse_sabre_video
 from abr.registry import BUILTIN, create
 from simulator.compare import EXTRA_COLUMNS, LIVE_COLUMNS, RESULT_COLUMNS, LabSetup, run_to_csv
 from simulator.errors import SimulationError
-from simulator.live import simulate_live
+from simulator.live import LiveRequestCosts, simulate_live
 from simulator.live_channel import LiveChannel, LiveSetup
 from simulator.report import write_report
 from simulator.synthetic_video import synthetic_video
@@ -59,6 +59,20 @@ def test_a_viewer_who_leaves_early_is_accounted_up_to_then() -> None:
     assert m.startup_s + m.played_s + m.stalled_s == pytest.approx(30.0, abs=1e-6)
     assert len(m.buffered) < len(whole.metrics.buffered)
     assert early.live is not None and early.live.latency_mean_s == pytest.approx(4.0, abs=0.25)
+
+
+def test_request_costs_delay_the_start_and_the_latency_that_follows() -> None:
+    # 20 ms per request beyond the trace, and the first segment's init as its own round trip:
+    # the start-up grows by two overheads and one latency, and the latency it leaves inside
+    # the catch-up dead band stays for the session.
+    setup = LiveSetup(target_latency_s=4.0)
+    link = synthetic.constant(20_000, latency_s=0.05)
+    plain = simulate_live(link, VIDEO, create("throughput"), setup, until_s=30.0)
+    costs = LiveRequestCosts(overhead_s=0.02, init_round_trip=True)
+    costly = simulate_live(link, VIDEO, create("throughput"), setup, until_s=30.0, costs=costs)
+    assert costly.summary.startup_s - plain.summary.startup_s == pytest.approx(0.09, abs=1e-6)
+    assert plain.live is not None and costly.live is not None
+    assert costly.live.latency_mean_s - plain.live.latency_mean_s == pytest.approx(0.09, abs=0.03)
 
 
 def test_a_target_below_one_segment_waits_for_each_segment_to_be_made() -> None:
