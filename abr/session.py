@@ -1038,6 +1038,13 @@ class Session:
             due = available[-1] + current.segment_durations_s[-1] - self._utc_offset
             if due > now:
                 delay = min(delay, due - now + RELOAD_MARGIN_S)
+            elif now - due < delay:
+                # Due and not listed yet: a CDN's cached manifest a little past its next
+                # version's due time (ours: 0.3-1.3 s), a publisher running late. Waiting a
+                # whole period, segments came in pairs every other period and a viewer 6 s
+                # behind stalled on a fast link; a listing still late after a period (an
+                # encoder gone) is left to the period again.
+                delay = MIN_RELOAD_S
         self._refresh_at = now + max(delay, MIN_RELOAD_S)
 
     def _live_step(self, now: float) -> None:

@@ -58,6 +58,9 @@ class Channel:
     # Reloads made in this span of driver time get the copy of ten segments before it began
     # (an edge serving a stale copy).
     backwards: tuple[float, float] | None = None
+    # A segment is listed only this long after its availability time (a CDN that keeps its
+    # cached manifest a little past the next version's due time).
+    listed_late_s: float = 0.0
 
     def made_at(self, n: int) -> float:
         """Driver time at which segment n is complete (HLS numbers only what was made)."""
@@ -87,7 +90,7 @@ class Channel:
         elapsed = now + OFFSET - AST
         if self.hls and self.gone is not None and elapsed > self.gone[0]:
             elapsed -= min(elapsed, self.gone[1]) - self.gone[0]
-        newest = math.floor(elapsed / self.segment_s + 1e-9) - 1 + self.ahead
+        newest = math.floor((elapsed - self.listed_late_s) / self.segment_s + 1e-9) - 1 + self.ahead
         ended = self.last_number is not None and newest >= self.last_number
         if self.last_number is not None:
             newest = min(newest, self.last_number)
