@@ -9,14 +9,20 @@ latency plus 1 s.
 
 from __future__ import annotations
 
+import asyncio
 import math
+import time
 from collections.abc import Sequence
 
+import httpx
+
+from abr.manifests import ManifestError
 from abr.registry import Profile
 from backend_stub.config import LIVE_ID_PREFIX
 from backend_stub.errors import ConfigError
 from backend_stub.live.encoder import ChannelSpec
-from player.api import Title
+from player.api import BackendApi, Title
+from player.manifest_loader import load_manifest
 from qa.errors import QaInputError
 
 # The live goal of issue 16: latency p95 within the target plus this.
@@ -24,6 +30,8 @@ LATENCY_MARGIN_S = 1.0
 # A session whose channel is not playing within this (join, first segment) after its time
 # is up has failed: the same slack a title's session gets beyond its length.
 STOP_SLACK_S = 60.0
+# How often a channel too young to join is looked at again.
+JOINABLE_POLL_S = 0.5
 # Seconds of DVR window beyond a session's length, on the backend qa starts: every segment a
 # session played is still listed when it ends, so `--fidelity` can read its size.
 DVR_MARGIN_S = 30
@@ -75,5 +83,37 @@ def target_latency_s(profile: Profile, channel: Title) -> float:
     return profile.session.live_target_s(segment_seconds(channel))
 
 
+def joinable_media_s(profile: Profile, channel: Title) -> float:
+    """Media a channel must list before a session joins it: the target latency behind the
+    edge and the segment in production."""
+    return target_latency_s(profile, channel) + segment_seconds(channel)
+
+
 def default_latency_limit_s(profile: Profile, channel: Title) -> float:
     return target_latency_s(profile, channel) + LATENCY_MARGIN_S
+
+
+async def wait_until_joinable(
+    api: BackendApi, channel: Title, media_s: float, timeout_s: float
+) -> None:
+    """Wait until the channel lists `media_s` seconds of media. A channel READY since its
+    first segments (the backend qa has just started) has less than the target latency behind
+    its edge: its first viewers would join at the window's start on a thin buffer and stall,
+    which says nothing about the network or the player."""
+    deadline = time.monotonic() + timeout_s
+    listed = 0.0
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        while True:
+            url = (await api.playback_info(channel.video_id)).dash_url
+            try:
+                listed = (await load_manifest(client, url, time.time)).presentation.duration_s
+            except (ManifestError, httpx.HTTPError):
+                listed = 0.0  # not listing anything yet: wait as for a short window
+            if listed >= media_s:
+                return
+            if time.monotonic() > deadline:
+                raise QaInputError(
+                    f"--live: channel {channel.video_id} lists {listed:.0f} s of media after "
+                    f"{timeout_s:.0f} s, not the {media_s:.0f} s a viewer joins behind live"
+                )
+            await asyncio.sleep(JOINABLE_POLL_S)

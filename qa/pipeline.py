@@ -30,7 +30,9 @@ from qa.live import (
     default_latency_limit_s,
     dvr_seconds,
     find_channel,
+    joinable_media_s,
     segment_seconds,
+    wait_until_joinable,
 )
 from qa.live_fidelity import (
     ChannelSizes,
@@ -188,6 +190,9 @@ async def _session_run(
         live_seconds = None if live is None else opts.request.live_seconds
         specs = plan(opts.traces, titles, opts.request.sessions, opts.request.abr, live_seconds)
         profile = PROFILES["default"]
+        if live is not None:
+            media_s = joinable_media_s(profile, titles[0])
+            await wait_until_joinable(api, titles[0], media_s, READY_TIMEOUT_S)
         factory = resolve(opts.request.abr, profile)
         longest = max(t.duration_s for t in titles)
         timeout = 3 * longest + 60.0 if live_seconds is None else live_seconds + STOP_SLACK_S
