@@ -20,7 +20,7 @@ from abr.presentation import Presentation
 from abr.registry import PROFILES, AlgorithmFactory, Profile, resolve
 from simulator.live import simulate_live
 from simulator.live_channel import LiveSetup
-from simulator.optimal import optimal_qoe_lin
+from simulator.optimal import optima
 from simulator.run import SimulationResult, simulate
 from simulator.video import load_video
 from traces.load import load_trace
@@ -55,6 +55,10 @@ EXTRA_COLUMNS = (
     "wall_s",
     "profile",
 )
+# QoE_lin with start-up charged as stall time (`abr.qoe`), and with `--optimal` that metric's
+# own optimum: after every column above, so each earlier layout stays a prefix of the new one.
+STARTUP_COLUMNS = ("qoe_lin_startup",)
+OPTIMUM_STARTUP_COLUMNS = ("optimal_qoe_lin_startup",)
 
 
 @dataclass(frozen=True)
@@ -117,11 +121,13 @@ class Lab:
         optimum: dict[str, float] = {}
         if self.setup.optimal:
             target = config.target_s(max(self.presentation.segment_durations_s))
-            plan = optimal_qoe_lin(trace, self.presentation, target)
+            first_lowest = config.first_rendition == "lowest"
+            plan, startup_plan = optima(trace, self.presentation, target, first_lowest=first_lowest)
             optimum = {
                 "optimal_qoe_lin": plan.qoe_lin,
                 "optimal_rebuffer_s": plan.rebuffer_s,
                 "optimal_switching_mbps": plan.switching_mbps,
+                "optimal_qoe_lin_startup": startup_plan.qoe_lin_startup,
             }
         rows = []
         for spec in self.setup.abr_specs:
@@ -184,6 +190,9 @@ def run_to_csv(
         columns += OPTIMUM_COLUMNS
     if setup.live is not None:
         columns += LIVE_COLUMNS
+    columns += STARTUP_COLUMNS
+    if setup.optimal:
+        columns += OPTIMUM_STARTUP_COLUMNS
     rows: list[dict[str, Any]] = []
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     with csv_path.open("w", newline="") as handle:

@@ -30,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--optimal",
         action="store_true",
         help="add the offline optimum per trace (dynamic programme): optimal_qoe_lin, its "
-        "stalls and switching, and where each algorithm's gap to it goes",
+        "stalls and switching, and where each algorithm's gap to it goes; "
+        "optimal_qoe_lin_startup, the optimum with start-up charged as stall time",
     )
     live = p.add_argument_group("live (the video published as a live channel)")
     live.add_argument(

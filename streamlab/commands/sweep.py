@@ -51,7 +51,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument(
         "--optimal",
         action="store_true",
-        help="add the offline optimum to every row (optimal_qoe_lin, _rebuffer_s, _switching_mbps)",
+        help="add the offline optimum to every row (optimal_qoe_lin, _rebuffer_s, "
+        "_switching_mbps, _qoe_lin_startup)",
     )
     p.set_defaults(func=run)
 
