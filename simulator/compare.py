@@ -2,7 +2,10 @@
 
 Work is split by trace: a worker loads a trace once and runs every algorithm on it. Workers
 load the video once each (pool initializer). Rows reach the CSV as traces finish, so an
-interrupted run keeps what it finished.
+interrupted run keeps what it finished; once every trace is done the CSV is rewritten in input
+order (traces as given, algorithms as listed), so the finished file is the same whatever the
+number of workers and whichever finished first (`streamlab reproduce` compares it byte for
+byte; floats are written as Python's shortest round-trip repr).
 """
 
 from __future__ import annotations
@@ -159,17 +162,25 @@ def iter_rows(
     setup: LabSetup, trace_paths: Sequence[str], jobs: int | None = None
 ) -> Iterator[list[dict[str, Any]]]:
     """Rows per trace as they finish (in completion order)."""
+    for _, batch in iter_trace_rows(setup, trace_paths, jobs):
+        yield batch
+
+
+def iter_trace_rows(
+    setup: LabSetup, trace_paths: Sequence[str], jobs: int | None = None
+) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """(index in `trace_paths`, that trace's rows) as traces finish (in completion order)."""
     jobs = jobs or os.cpu_count() or 1
     if jobs == 1 or len(trace_paths) == 1:
         lab = Lab(setup)
-        for path in trace_paths:
-            yield lab.rows_for(load_trace(path))
+        for index, path in enumerate(trace_paths):
+            yield index, lab.rows_for(load_trace(path))
         return
     with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(setup,)) as pool:
-        futures = [pool.submit(_run_trace, path) for path in trace_paths]
+        futures = {pool.submit(_run_trace, path): i for i, path in enumerate(trace_paths)}
         try:
             for future in as_completed(futures):
-                yield future.result()
+                yield futures[future], future.result()
         except BaseException:
             for future in futures:
                 future.cancel()
@@ -193,15 +204,28 @@ def run_to_csv(
     columns += STARTUP_COLUMNS
     if setup.optimal:
         columns += OPTIMUM_STARTUP_COLUMNS
-    rows: list[dict[str, Any]] = []
+    batches: dict[int, list[dict[str, Any]]] = {}
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     with csv_path.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
-        for batch in iter_rows(setup, trace_paths, jobs):
+        for index, batch in iter_trace_rows(setup, trace_paths, jobs):
             writer.writerows(batch)
             handle.flush()
-            rows.extend(batch)
+            batches[index] = batch
             if on_trace_done is not None:
                 on_trace_done(1)
+    rows = [row for index in sorted(batches) for row in batches[index]]
+    if list(batches) != sorted(batches):
+        _write_csv(csv_path, columns, rows)
     return rows
+
+
+def _write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    """Replace `path` at once: a reader never meets half the rows."""
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    tmp.replace(path)
