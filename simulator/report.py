@@ -224,8 +224,10 @@ def write_report(
     timelines: Sequence[Timeline] = (),
     title: str = "streamlab compare",
     command: str = "",
+    provenance: Sequence[tuple[str, str]] = (),
 ) -> ReportPaths:
-    """Write report.md, report.html and figures/*.png|svg under `out_dir`."""
+    """Write report.md, report.html and figures/*.png|svg under `out_dir`; `provenance`
+    (what, value) rows become a last, short section."""
     out_dir.mkdir(parents=True, exist_ok=True)
     figures_dir = out_dir / "figures"
     figures_dir.mkdir(exist_ok=True)
@@ -237,6 +239,8 @@ def write_report(
         assert section.figure is not None
         written += _save(fig, figures_dir, section.figure)
         sections.append(section)
+    if provenance:
+        sections.append(_provenance_section(provenance))
     header = _header(results)
     markdown = out_dir / "report.md"
     markdown.write_text(_render_markdown(title, command, header, sections), encoding="utf-8")
@@ -275,6 +279,17 @@ def _gap_section(results: pd.DataFrame) -> _Section:
         "it. A negative part is one the algorithm wins."
     )
     return _Section("Where the gap to the optimum goes", note, table=gap_terms(results))
+
+
+def _provenance_section(rows: Sequence[tuple[str, str]]) -> _Section:
+    note = (
+        "What to cite these results by and how to re-run them: the command, streamlab's "
+        "version and commit, the environment, every seed, and a digest of the inputs' "
+        "SHA-256 (each file's is in the provenance JSON beside the results). "
+        "`streamlab reproduce FOLDER` re-runs the command and checks the results match."
+    )
+    table = pd.DataFrame(list(rows), columns=["what", "value"])
+    return _Section("Provenance", note, table=table)
 
 
 def _figure_sections(
@@ -415,7 +430,11 @@ def _markdown_table(table: pd.DataFrame) -> str:
         "| " + " | ".join(map(str, shown.columns)) + " |",
         "|" + "|".join(":--" if i < 2 else "--:" for i in range(len(shown.columns))) + "|",
     ]
-    lines += ["| " + " | ".join(row) + " |" for row in shown.itertuples(index=False)]
+    # A command line may hold a '|'; unescaped it would split the cell.
+    lines += [
+        "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |"
+        for row in shown.itertuples(index=False)
+    ]
     return "\n".join(lines)
 
 
