@@ -1,7 +1,8 @@
 """The run's outputs: `sessions.csv` (one row per session) and `report.html` with figures.
 
 The CSV starts with the lab's columns (`simulator.compare.RESULT_COLUMNS`, then its extras)
-so the lab's scripts read QA runs too, then the real-session columns.
+so the lab's scripts read QA runs too, then the real-session columns, then the lab's columns
+added since (appended, so older readers' layouts stay a prefix).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from qa.fidelity import summarize as summarize_fidelity
 from qa.progress import ProgressCheck
 from qa.session import SessionOutcome
 from qa.targets import TargetCheck, Targets
-from simulator.compare import EXTRA_COLUMNS, RESULT_COLUMNS
+from simulator.compare import EXTRA_COLUMNS, RESULT_COLUMNS, STARTUP_COLUMNS
 from simulator.plots import Timeline, timeline_plot
 
 QA_COLUMNS = (
@@ -41,7 +42,7 @@ QA_COLUMNS = (
     "progress_pending",
     "failure",
 )
-COLUMNS = (*RESULT_COLUMNS, *EXTRA_COLUMNS, *QA_COLUMNS)
+COLUMNS = (*RESULT_COLUMNS, *EXTRA_COLUMNS, *QA_COLUMNS, *STARTUP_COLUMNS)
 WORST = 5
 
 
