@@ -10,6 +10,10 @@
   log: ln(bitrate / lowest bitrate) - 2.66 x rebuffer s - |change of that|;
   hd:  Pensieve's HD score (1, 2, 3, 12, 15, 20 at 300 ... 4300 kbit/s, interpolated in
        between, clamped outside) - 8 x rebuffer s - |change of that|.
+- qoe_lin_startup: lin with the start-up delay charged as stall time (4.3 per second of
+  either), as Pensieve's own simulator does (its first segment's download counts as
+  rebuffering; the README cites the other definitions); NaN when playback never started. Kept
+  beside lin, not in its place: lin as published leaves start-up out.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class QoeSummary:
     abandoned: int
     played_s: float
     wall_s: float
+    qoe_lin_startup: float  # last: the CSV and JSON layouts before it stay a prefix
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -110,4 +115,11 @@ def summarize(metrics: SessionMetrics, presentation: Presentation) -> QoeSummary
         abandoned=sum(1 for d in metrics.downloads if d.abandoned),
         played_s=metrics.played_s,
         wall_s=wall,
+        qoe_lin_startup=(
+            per_segment_qoe(
+                played, rebuffer + metrics.startup_s, lambda b: b / 1000.0, REBUFFER_PENALTY_LIN
+            )
+            if metrics.startup_s is not None
+            else math.nan
+        ),
     )

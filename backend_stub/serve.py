@@ -33,7 +33,7 @@ from backend_stub.db import session_factory
 from backend_stub.edge.nginx import NginxProcess
 from backend_stub.edge.nginx_conf import TierPaths, edge_conf, shield_conf
 from backend_stub.errors import BackendError
-from backend_stub.live.catalog import mark_offline, mark_ready, register_channels
+from backend_stub.live.catalog import mark_offline, mark_ready, register_channels, set_poster
 from backend_stub.live.channel import ChannelSettings, LiveChannel
 from backend_stub.live.encoder import ChannelSpec
 from backend_stub.store import open_store
@@ -155,6 +155,7 @@ class Stack:
         self._worker_seq = 0
         self.channels: list[LiveChannel] = []
         self.ready_channels: set[str] = set()
+        self.channel_posters: dict[str, str] = {}  # by video id: the still the catalog names
         self.channel_db: sessionmaker[Session] | None = None  # catalog rows of the channels
 
     @property
@@ -244,6 +245,11 @@ class Stack:
                 assert self.channel_db is not None
                 mark_ready(self.channel_db, channel.spec.video_id, channel.rungs)
                 self.ready_channels.add(channel.spec.video_id)
+            poster = channel.poster
+            if poster is not None and self.channel_posters.get(channel.spec.video_id) != poster:
+                assert self.channel_db is not None
+                set_poster(self.channel_db, channel.spec.video_id, poster)
+                self.channel_posters[channel.spec.video_id] = poster
 
     def _spawn_worker(self) -> None:
         self._worker_seq += 1

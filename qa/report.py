@@ -1,7 +1,8 @@
 """The run's outputs: `sessions.csv` (one row per session) and `report.html` with figures.
 
 The CSV starts with the lab's columns (`simulator.compare.RESULT_COLUMNS`, then its extras)
-so the lab's scripts read QA runs too, then the real-session columns.
+so the lab's scripts read QA runs too, then the real-session columns, then the lab's columns
+added since (appended, so older readers' layouts stay a prefix).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from qa.live_fidelity import summarize as summarize_live_fidelity
 from qa.progress import ProgressCheck
 from qa.session import SessionOutcome
 from qa.targets import TargetCheck, Targets
-from simulator.compare import EXTRA_COLUMNS, RESULT_COLUMNS
+from simulator.compare import EXTRA_COLUMNS, RESULT_COLUMNS, STARTUP_COLUMNS
 from simulator.plots import Timeline, timeline_plot
 
 QA_COLUMNS = (
@@ -43,7 +44,7 @@ QA_COLUMNS = (
     "progress_pending",
     "failure",
 )
-COLUMNS = (*RESULT_COLUMNS, *EXTRA_COLUMNS, *QA_COLUMNS)
+COLUMNS = (*RESULT_COLUMNS, *EXTRA_COLUMNS, *QA_COLUMNS, *STARTUP_COLUMNS)
 # `qa --live` runs add the lab's live columns (`simulator.compare.LIVE_COLUMNS` without
 # qoe_live) after all of those, so every column above keeps its place.
 LIVE_QA_COLUMNS = ("latency_mean_s", "latency_p95_s", "rate_change_s", "rate_changes")

@@ -2,7 +2,10 @@
 
 Work is split by trace: a worker loads a trace once and runs every algorithm on it. Workers
 load the video once each (pool initializer). Rows reach the CSV as traces finish, so an
-interrupted run keeps what it finished.
+interrupted run keeps what it finished; once every trace is done the CSV is rewritten in input
+order (traces as given, algorithms as listed), so the finished file is the same whatever the
+number of workers and whichever finished first (`streamlab reproduce` compares it byte for
+byte; floats are written as Python's shortest round-trip repr).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from abr.presentation import Presentation
 from abr.registry import PROFILES, AlgorithmFactory, Profile, resolve
 from simulator.live import simulate_live
 from simulator.live_channel import LiveSetup
-from simulator.optimal import optimal_qoe_lin
+from simulator.optimal import optima
 from simulator.run import SimulationResult, simulate
 from simulator.video import load_video
 from traces.load import load_trace
@@ -55,6 +58,10 @@ EXTRA_COLUMNS = (
     "wall_s",
     "profile",
 )
+# QoE_lin with start-up charged as stall time (`abr.qoe`), and with `--optimal` that metric's
+# own optimum: after every column above, so each earlier layout stays a prefix of the new one.
+STARTUP_COLUMNS = ("qoe_lin_startup",)
+OPTIMUM_STARTUP_COLUMNS = ("optimal_qoe_lin_startup",)
 
 
 @dataclass(frozen=True)
@@ -117,11 +124,13 @@ class Lab:
         optimum: dict[str, float] = {}
         if self.setup.optimal:
             target = config.target_s(max(self.presentation.segment_durations_s))
-            plan = optimal_qoe_lin(trace, self.presentation, target)
+            first_lowest = config.first_rendition == "lowest"
+            plan, startup_plan = optima(trace, self.presentation, target, first_lowest=first_lowest)
             optimum = {
                 "optimal_qoe_lin": plan.qoe_lin,
                 "optimal_rebuffer_s": plan.rebuffer_s,
                 "optimal_switching_mbps": plan.switching_mbps,
+                "optimal_qoe_lin_startup": startup_plan.qoe_lin_startup,
             }
         rows = []
         for spec in self.setup.abr_specs:
@@ -153,17 +162,25 @@ def iter_rows(
     setup: LabSetup, trace_paths: Sequence[str], jobs: int | None = None
 ) -> Iterator[list[dict[str, Any]]]:
     """Rows per trace as they finish (in completion order)."""
+    for _, batch in iter_trace_rows(setup, trace_paths, jobs):
+        yield batch
+
+
+def iter_trace_rows(
+    setup: LabSetup, trace_paths: Sequence[str], jobs: int | None = None
+) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """(index in `trace_paths`, that trace's rows) as traces finish (in completion order)."""
     jobs = jobs or os.cpu_count() or 1
     if jobs == 1 or len(trace_paths) == 1:
         lab = Lab(setup)
-        for path in trace_paths:
-            yield lab.rows_for(load_trace(path))
+        for index, path in enumerate(trace_paths):
+            yield index, lab.rows_for(load_trace(path))
         return
     with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(setup,)) as pool:
-        futures = [pool.submit(_run_trace, path) for path in trace_paths]
+        futures = {pool.submit(_run_trace, path): i for i, path in enumerate(trace_paths)}
         try:
             for future in as_completed(futures):
-                yield future.result()
+                yield futures[future], future.result()
         except BaseException:
             for future in futures:
                 future.cancel()
@@ -184,15 +201,31 @@ def run_to_csv(
         columns += OPTIMUM_COLUMNS
     if setup.live is not None:
         columns += LIVE_COLUMNS
-    rows: list[dict[str, Any]] = []
+    columns += STARTUP_COLUMNS
+    if setup.optimal:
+        columns += OPTIMUM_STARTUP_COLUMNS
+    batches: dict[int, list[dict[str, Any]]] = {}
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     with csv_path.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
-        for batch in iter_rows(setup, trace_paths, jobs):
+        for index, batch in iter_trace_rows(setup, trace_paths, jobs):
             writer.writerows(batch)
             handle.flush()
-            rows.extend(batch)
+            batches[index] = batch
             if on_trace_done is not None:
                 on_trace_done(1)
+    rows = [row for index in sorted(batches) for row in batches[index]]
+    if list(batches) != sorted(batches):
+        _write_csv(csv_path, columns, rows)
     return rows
+
+
+def _write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    """Replace `path` at once: a reader never meets half the rows."""
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    tmp.replace(path)

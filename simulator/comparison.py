@@ -35,11 +35,13 @@ def run_comparison(
     *,
     report: bool = True,
     command: str = "",
+    provenance: Sequence[tuple[str, str]] = (),
     advance: Callable[[int], None] = lambda _n: None,
 ) -> Comparison:
     """Simulate every algorithm on every trace in `paths` into `out`; `advance(n)` is called as
-    n more traces finish. Bad input raises the loaders' own errors (ManifestError,
-    AlgorithmSpecError, TraceError naming where the finished rows are)."""
+    n more traces finish; `provenance` rows go into the report. Bad input raises the loaders'
+    own errors (ManifestError, AlgorithmSpecError, TraceError naming where the finished rows
+    are)."""
     lab = Lab(setup)  # checks the video and every algorithm before any work starts
     csv_path = out / "results.csv"
     try:
@@ -54,7 +56,9 @@ def run_comparison(
             timeline_for(lab, abr, trace_set, trace, paths, results)
             for abr, trace_set, trace in median_sessions(results)
         ]
-        written = write_report(results, out, timelines=timelines, command=command)
+        written = write_report(
+            results, out, timelines=timelines, command=command, provenance=provenance
+        )
     return Comparison(results, csv_path, written)
 
 

@@ -11,6 +11,12 @@ Every kept state is an exact, achievable plan, so the result is a lower bound on
 optimum that tightens as the grid shrinks. Measured on 24 dev traces (6 per Sabre set) against
 an independent DP with a 250 ms grid (`../shared/anchors/optimum-dev.csv`): the 1 s grid
 is within 0.03 QoE_lin per trace (mostly within 0.005), at 0.04-0.8 s per trace.
+
+QoE_lin with start-up charged as stall time (`abr.qoe`'s qoe_lin_startup): start-up is when
+the first segment's download ends. `charge_startup=True` puts it in the DP's objective (the
+first layer's values), so the plan is that metric's optimum, not QoE_lin's optimum re-scored;
+`optima` gives both and runs the DP once when the first rendition is fixed (then every plan
+starts at the same time, so one plan is optimal for both).
 """
 
 from __future__ import annotations
@@ -29,10 +35,15 @@ _State = tuple[float, float, int, float, int]
 
 @dataclass(frozen=True)
 class OptimalPlan:
+    """The best plan for one objective (QoE_lin, or with `charge_startup` QoE_lin with start-up
+    as stall time), and both metrics of that plan."""
+
     qoe_lin: float  # per segment, as in the QoE summary
     renditions: list[int]
     rebuffer_s: float
     switching_mbps: float  # sum of |bitrate change| between consecutive segments
+    startup_s: float  # the first segment's download ended: playback starts
+    qoe_lin_startup: float  # per segment, start-up charged as stall time
 
 
 def optimal_qoe_lin(
@@ -42,6 +53,7 @@ def optimal_qoe_lin(
     *,
     first_lowest: bool = True,
     grid_s: float = 1.0,
+    charge_startup: bool = False,
 ) -> OptimalPlan:
     link = TraceLink(trace)
     mbps = [r.bandwidth_bps / 1e6 for r in presentation.renditions]
@@ -55,7 +67,8 @@ def optimal_qoe_lin(
     for q in first:
         first_byte = link.latency_at(0.0)
         done = link.transfer_end(first_byte, sizes[0][q])
-        start.append((done, done + durations[0], q, mbps[q], -1))
+        value = mbps[q] - (REBUFFER_PENALTY_LIN * done if charge_startup else 0.0)
+        start.append((done, done + durations[0], q, value, -1))
     layers.append(start)
 
     for k in range(1, len(durations)):
@@ -78,17 +91,53 @@ def optimal_qoe_lin(
         layers.append(_prune(list(merged.values()), mbps))
 
     best = max(range(len(layers[-1])), key=lambda i: layers[-1][i][3])
-    plan: list[int] = []
+    path: list[_State] = []
     index = best
     for layer in reversed(layers):
-        state = layer[index]
-        plan.append(state[2])
-        index = state[4]
-    plan.reverse()
-    value = layers[-1][best][3]
+        path.append(layer[index])
+        index = path[-1][4]
+    path.reverse()
+    plan = [state[2] for state in path]
+    count = len(durations)
+    startup = path[0][0]  # the first download ended: playback starts
+    startup_charge = REBUFFER_PENALTY_LIN * startup / count
+    value = layers[-1][best][3] / count
+    qoe_lin, qoe_lin_startup = (
+        (value + startup_charge, value) if charge_startup else (value, value - startup_charge)
+    )
     rebuffer = _replay_rebuffer(link, plan, sizes, list(durations), buffer_target_s)
     switching = sum(abs(mbps[b] - mbps[a]) for a, b in pairwise(plan))
-    return OptimalPlan(value / len(durations), plan, rebuffer, switching)
+    return OptimalPlan(qoe_lin, plan, rebuffer, switching, startup, qoe_lin_startup)
+
+
+def optima(
+    trace: Trace,
+    presentation: Presentation,
+    buffer_target_s: float,
+    *,
+    first_lowest: bool = True,
+    grid_s: float = 1.0,
+) -> tuple[OptimalPlan, OptimalPlan]:
+    """The optimum under QoE_lin and under QoE_lin with start-up as stall time.
+
+    With the first rendition fixed every plan's start-up is the same (the first download
+    starts at 0 whatever follows), so the two objectives differ by a constant and one DP
+    serves both; otherwise the second objective gets a DP of its own.
+    """
+    plain = optimal_qoe_lin(
+        trace, presentation, buffer_target_s, first_lowest=first_lowest, grid_s=grid_s
+    )
+    if first_lowest:
+        return plain, plain
+    startup = optimal_qoe_lin(
+        trace,
+        presentation,
+        buffer_target_s,
+        first_lowest=first_lowest,
+        grid_s=grid_s,
+        charge_startup=True,
+    )
+    return plain, startup
 
 
 def unavoidable_rebuffer_s(

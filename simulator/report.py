@@ -58,18 +58,23 @@ COLUMN_HEADINGS: dict[str, tuple[str, bool]] = {
     "startup_p99_s": ("p99 start-up (s)", False),
     "switches": ("mean switches", False),
     "qoe_lin": ("mean QoE_lin", False),
+    "qoe_lin_startup": ("mean QoE_lin, start-up as stall", False),
     "latency_mean_s": ("mean live latency (s)", False),
     "latency_p95_s": ("mean of p95 live latency (s)", False),
     "rate_change_s": ("mean time off 1x (s)", False),
     "qoe_live": ("mean live QoE (NQoE)", False),
     "gap_to_optimum": ("QoE_lin below optimum", False),
     "%_of_optimum": ("QoE_lin % of optimum", True),
+    "gap_to_optimum_startup": ("QoE_lin, start-up as stall, below its optimum", False),
     "gap_from_bitrate": ("of which bitrate", False),
     "gap_from_stalls": ("of which stalls", False),
     "gap_from_switching": ("of which switching", False),
 }
 # Live runs only: means per trace set x algorithm of the CSV's live columns.
 LIVE_SUMMARY_COLUMNS = ("latency_mean_s", "latency_p95_s", "rate_change_s", "qoe_live")
+# QoE_lin with start-up as stall time and its gap to that metric's optimum, where the results
+# have them.
+STARTUP_SUMMARY_COLUMNS = ("qoe_lin_startup", "gap_to_optimum_startup")
 # gap_terms' split of the gap: a table of its own, not summary_table's.
 GAP_TERM_COLUMNS = ("gap_from_bitrate", "gap_from_stalls", "gap_from_switching")
 
@@ -82,16 +87,28 @@ def summary_table(results: pd.DataFrame) -> pd.DataFrame:
     Percentiles interpolate linearly, as numpy's default does.
     """
     optimum_columns = ("gap_to_optimum", "%_of_optimum")
-    leave_out = (*optimum_columns, *GAP_TERM_COLUMNS, *LIVE_SUMMARY_COLUMNS)
+    leave_out = (
+        *optimum_columns,
+        *GAP_TERM_COLUMNS,
+        *LIVE_SUMMARY_COLUMNS,
+        *STARTUP_SUMMARY_COLUMNS,
+    )
     columns = [c for c in COLUMN_HEADINGS if c not in leave_out]
     with_optimum = "optimal_qoe_lin" in results.columns
     live = "latency_p95_s" in results.columns
+    # Results written before the start-up metric existed have neither column.
+    startup = "qoe_lin_startup" in results.columns
+    startup_optimum = "optimal_qoe_lin_startup" in results.columns
+    if startup:
+        columns.insert(columns.index("qoe_lin") + 1, "qoe_lin_startup")
     if live:
         columns.extend(LIVE_SUMMARY_COLUMNS)
     if with_optimum:
         columns.extend(optimum_columns)
+    if startup and startup_optimum:
+        columns.append("gap_to_optimum_startup")
     rows = [
-        _summary_row(trace_set, name, group, with_optimum, live)
+        _summary_row(trace_set, name, group, with_optimum, live, startup, startup_optimum)
         for trace_set in sorted(first_seen(results.trace_set))
         for name in first_seen(results.abr)
         if not (group := _cell(results, trace_set, name)).empty
@@ -105,7 +122,13 @@ def _cell(results: pd.DataFrame, trace_set: str, name: str) -> pd.DataFrame:
 
 
 def _summary_row(
-    trace_set: str, name: str, group: pd.DataFrame, with_optimum: bool, live: bool
+    trace_set: str,
+    name: str,
+    group: pd.DataFrame,
+    with_optimum: bool,
+    live: bool,
+    startup: bool,
+    startup_optimum: bool,
 ) -> dict[str, object]:
     rebuffer = group.rebuffer_ratio.astype(float)
     row: dict[str, object] = {
@@ -121,6 +144,12 @@ def _summary_row(
         "switches": float(group.switches.mean()),
         "qoe_lin": float(group.qoe_lin.mean()),
     }
+    if startup:
+        achieved = float(group.qoe_lin_startup.astype(float).mean())
+        row["qoe_lin_startup"] = achieved
+        if startup_optimum:
+            best = float(group.optimal_qoe_lin_startup.astype(float).mean())
+            row["gap_to_optimum_startup"] = best - achieved
     if live:
         row.update({c: float(group[c].astype(float).mean()) for c in LIVE_SUMMARY_COLUMNS})
     if with_optimum:
@@ -195,8 +224,10 @@ def write_report(
     timelines: Sequence[Timeline] = (),
     title: str = "streamlab compare",
     command: str = "",
+    provenance: Sequence[tuple[str, str]] = (),
 ) -> ReportPaths:
-    """Write report.md, report.html and figures/*.png|svg under `out_dir`."""
+    """Write report.md, report.html and figures/*.png|svg under `out_dir`; `provenance`
+    (what, value) rows become a last, short section."""
     out_dir.mkdir(parents=True, exist_ok=True)
     figures_dir = out_dir / "figures"
     figures_dir.mkdir(exist_ok=True)
@@ -208,6 +239,8 @@ def write_report(
         assert section.figure is not None
         written += _save(fig, figures_dir, section.figure)
         sections.append(section)
+    if provenance:
+        sections.append(_provenance_section(provenance))
     header = _header(results)
     markdown = out_dir / "report.md"
     markdown.write_text(_render_markdown(title, command, header, sections), encoding="utf-8")
@@ -222,6 +255,11 @@ def _summary_section(results: pd.DataFrame) -> _Section:
         "over play + stall time; '> 0.5 %' is the share of sessions that miss the 0.5 % target. "
         "QoE_lin is Pensieve's linear QoE per segment (Mbit/s units): higher is better."
     )
+    if "qoe_lin_startup" in results.columns:
+        note += (
+            " 'Start-up as stall' is the same QoE_lin with the wait for the first frame charged "
+            "like a stall (4.3 per second)."
+        )
     if "latency_p95_s" in results.columns:
         note += (
             " Live: latency is UTC now minus when the media at the playhead was live, "
@@ -241,6 +279,17 @@ def _gap_section(results: pd.DataFrame) -> _Section:
         "it. A negative part is one the algorithm wins."
     )
     return _Section("Where the gap to the optimum goes", note, table=gap_terms(results))
+
+
+def _provenance_section(rows: Sequence[tuple[str, str]]) -> _Section:
+    note = (
+        "What to cite these results by and how to re-run them: the command, streamlab's "
+        "version and commit, the environment, every seed, and a digest of the inputs' "
+        "SHA-256 (each file's is in the provenance JSON beside the results). "
+        "`streamlab reproduce FOLDER` re-runs the command and checks the results match."
+    )
+    table = pd.DataFrame(list(rows), columns=["what", "value"])
+    return _Section("Provenance", note, table=table)
 
 
 def _figure_sections(
@@ -381,7 +430,11 @@ def _markdown_table(table: pd.DataFrame) -> str:
         "| " + " | ".join(map(str, shown.columns)) + " |",
         "|" + "|".join(":--" if i < 2 else "--:" for i in range(len(shown.columns))) + "|",
     ]
-    lines += ["| " + " | ".join(row) + " |" for row in shown.itertuples(index=False)]
+    # A command line may hold a '|'; unescaped it would split the cell.
+    lines += [
+        "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |"
+        for row in shown.itertuples(index=False)
+    ]
     return "\n".join(lines)
 
 

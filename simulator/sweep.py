@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -163,11 +163,16 @@ def pending(tasks: list[SweepTask], done: set[tuple[str, ...]]) -> list[SweepTas
 
 
 class PartWriter:
-    """One Parquet file per finished task, numbered after those already present."""
+    """One Parquet file per finished task, numbered after those already present.
 
-    def __init__(self, out_dir: Path) -> None:
+    `metadata` goes into every part's Parquet metadata (as `DataFrame.attrs`, which pandas
+    writes there and `pd.read_parquet` gives back): the sweep's provenance record.
+    """
+
+    def __init__(self, out_dir: Path, metadata: Mapping[str, str] | None = None) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
         self.out_dir = out_dir
+        self.metadata = dict(metadata or {})
         numbers = [int(p.stem.split("-")[1]) for p in out_dir.glob("part-*.parquet")]
         self._next = max(numbers, default=-1) + 1
         self.sessions = 0
@@ -177,7 +182,9 @@ class PartWriter:
             return
         path = self.out_dir / f"part-{self._next:06d}.parquet"
         tmp = path.with_suffix(".tmp")
-        pd.DataFrame(rows).to_parquet(tmp, index=False)
+        frame = pd.DataFrame(rows)
+        frame.attrs.update(self.metadata)
+        frame.to_parquet(tmp, index=False)
         tmp.rename(path)  # a part is either complete or absent
         self._next += 1
         self.sessions += len(rows)

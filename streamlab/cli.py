@@ -53,6 +53,12 @@ COMMANDS = (
     Command(
         "report", "streamlab.commands.report", "", "an HTML report from sweep or compare results"
     ),
+    Command(
+        "reproduce",
+        "streamlab.commands.reproduce",
+        "",
+        "re-run a recorded compare or sweep and check its results are the same, byte for byte",
+    ),
     Command("play", "streamlab.commands.play", "player", "play an HLS or DASH URL"),
     Command(
         "serve",
@@ -162,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser(chosen)
         args = parser.parse_args(argv)
+        args.argv = tuple(argv)  # as typed: what a command records as its provenance
         assert chosen is not None  # argparse refused anything else
         code = _guarded(chosen, lambda: args.func(args))
     except MissingExtra as exc:

@@ -5,13 +5,30 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from abr.manifests import parse_sabre_video
 from abr.presentation import Presentation
 from simulator.synthetic_video import synthetic_video
 from streamlab.compiled import stale_compiled_modules
 
+# Hypothesis checks behaviour, not speed: a per-example deadline fails on a loaded CI machine
+# (speed targets live in `make bench`).
+settings.register_profile("streamlab", deadline=None)
+settings.load_profile("streamlab")
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep each folder of tests on one pytest-xdist worker (`--dist loadgroup`): a folder's
+    session fixtures (a backend stack, a packaged catalog, live channels) then start once, not
+    once per worker."""
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        relative = item.path.resolve().relative_to(tests)
+        group = relative.parts[0] if len(relative.parts) > 1 else relative.stem
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

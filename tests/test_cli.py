@@ -31,6 +31,9 @@ CONTRACT = [
     "qoe_log",
     "qoe_hd",
 ]
+# After the contract, in this order; later columns are only ever appended.
+EXTRA = ["switch_magnitude_kbps", "segments", "abandoned", "played_s", "wall_s", "profile"]
+OPTIMUM = ["optimal_qoe_lin", "optimal_rebuffer_s", "optimal_switching_mbps"]
 
 
 def streamlab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -138,6 +141,7 @@ def test_compare_writes_csv_report_and_runs_a_plugin(
         reader = csv.DictReader(handle)
         rows = list(reader)
     assert reader.fieldnames is not None and reader.fieldnames[: len(CONTRACT)] == CONTRACT
+    assert reader.fieldnames[len(CONTRACT) :] == [*EXTRA, "qoe_lin_startup"]
     assert len(rows) == 2 * 3
     assert {r["abr"] for r in rows} == {"throughput", "bola", "cautious:Cautious"}
     assert (out / "report.html").is_file() and (out / "report.md").is_file()
@@ -150,11 +154,25 @@ def test_demo_compares_the_algorithms_with_the_optimum(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     with (out / "results.csv").open() as handle:
-        rows = list(csv.DictReader(handle))
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+    assert reader.fieldnames == [
+        *CONTRACT,
+        *EXTRA,
+        *OPTIMUM,
+        "qoe_lin_startup",
+        "optimal_qoe_lin_startup",
+    ]
     assert {r["abr"] for r in rows} == {"bba", "streamlab"}
     assert all(float(r["optimal_qoe_lin"]) >= float(r["qoe_lin"]) - 1e-6 for r in rows)
+    for r in rows:
+        # Start-up charged as stall time: never above QoE_lin, and bounded by its own optimum.
+        charge = 4.3 * float(r["startup_s"]) / int(r["segments"])
+        assert float(r["qoe_lin_startup"]) == pytest.approx(float(r["qoe_lin"]) - charge)
+        assert float(r["optimal_qoe_lin_startup"]) >= float(r["qoe_lin_startup"]) - 1e-6
     page = (out / "report.html").read_text()
     assert "QoE_lin % of optimum" in page and "Where the gap to the optimum goes" in page
+    assert "start-up as stall, below its optimum" in page
 
 
 def test_compare_with_a_bad_trace_exits_2(lab_files: dict[str, Path], tmp_path: Path) -> None:

@@ -74,6 +74,15 @@ def mark_ready(sessions: sessionmaker[Session], video_id: str, rungs: list[dict[
             row.status, row.updated_at = "READY", time.time()
 
 
+def set_poster(sessions: sessionmaker[Session], video_id: str, poster: str) -> None:
+    """The channel's newest still becomes its catalog picture (a name in its folder)."""
+    with sessions.begin() as s:
+        row = s.get(Video, video_id)
+        if row is not None:
+            row.media = {**(row.media or {}), "poster": poster}
+            row.updated_at = time.time()
+
+
 def mark_offline(sessions: sessionmaker[Session], video_ids: list[str]) -> None:
     with sessions.begin() as s:
         for vid in video_ids:

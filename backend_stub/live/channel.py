@@ -40,12 +40,17 @@ from backend_stub.live.manifests import (
 )
 from backend_stub.live.run_mpd import RunManifest, RunSegment, RunTrack, parse_run_mpd
 from backend_stub.live.timeline import Run, Timeline
+from backend_stub.media.artwork import still_from_fragment
 from backend_stub.media.encryption import hls_key_tag, hls_key_uri
 
 # An encoder that dies before publishing anything is restarted after this, doubling up to
 # MAX_BACKOFF: a broken source must not spin a core.
 FIRST_BACKOFF = 0.5
 MAX_BACKOFF = 30.0
+# The catalog's picture of a channel is a frame of what it showed last, this often; each
+# still has a new name, because the edge caches media files as immutable.
+STILL_EVERY_S = 30.0
+STILLS_KEPT = 2  # a catalog listed just before a refresh still names the previous one
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,12 @@ class LiveChannel:
         self.backoff = FIRST_BACKOFF
         self.restart_at = 0.0
         self.master_published = False
+        self.stills: list[str] = []  # published stills, oldest first; the last is the poster
+        self.still_at = -STILL_EVERY_S
+
+    @property
+    def poster(self) -> str | None:
+        return self.stills[-1] if self.stills else None
 
     @property
     def ready(self) -> bool:
@@ -207,6 +218,25 @@ class LiveChannel:
             )
             _link(media, self.public_dir / segment_name(rep, added.number))
         self._publish(now)
+        videos = [(track, src) for track, _seg, src in new if track.content_type == "video"]
+        if videos and now - self.still_at >= STILL_EVERY_S:
+            self.still_at = now
+            track, src = max(videos, key=lambda v: int(v[0].rep_id))  # the sharpest rung
+            self._take_still(self.run_dir / f"r{track.rep_id}" / "init.m4s", src)
+
+    def _take_still(self, init: Path, fragment: Path) -> None:
+        """A still from the clear fragment (before encryption, as a title's poster comes from
+        its source). A still that fails leaves the previous one: the channel plays on."""
+        name = f"still-{self.timeline.next_number}.jpg"
+        try:
+            still_from_fragment(init, fragment, self.public_dir / name)
+        except (TranscodeError, subprocess.TimeoutExpired) as exc:
+            print(f"live channel {self.spec.name}: no new still: {exc}", file=sys.stderr)
+            return
+        self.stills.append(name)
+        for old in self.stills[:-STILLS_KEPT]:
+            (self.public_dir / old).unlink(missing_ok=True)
+        del self.stills[:-STILLS_KEPT]
 
     def _publish(self, now: float) -> None:
         """Segments are in place; now the playlists naming them, then the entry points."""

@@ -31,6 +31,27 @@ def poster(source: Path, info: SourceInfo, out: Path) -> str:
     return "poster.jpg"
 
 
+def still_from_fragment(init: Path, fragment: Path, out: Path, timeout_s: float = 10.0) -> None:
+    """The first frame of a CMAF fragment (its init segment prepended), as a poster-sized
+    JPEG: a live channel's catalog picture of what is on now."""
+    run(
+        [
+            *ffmpeg_prefix(),
+            "-i",
+            f"concat:{init}|{fragment}",
+            "-frames:v",
+            "1",
+            "-vf",
+            "scale=-2:360",
+            "-q:v",
+            "4",
+            str(out),
+        ],
+        "channel still",
+        timeout=timeout_s,
+    )
+
+
 def thumbnail_sprite(
     source: Path, info: SourceInfo, out: Path, tile_w: int = 160, tile_h: int = 90
 ) -> str:

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 from PySide6.QtCore import Qt
@@ -108,7 +109,9 @@ class PlayerWindow(QStackedWidget):
         )
         self.titles: dict[str, Title] = {}
         self.continuing: dict[str, ContinueItem] = {}
-        self.posters: dict[str, bytes] = {}
+        # By video id: the poster's path (signatures vary; a channel's still gets a new name
+        # when it changes) and its bytes.
+        self.posters: dict[str, tuple[str, bytes]] = {}
         device_id_file = options.state_dir / "device-id"
         progress = None
         if self.api is not None:
@@ -174,20 +177,25 @@ class PlayerWindow(QStackedWidget):
         self.setCurrentWidget(self.home)
         assert self.api is not None
         for title in titles:
-            if title.poster_url and title.video_id not in self.posters:
-                vid = title.video_id
-                self.runner.then(
-                    self.runner.submit(self.api.fetch(title.poster_url)),
-                    functools.partial(self._on_poster, vid),
-                    lambda e: None,  # a missing poster leaves the grey card
-                )
+            if not title.poster_url:
+                continue
+            path = urlsplit(title.poster_url).path
+            cached = self.posters.get(title.video_id)
+            if cached is not None and cached[0] == path:
+                self.home.set_poster(title.video_id, cached[1])  # the rows were rebuilt
+                continue
+            self.runner.then(
+                self.runner.submit(self.api.fetch(title.poster_url)),
+                functools.partial(self._on_poster, title.video_id, path),
+                lambda e: None,  # a missing poster leaves the grey card
+            )
         self.controller.prepare_sink()
         self.home.setFocus()
         if self.home.rows:
             self.home.rows[0].focus(0)
 
-    def _on_poster(self, video_id: str, data: bytes) -> None:
-        self.posters[video_id] = data
+    def _on_poster(self, video_id: str, path: str, data: bytes) -> None:
+        self.posters[video_id] = (path, data)
         self.home.set_poster(video_id, data)
 
     def _prefetch(self, video_id: str) -> None:
@@ -207,8 +215,9 @@ class PlayerWindow(QStackedWidget):
             self._play(PlaybackRequest(video_id=video_id))
             return
         item = self.continuing.get(video_id)
+        poster = self.posters.get(video_id)
         self.title_page.show_title(
-            title, item.offset_s if item else 0.0, self.posters.get(video_id)
+            title, item.offset_s if item else 0.0, poster[1] if poster else None
         )
         self.setCurrentWidget(self.title_page)
 

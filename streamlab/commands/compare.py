@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
 from pathlib import Path
 
 from simulator.compare import LabSetup
 from simulator.comparison import DEFAULT_ABRS
 from simulator.live_channel import LiveSetup
-from streamlab.commands.lab_console import add_lab_options, compare_on_console, parse_abr_list
+from streamlab.commands.lab_console import (
+    add_lab_options,
+    compare_on_console,
+    lab_provenance,
+    parse_abr_list,
+)
 from streamlab.errors import UsageError
 from traces.load import iter_trace_files
 
@@ -30,7 +33,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--optimal",
         action="store_true",
         help="add the offline optimum per trace (dynamic programme): optimal_qoe_lin, its "
-        "stalls and switching, and where each algorithm's gap to it goes",
+        "stalls and switching, and where each algorithm's gap to it goes; "
+        "optimal_qoe_lin_startup, the optimum with start-up charged as stall time",
     )
     live = p.add_argument_group("live (the video published as a live channel)")
     live.add_argument(
@@ -85,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     paths = [str(p) for p in iter_trace_files(args.traces)]
     if not paths:
         raise UsageError(f"no trace files in {' '.join(args.traces)}")
-    command = "streamlab " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    provenance = lab_provenance("compare", args.argv, setup, paths)
     return compare_on_console(
-        setup, paths, args.out, args.jobs, report=not args.no_report, command=command
+        setup, paths, args.out, args.jobs, report=not args.no_report, provenance=provenance
     )

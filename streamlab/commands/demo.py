@@ -9,10 +9,13 @@ from pathlib import Path
 from simulator.compare import LabSetup
 from simulator.comparison import DEFAULT_ABRS
 from simulator.synthetic_video import synthetic_video
-from streamlab.commands.lab_console import compare_on_console, parse_abr_list
+from streamlab.commands.lab_console import compare_on_console, lab_provenance, parse_abr_list
 from traces.formats import sabre_json
 from traces.load import iter_trace_files
 from traces.synthetic import builtin_set
+
+TRACES_SEED = 0
+VIDEO_SEED = 0
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,14 +33,16 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     synthetic_dir = out / "traces" / "synthetic"
     synthetic_dir.mkdir(parents=True, exist_ok=True)
-    for trace in builtin_set():
+    for trace in builtin_set(seed=TRACES_SEED):
         (synthetic_dir / f"{trace.name}.json").write_text(sabre_json.dump(trace))
     sources = [synthetic_dir]
     shared: Path = args.shared
     video = shared / "videos" / "bbb.json"
+    seeds = {"synthetic_traces_seed": TRACES_SEED}
     if not video.is_file():
         video = out / "synthetic-video.json"
-        video.write_text(json.dumps(synthetic_video()))
+        video.write_text(json.dumps(synthetic_video(seed=VIDEO_SEED)))
+        seeds["synthetic_video_seed"] = VIDEO_SEED
     if (shared / "traces" / "sabre-4g").is_dir():
         sources.append(shared / "traces" / "sabre-4g")
     paths = [str(p) for p in iter_trace_files(sources)]
@@ -45,4 +50,5 @@ def run(args: argparse.Namespace) -> int:
         f"streamlab demo: {len(paths)} traces from {', '.join(str(s) for s in sources)}; video {video}"
     )
     setup = LabSetup(str(video), parse_abr_list(args.abr), optimal=True)
-    return compare_on_console(setup, paths, out, args.jobs, command=f"streamlab demo --out {out}")
+    provenance = lab_provenance("demo", args.argv, setup, paths, seeds)
+    return compare_on_console(setup, paths, out, args.jobs, provenance=provenance)

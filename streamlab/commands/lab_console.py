@@ -14,11 +14,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from abr.registry import PROFILES
-from simulator.compare import LabSetup
+from abr.registry import PROFILES, resolve
+from simulator.compare import Lab, LabSetup
 from simulator.comparison import run_comparison
 from simulator.report import summary_table
 from streamlab.errors import UsageError
+from streamlab.provenance import Provenance, model_files, record
 
 
 def add_lab_options(parser: argparse.ArgumentParser) -> None:
@@ -100,6 +101,38 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def lab_provenance(
+    kind: str,
+    argv: Sequence[str],
+    setup: LabSetup,
+    paths: Sequence[str],
+    seeds: dict[str, int] | None = None,
+) -> Provenance:
+    """The record of a comparison: its video, traces and algorithm modules, and every seed
+    (the noise's, and each algorithm's own, such as LoL+'s)."""
+    Lab(setup)  # a bad video or algorithm fails with its own error, before anything is hashed
+    inputs: list[tuple[str, str | Path]] = [("video", setup.video_path)]
+    inputs += [("trace", p) for p in paths]
+    inputs += [("model", m) for m in model_files(setup.abr_specs)]
+    return record(
+        kind,
+        argv,
+        seeds={**(seeds or {}), "noise_seed": setup.seed, **algorithm_seeds(setup)},
+        inputs=inputs,
+        results="results.csv",
+    )
+
+
+def algorithm_seeds(setup: LabSetup) -> dict[str, int]:
+    """`SPEC seed` for each algorithm that draws random numbers from a seed of its own."""
+    seeds = {}
+    for spec in setup.abr_specs:
+        seed = getattr(resolve(spec, setup.profile)(), "seed", None)
+        if isinstance(seed, int):
+            seeds[f"{spec} seed"] = seed
+    return seeds
+
+
 def compare_on_console(
     setup: LabSetup,
     paths: Sequence[str],
@@ -107,13 +140,22 @@ def compare_on_console(
     jobs: int | None,
     *,
     report: bool = True,
-    command: str = "",
+    provenance: Provenance,
 ) -> int:
-    """`run_comparison` with a progress bar and the summary table; the exit code."""
+    """`run_comparison` with a progress bar and the summary table, its provenance written
+    beside the results first (an interrupted run's rows have it too); the exit code."""
     console = Console(stderr=True)
+    provenance.write(out)
     with progress_bar("simulating", "traces", len(paths), console) as advance:
         done = run_comparison(
-            setup, paths, out, jobs, report=report, command=command, advance=advance
+            setup,
+            paths,
+            out,
+            jobs,
+            report=report,
+            command=provenance.command_line,
+            provenance=provenance.summary_rows(),
+            advance=advance,
         )
     console.print(f"{len(done.results)} sessions -> {done.csv_path}")
     print_summary(done.results)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from qa.faults import ALL_FAULTS
 from qa.pipeline import QaRequest, run_qa
+from streamlab.provenance import model_files, record
+from traces.load import iter_trace_files
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -69,7 +71,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    return run_qa(
+    # Hashed before the run reads them; written after it, beside the results it describes.
+    # Real-time measurements: `streamlab reproduce` says why it cannot re-run them byte for byte.
+    inputs: list[tuple[str, str | Path]] = [("trace", p) for p in iter_trace_files(args.traces)]
+    if args.targets is not None and args.targets.is_file():  # else qa names what is wrong
+        inputs.append(("targets", args.targets))
+    inputs += [("model", m) for m in model_files([args.abr])]
+    provenance = record(
+        "qa",
+        args.argv,
+        seeds={"fault_seed": args.seed},
+        inputs=inputs,
+        results="sessions.csv",
+    )
+    code = run_qa(
         QaRequest(
             traces=list(args.traces),
             out=args.out,
@@ -92,3 +107,5 @@ def run(args: argparse.Namespace) -> int:
             live_seconds=args.live_seconds,
         )
     )
+    provenance.write(args.out)
+    return code

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from abr.manifests import ManifestError
 from abr.registry import PROFILES, AlgorithmSpecError
+from simulator.compare import LabSetup
 from simulator.sweep import (
     PartWriter,
     SweepError,
@@ -23,8 +24,9 @@ from simulator.sweep import (
     pending,
 )
 from simulator.video import load_video
-from streamlab.commands.lab_console import parse_abr_list
+from streamlab.commands.lab_console import algorithm_seeds, parse_abr_list
 from streamlab.errors import UsageError
+from streamlab.provenance import PARQUET_KEY, model_files, record
 from traces.errors import TraceError
 from traces.load import iter_trace_files
 
@@ -51,7 +53,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument(
         "--optimal",
         action="store_true",
-        help="add the offline optimum to every row (optimal_qoe_lin, _rebuffer_s, _switching_mbps)",
+        help="add the offline optimum to every row (optimal_qoe_lin, _rebuffer_s, "
+        "_switching_mbps, _qoe_lin_startup)",
     )
     p.set_defaults(func=run)
 
@@ -88,6 +91,18 @@ def run(args: argparse.Namespace) -> int:
         ValueError,
     ) as exc:
         raise UsageError(str(exc)) from exc
+    provenance = record(
+        "sweep",
+        args.argv,
+        # Seeds a `--param` grid sets are in the command line; these are the defaults.
+        seeds=algorithm_seeds(LabSetup(plan.videos[0], plan.abrs, plan.profile)),
+        inputs=[
+            *(("video", v) for v in plan.videos),
+            *(("trace", p) for p in paths),
+            *(("model", m) for m in model_files(plan.abrs)),
+        ],
+        results="part-*.parquet",
+    )
     tasks = plan.tasks(paths)
     if args.resume:
         tasks = pending(tasks, done_keys(args.out))
@@ -95,7 +110,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.out} already holds results: pass --resume, or another --out")
     sessions = sum(len(t.trace_paths) for t in tasks)
     console.print(f"sweep: {sessions} sessions in {len(tasks)} tasks -> {args.out}")
-    writer = PartWriter(args.out)
+    # Each part carries the record of the run that wrote it: a resumed sweep's parts may
+    # come from several runs.
+    writer = PartWriter(args.out, {PARQUET_KEY: provenance.to_json()})
     with _client(args.scheduler, args.workers) as client:
         console.print(f"dask dashboard: {client.dashboard_link}")
         with Progress(

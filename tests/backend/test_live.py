@@ -121,6 +121,24 @@ def test_the_channel_is_listed_as_live_with_what_a_player_needs(
     assert abs(datetime.fromisoformat(clock.replace("Z", "+00:00")).timestamp() - time.time()) < 2
 
 
+def test_the_channel_card_shows_a_still_of_what_is_on(
+    live: Stack, manifest: dict[str, object]
+) -> None:
+    def poster() -> str | None:
+        listed = httpx.get(f"{live.api}/api/v1/videos").json()["videos"]
+        return next(v["poster_url"] for v in listed if v["video_id"] == "live-news")
+
+    url = str(_wait("the channel's still", poster, 20))
+    assert url.startswith(f"{live.edge}/t/") and "/media/live-news/still-" in url  # signed
+    resp = _get(url)
+    assert resp.content[:3] == b"\xff\xd8\xff"  # a JPEG
+    probe = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "stream=height", "-of", "csv=p=0", "-"],
+        input=resp.content, capture_output=True, check=True,
+    )  # fmt: skip
+    assert probe.stdout.strip() == b"360"
+
+
 def test_the_hls_playlist_slides_and_old_segments_are_deleted(
     live: Stack, manifest: dict[str, object]
 ) -> None:

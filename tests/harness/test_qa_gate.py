@@ -119,6 +119,13 @@ def test_an_impossible_target_flips_the_exit_code_and_fails_its_junit_case(
     failure = cases["startup_p99_s"].find("failure")
     assert failure is not None and "limit 0.001" in failure.get("message", "")
     assert cases["rebuffer_ratio_max"].find("failure") is None
+    # What it ran and read, beside its results (a missed gate is a result too).
+    record = json.loads((missed.out / "provenance.json").read_text())
+    assert record["kind"] == "qa" and record["seeds"] == {"fault_seed": 0}
+    assert {(i["role"], i["path"]) for i in record["inputs"]} == {
+        ("trace", str(traces / "20mbit.json")),
+        ("targets", str(impossible)),
+    }
 
 
 def free_port() -> int:

@@ -128,6 +128,9 @@ def test_a_channel_plays_at_the_edge_goes_live_and_survives_an_encoder_restart(
     assert window.playback.failed_kind is None
     qtbot.waitUntil(lambda: latency(window) < target + 4.0, timeout=10_000)
     qtbot.keyClick(window.playback, Qt.Key.Key_Escape)
+    # Home again: the channel's card shows a still of what is on, under its LIVE tag.
+    qtbot.waitUntil(lambda: window.currentWidget() is window.home, timeout=10_000)
+    qtbot.waitUntil(lambda: window.home.rows[0].cards[0].poster is not None, timeout=10_000)
     window.shutdown()
 
 

@@ -75,6 +75,9 @@ def test_play_climb_pause_and_resume_on_another_device(
     stored = continue_watching(catalog)[catalog.clear]
     assert abs(float(stored["offset_seconds"]) - paused_at) < 1.0
     qtbot.keyClick(window.playback, Qt.Key.Key_Escape)
+    # Back home, the rebuilt rows show their posters again (from the cache, no grey cards).
+    qtbot.waitUntil(lambda: window.currentWidget() is window.home, timeout=10_000)
+    qtbot.waitUntil(lambda: card(window, catalog.clear).poster is not None, timeout=5_000)
     tv_device = stored["device_id"]
     window.shutdown()
 

@@ -18,7 +18,14 @@ from random_traces import traces
 
 from abr.manifests import parse_sabre_video
 from abr.registry import BUILTIN, create
-from simulator.compare import EXTRA_COLUMNS, LIVE_COLUMNS, RESULT_COLUMNS, LabSetup, run_to_csv
+from simulator.compare import (
+    EXTRA_COLUMNS,
+    LIVE_COLUMNS,
+    RESULT_COLUMNS,
+    STARTUP_COLUMNS,
+    LabSetup,
+    run_to_csv,
+)
 from simulator.errors import SimulationError
 from simulator.live import LiveRequestCosts, simulate_live
 from simulator.live_channel import LiveChannel, LiveSetup
@@ -155,8 +162,13 @@ def test_live_csv_has_the_vod_columns_then_the_live_ones(tmp_path: Path) -> None
         vod_header = next(csv.reader(handle))
     with (tmp_path / "live.csv").open() as handle:
         live_rows_read = list(csv.DictReader(handle))
-    assert vod_header == [*RESULT_COLUMNS, *EXTRA_COLUMNS]
-    assert list(live_rows_read[0]) == [*RESULT_COLUMNS, *EXTRA_COLUMNS, *LIVE_COLUMNS]
+    assert vod_header == [*RESULT_COLUMNS, *EXTRA_COLUMNS, *STARTUP_COLUMNS]
+    assert list(live_rows_read[0]) == [
+        *RESULT_COLUMNS,
+        *EXTRA_COLUMNS,
+        *LIVE_COLUMNS,
+        *STARTUP_COLUMNS,
+    ]
     assert len(live_rows_read) == len(vod_rows) == len(live_rows) == 4
     for row in live_rows_read:
         assert 2.5 < float(row["latency_mean_s"]) <= float(row["latency_p95_s"]) + 1e-9

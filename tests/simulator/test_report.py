@@ -180,6 +180,24 @@ def test_percent_of_optimum_appears_with_an_optimal_column(results: pd.DataFrame
     assert row["%_of_optimum"] == pytest.approx(expected)
 
 
+def test_start_up_as_stall_and_its_gap_appear_when_the_results_have_them(
+    results: pd.DataFrame,
+) -> None:
+    assert "qoe_lin_startup" not in summary_table(results).columns  # results from before it
+    charged = results.assign(
+        qoe_lin_startup=results.qoe_lin - 4.3 * results.startup_s / results.segments,
+        optimal_qoe_lin=results.qoe_lin + 0.5,
+    )
+    charged = charged.assign(optimal_qoe_lin_startup=charged.qoe_lin_startup + 0.25)
+    table = summary_table(charged)
+    columns = list(table.columns)
+    assert columns.index("qoe_lin_startup") == columns.index("qoe_lin") + 1
+    row = table[(table.set == "3g") & (table.abr == "bba")].iloc[0]
+    cell = charged[(charged.trace_set == "3g") & (charged.abr == "bba")]
+    assert row.qoe_lin_startup == pytest.approx(cell.qoe_lin_startup.mean())
+    assert row.gap_to_optimum_startup == pytest.approx(0.25)
+
+
 def test_summary_has_no_empty_column(results: pd.DataFrame) -> None:
     # The gap's split into bitrate, stalls and switching has a table of its own.
     for frame in (results, results.assign(optimal_qoe_lin=results.qoe_lin + 0.5)):
