@@ -75,6 +75,10 @@ class LiveChannel:
         """Driver time from which segment `number` can be fetched."""
         return (number + 1) * self.segment_s - self.lead_s
 
+    def size_bits(self, number: int, rendition: int) -> float:
+        """Size of segment `number` in `rendition`, as every load lists it."""
+        return self._refs[rendition][number].size_bits
+
     def number_of(self, segment: SegmentRef) -> int:
         assert segment.url is not None
         return int(segment.url.rpartition("/")[2])

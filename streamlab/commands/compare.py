@@ -30,7 +30,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--optimal",
         action="store_true",
         help="add the offline optimum per trace (dynamic programme): optimal_qoe_lin, its "
-        "stalls and switching, and where each algorithm's gap to it goes",
+        "stalls and switching, and where each algorithm's gap to it goes; with --live the live "
+        "bound instead: the most qoe_live a viewer playing every segment at rate 1 can reach "
+        "(optimal_qoe_live, optimal_live_rebuffer_s, optimal_live_latency_s)",
     )
     live = p.add_argument_group("live (the video published as a live channel)")
     live.add_argument(
@@ -61,11 +63,6 @@ def live_setup(args: argparse.Namespace) -> LiveSetup | None:
         return None
     if args.target_latency is None:
         raise UsageError("--live needs --target-latency S (seconds behind the live edge)")
-    if args.optimal:
-        raise UsageError(
-            "--optimal is VOD-only: the offline optimum has no availability constraint, so it "
-            "bounds nothing in live mode"
-        )
     try:
         return LiveSetup(args.target_latency, args.segment_duration)
     except ValueError as exc:
