@@ -19,7 +19,7 @@ from abr.config import SessionConfig
 from abr.presentation import Presentation
 from abr.registry import PROFILES, AlgorithmFactory, Profile, resolve
 from simulator.live import simulate_live
-from simulator.live_channel import LiveSetup
+from simulator.live_channel import LiveChannel, LiveSetup
 from simulator.live_optimal import live_bound
 from simulator.optimal import optimal_qoe_lin
 from simulator.run import SimulationResult, simulate
@@ -88,6 +88,8 @@ class Lab:
         self.factories: dict[str, AlgorithmFactory] = {
             spec: resolve(spec, setup.profile) for spec in setup.abr_specs
         }
+        if setup.live is not None:
+            LiveChannel(self.presentation, setup.live)  # a chunk longer than a segment: refused
 
     def run(self, trace: Trace, spec: str, config: SessionConfig | None = None) -> SimulationResult:
         setup = self.setup

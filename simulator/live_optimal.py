@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from abr.config import SessionConfig
 from abr.liveedge import LiveEdge
 from abr.presentation import Presentation
+from simulator.errors import LiveSetupError
 from simulator.link import TraceLink
 from simulator.live_channel import LiveChannel, LiveSetup
 from simulator.live_qoe import latency_penalty
@@ -90,6 +91,10 @@ def live_bound(
 ) -> LiveBound:
     """The live bound (see the module docstring) of `video` published as `setup` says."""
     channel = LiveChannel(video, setup)
+    if channel.chunk_s < channel.segment_s:
+        raise LiveSetupError(
+            "the live bound models segments made and played whole: no bound for chunked delivery"
+        )
     model = _Model(trace, channel, setup, config)
     layers: list[list[_State]] = [model.first()]
     for k in range(model.join + 1, channel.count):

@@ -53,18 +53,40 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="S",
         help="re-cut the video's segments to S seconds, same bitrates (default: its own)",
     )
+    live.add_argument(
+        "--chunk-duration",
+        type=float,
+        metavar="S",
+        help="chunked CMAF (low-latency DASH): each segment is made and served in S-second "
+        "chunks, fetchable from its first chunk on (availabilityTimeOffset = segment - S), so "
+        "latency can go below one segment",
+    )
     p.set_defaults(func=run)
 
 
 def live_setup(args: argparse.Namespace) -> LiveSetup | None:
     if not args.live:
-        if args.target_latency is not None or args.segment_duration is not None:
-            raise UsageError("--target-latency and --segment-duration need --live")
+        given = [
+            option
+            for option, value in (
+                ("--target-latency", args.target_latency),
+                ("--segment-duration", args.segment_duration),
+                ("--chunk-duration", args.chunk_duration),
+            )
+            if value is not None
+        ]
+        if given:
+            raise UsageError(f"{' and '.join(given)} need --live")
         return None
     if args.target_latency is None:
         raise UsageError("--live needs --target-latency S (seconds behind the live edge)")
+    if args.optimal and args.chunk_duration is not None:
+        raise UsageError(
+            "--optimal with --chunk-duration: the live bound models segments made and played "
+            "whole, so it bounds nothing under chunked delivery"
+        )
     try:
-        return LiveSetup(args.target_latency, args.segment_duration)
+        return LiveSetup(args.target_latency, args.segment_duration, args.chunk_duration)
     except ValueError as exc:
         raise UsageError(f"--live: {exc}") from None
 
