@@ -22,7 +22,10 @@ rendition sequence requesting at the earliest allowed time is best. The DP keeps
 the states (next request time, dry time, rendition, QoE so far) that no other state beats
 whatever follows (`_prune`): the result equals enumerating every rendition sequence (tested on
 small cases). Policies that speed up, slow down or skip to live (the session does all three by
-default) are outside the set bounded: they can beat it.
+default) are outside the set bounded: they can beat it. So can a rate-1 session with resync off
+that falls behind the DVR window (30 s or more late, on links below the lowest rung): the
+session moves it to the window's start, skipping segments (measured: bba, bola and robustmpc
+above the bound on 2 of 14 synthetic-family traces, each after a 29-segment skip).
 
 Cost: the exact DP keeps tens to hundreds of states per segment: 0.05-5 s per trace for bbb
 re-cut to 1 s segments (199) at a 2 s target, up to ~30 s at 6 s on 3G and bus traces.
