@@ -11,6 +11,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -99,17 +100,36 @@ def test_ffprobe_lists_the_channels_streams(channel: dict[str, str], kind: str) 
     assert {s["height"] for s in video} >= {240, 360}  # the ladder's rungs, not one stream
 
 
-# A page that plays the URL with the library and posts how far its clock got.
+# A page that plays the URL with the library and posts what happened: every error the player
+# reports, and, once its clock has moved `goal` media seconds past the first frame, how far
+# it got, how long the first frame took from the page's start, and how often it waited.
 _PAGE = """<!doctype html><html><body><video id="v" muted autoplay></video>
-<script src="{script}"></script><script>
-const url = {url}, video = document.getElementById("v");
-if ({kind} === "hls") {{ const h = new Hls(); h.loadSource(url); h.attachMedia(video); }}
-else {{ dashjs.MediaPlayer().create().initialize(video, url, true); }}
-let first = null;
+<script src="player.js"></script><script>
+const url = {url}, kind = {kind}, goal = {played}, video = document.getElementById("v");
+const t0 = performance.now();
+const post = (path, body) => fetch(path, {{method: "POST", body: JSON.stringify(body)}});
+window.addEventListener("error", (e) => post("/error", `page: ${{e.message}}`));
+if (kind === "hls") {{
+  const hls = new Hls();
+  hls.on(Hls.Events.ERROR, (_, d) => post(d.fatal ? "/error" : "/note",
+    `hls.js ${{d.type}} ${{d.details}} ${{d.response?.code ?? ""}} ${{d.url ?? d.frag?.url ?? ""}} ${{d.error ?? d.reason ?? ""}}`));
+  hls.loadSource(url);
+  hls.attachMedia(video);
+}} else {{
+  const player = dashjs.MediaPlayer().create();
+  player.on(dashjs.MediaPlayer.events.ERROR, (e) => post("/error", `dash.js ${{e.error.code}} ${{e.error.message}}`));
+  player.initialize(video, url, true);
+}}
+let first = null, firstFrameS = null, waits = 0, done = false;
+video.requestVideoFrameCallback((now, frame) => {{
+  first = frame.mediaTime;
+  firstFrameS = (now - t0) / 1000;
+}});
+video.addEventListener("waiting", () => {{ if (first !== null) waits += 1; }});
 setInterval(() => {{
-  if (first === null && video.currentTime > 0) first = video.currentTime;
-  if (first !== null && video.currentTime >= first + {played}) {{
-    fetch("/result", {{method: "POST", body: String(video.currentTime - first)}});
+  if (!done && first !== null && video.currentTime >= first + goal) {{
+    done = true;
+    post("/result", {{played_s: video.currentTime - first, first_frame_s: firstFrameS, waits}});
   }}
 }}, 250);
 </script></body></html>"""
@@ -149,12 +169,26 @@ def _library(package: str) -> Path:
     return Path(found.stdout.strip())
 
 
+@dataclass
+class _PageReport:
+    """What the page posted: `result` once it has played its goal, and the player's errors
+    (`errors`: fatal; `notes`: those it recovers from)."""
+
+    result: dict[str, float] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
 class _PageHandler(SimpleHTTPRequestHandler):
-    results: list[float]
+    report: _PageReport
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
-        self.results.append(float(self.rfile.read(length)))
+        body = json.loads(self.rfile.read(length))
+        if self.path == "/result":
+            self.report.result.update(body)
+        else:
+            (self.report.errors if self.path == "/error" else self.report.notes).append(body)
         self.send_response(204)
         self.end_headers()
 
@@ -162,36 +196,55 @@ class _PageHandler(SimpleHTTPRequestHandler):
         pass
 
 
+def _play_in_chromium(
+    browser: str, library: Path, kind: str, url: str, played_s: float, tmp_path: Path
+) -> _PageReport:
+    """Plays `url` with the library's player in headless Chromium, from a page on its own
+    origin (as a web app's would be: every request to the edge is cross-origin), until the
+    page reports `played_s` of media played, a fatal error, or time runs out."""
+    shutil.copy(library, tmp_path / "player.js")
+    page = _PAGE.format(url=json.dumps(url), kind=json.dumps(kind), played=played_s)
+    (tmp_path / "index.html").write_text(page)
+    report = _PageReport()
+    handler = type("Handler", (_PageHandler,), {"report": report})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(tmp_path)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    args = [browser, "--headless=new", "--no-sandbox", "--enable-logging=stderr", "--v=0"]
+    args += ["--autoplay-policy=no-user-gesture-required", f"--user-data-dir={tmp_path / 'p'}"]
+    console = (tmp_path / "chromium.log").open("wb")
+    chromium = subprocess.Popen(
+        [*args, f"http://127.0.0.1:{httpd.server_address[1]}/index.html"],
+        stdout=subprocess.DEVNULL,
+        stderr=console,
+    )
+    try:
+        deadline = time.monotonic() + played_s + 40
+        while (
+            not report.result
+            and not report.errors
+            and time.monotonic() < deadline
+            and chromium.poll() is None
+        ):
+            time.sleep(0.25)
+    finally:
+        chromium.terminate()
+        chromium.wait(10)
+        console.close()
+        httpd.shutdown()
+        httpd.server_close()
+    lines = (tmp_path / "chromium.log").read_text(errors="replace").splitlines()
+    report.notes += [line for line in lines if "CONSOLE" in line]
+    return report
+
+
 @pytest.mark.parametrize(("kind", "package"), [("hls", "hls.js"), ("dash", "dashjs")])
 def test_hls_js_and_dash_js_play_the_channel_in_headless_chromium(
     channel: dict[str, str], kind: str, package: str, tmp_path: Path
 ) -> None:
-    browser = _browser()
-    library = _library(package)
-    shutil.copy(library, tmp_path / "player.js")
-    page = _PAGE.format(
-        script="player.js", url=json.dumps(channel[kind]), kind=json.dumps(kind), played=PLAYED_S
+    report = _play_in_chromium(
+        _browser(), _library(package), kind, channel[kind], PLAYED_S, tmp_path
     )
-    (tmp_path / "index.html").write_text(page)
-    results: list[float] = []
-    handler = type("Handler", (_PageHandler,), {"results": results})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(tmp_path)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    # The page and the edge are different origins; the edge sends no CORS headers.
-    args = [browser, "--headless=new", "--no-sandbox", "--disable-web-security"]
-    args += ["--autoplay-policy=no-user-gesture-required", f"--user-data-dir={tmp_path / 'p'}"]
-    chromium = subprocess.Popen(
-        [*args, f"http://127.0.0.1:{httpd.server_address[1]}/index.html"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + PLAYED_S + 40
-        while not results and time.monotonic() < deadline and chromium.poll() is None:
-            time.sleep(0.25)
-        assert results and results[0] >= PLAYED_S, f"{package} did not play {channel[kind]}"
-    finally:
-        chromium.terminate()
-        chromium.wait(10)
-        httpd.shutdown()
-        httpd.server_close()
+    print(f"{package} on the channel: {report.result}", *report.notes, sep="\n")
+    what = f"{package} on {channel[kind]}: errors {report.errors}, notes {report.notes}"
+    assert not report.errors, what
+    assert report.result.get("played_s", 0) >= PLAYED_S, what
