@@ -96,24 +96,37 @@ class Tick(Value):
 class BytesReceived(Value):
     """Progress of an in-flight request: `received_bytes` so far (cumulative)."""
 
-    __slots__ = ("now", "request_id", "received_bytes", "first_byte_at")
+    __slots__ = ("now", "request_id", "received_bytes", "first_byte_at", "media_s")
 
     def __init__(
-        self, now: float, request_id: int, received_bytes: float, first_byte_at: float | None = None
+        self,
+        now: float,
+        request_id: int,
+        received_bytes: float,
+        first_byte_at: float | None = None,
+        media_s: float | None = None,
     ) -> None:
         self.now: Final = now
         self.request_id: Final = request_id
         self.received_bytes: Final = received_bytes
         self.first_byte_at: Final = first_byte_at
+        # Seconds of the segment's media playable already (a chunked low-latency response:
+        # its whole chunks so far), when the driver knows; the buffer grows by them.
+        self.media_s: Final = media_s
 
 
 class SegmentDone(Value):
     """A requested segment arrived completely."""
 
-    __slots__ = ("now", "request_id", "received_bytes", "first_byte_at")
+    __slots__ = ("now", "request_id", "received_bytes", "first_byte_at", "transfer_s")
 
     def __init__(
-        self, now: float, request_id: int, received_bytes: float, first_byte_at: float
+        self,
+        now: float,
+        request_id: int,
+        received_bytes: float,
+        first_byte_at: float,
+        transfer_s: float | None = None,
     ) -> None:
         self.now: Final = now
         self.request_id: Final = request_id
@@ -121,6 +134,11 @@ class SegmentDone(Value):
         self.first_byte_at: Final = (
             first_byte_at  # when its first byte arrived: separates latency from transfer
         )
+        # The time bytes were arriving, when the driver knows it is less than now minus
+        # first_byte_at: a low-latency live segment streams as the encoder makes it, and the
+        # waits between its chunks say how fast the encoder is, not the link. The throughput
+        # estimate uses it (None: now - first_byte_at).
+        self.transfer_s: Final = transfer_s
 
 
 class IndexLoaded(Value):

@@ -7,8 +7,9 @@ keeps stable across reloads); times are UTC epoch seconds.
 Latency of a position p: the UTC time now minus the UTC time at which the media at p was
 live. That time is its segment's availability time less the media after p in that segment:
     live_at(p) = available_at[i] - (start_s + segment_end(i) - p),  i the segment holding p
-For DASH that is availabilityStartTime + Period@start + p (the parser's availability times;
-an availabilityTimeOffset makes segments, and so the media, count as live that much earlier);
+For DASH that is availabilityStartTime + Period@start + p (the parser's availability times
+less the availabilityTimeOffset they were moved earlier by: a low-latency channel serves a
+segment while it is being made, but its media went live when it was made);
 for HLS with EXT-X-PROGRAM-DATE-TIME it is the segment's date-time plus the offset into it.
 Without availability times (HLS without date-times) a segment counts as live when the first
 load that listed it was made: then latency is the distance from p to the live edge of that
@@ -74,13 +75,15 @@ class LiveEdge:
         p = self.presentation
         local = position_s - p.timeline.start_s
         i = p.segment_at(local)
-        return self.available_utc_s[i] - (p.segment_end_s(i) - local)
+        early = p.timeline.availability_offset_s
+        return self.available_utc_s[i] + early - (p.segment_end_s(i) - local)
 
     def edge_s(self, now_utc_s: float) -> float:
         """The live edge: the position whose latency is zero now (beyond the listed segments
         when the last load is older than its last segment)."""
         last = self.presentation.segment_count - 1
-        return self.end_s + (now_utc_s - self.available_utc_s[last])
+        early = self.presentation.timeline.availability_offset_s
+        return self.end_s + (now_utc_s - self.available_utc_s[last] - early)
 
     def latency_s(self, position_s: float, now_utc_s: float) -> float:
         return now_utc_s - self.live_at_utc_s(position_s)

@@ -98,6 +98,10 @@ class Timeline:
     # Per segment, the UTC time from which it can be fetched; None when the source does not say
     # (HLS without EXT-X-PROGRAM-DATE-TIME): every listed segment is then available.
     available_at_utc_s: tuple[float, ...] | None = None
+    # DASH availabilityTimeOffset (of the newest Period): segments are listed as fetchable this
+    # much before they are complete (low-latency chunked delivery), but their media still went
+    # live at its presentation time, so latency adds it back (`abr.liveedge`).
+    availability_offset_s: float = 0.0
     window_s: float | None = None  # the DVR window: timeShiftBufferDepth, the playlist's span
     refresh_s: float | None = None  # minimumUpdatePeriod, or the HLS target duration
     suggested_delay_s: float | None = None  # suggestedPresentationDelay

@@ -258,6 +258,9 @@ class Session:
         self._target_s = 0.0
         self._startup_need_s = 0.0
         self._resume_need_s = 0.0
+        # Live with an availabilityTimeOffset: the chunk a segment is served in as it is made
+        # (its duration less the offset); start-up and resume need one chunk, not a segment.
+        self._chunk_s: float | None = None
         self._indexing: IndexLoader | None = None
         self._held: list[Event] = []  # viewer events that came while indexing
         self._start_position = 0.0
@@ -606,6 +609,14 @@ class Session:
         if request.first_byte_at is None and event.first_byte_at is not None:
             request.first_byte_at = event.first_byte_at
         request.received_bits = event.received_bytes * 8.0
+        if event.media_s is not None and self._chunk_s is not None:
+            presentation = self.context.presentation
+            index = request.segment_index
+            end = self._origin + presentation.segment_start_s(index) + event.media_s
+            end = min(end, self._origin + presentation.segment_end_s(index))
+            if end > self._buffered_until:
+                self._buffered_until = end
+                self._maybe_start_playing(event.now)
         self._check_progress(event.now, request.received_bits)
         self._schedule(event.now)
 
@@ -621,7 +632,9 @@ class Session:
         if self._live is not None:
             self._last_done_at = now
             self._segment_error = None
-        record = self._record(request, now, event.first_byte_at, event.received_bytes * 8.0, False)
+        record = self._record(
+            request, now, event.first_byte_at, event.received_bytes * 8.0, False, event.transfer_s
+        )
         ctx = self._ctx
         assert ctx is not None
         index = request.segment_index
@@ -870,8 +883,14 @@ class Session:
         Nothing to abandon to from the lowest rendition. Otherwise not before
         `abandon_check_after_s`, and with a deep buffer later still: a quarter of it cannot run
         out before the check, and most downloads will have finished by then.
+
+        Never for a live segment served chunk by chunk as it is made: its progress is the
+        encoder's pace as much as the link's, and whatever the rendition it ends no sooner
+        than the segment is made (a refetch lower only starts over). The next decision, on a
+        throughput measured while bytes arrived (`SegmentDone.transfer_s`), corrects a rung
+        the link cannot carry.
         """
-        if rendition == 0:
+        if rendition == 0 or self._chunk_s is not None:
             return math.inf
         return now + max(self.config.abandon_check_after_s, 0.25 * level)
 
@@ -931,9 +950,15 @@ class Session:
         request.next_check_at = now + interval
 
     def _record(
-        self, request: _Request, now: float, first_byte_at: float, bits: float, abandoned: bool
+        self,
+        request: _Request,
+        now: float,
+        first_byte_at: float,
+        bits: float,
+        abandoned: bool,
+        transfer_s: float | None = None,
     ) -> DownloadRecord:
-        transfer = max(now - first_byte_at, 1e-6)
+        transfer = max(now - first_byte_at if transfer_s is None else transfer_s, 1e-6)
         throughput = bits / transfer / 1000.0
         latency = max(first_byte_at - request.requested_at, 0.0)
         if bits > 0:
@@ -967,8 +992,13 @@ class Session:
         everything = self._next_index >= ctx.segment_count
         if phase is Phase.STARTING:
             # After a seek into the middle of a segment, that segment holds less than its duration.
-            start = self._origin + ctx.presentation.segment_start_s(ctx.start_index)
-            need = self._startup_need_s - (self._position - start)
+            if self._chunk_s is not None:
+                # A chunk's worth, or what is left of the join segment.
+                end = self._origin + ctx.presentation.segment_end_s(ctx.start_index)
+                need = min(self._startup_need_s, end - self._position)
+            else:
+                start = self._origin + ctx.presentation.segment_start_s(ctx.start_index)
+                need = self._startup_need_s - (self._position - start)
         else:
             need = self._resume_need_s
         if self._live is not None:
@@ -1008,6 +1038,15 @@ class Session:
         self._number_base = presentation.timeline.first_number
         self._live_target_s = cfg.live_target_s(seg)
         self._live_resync_s = cfg.live_resync_s(self._live_target_s)
+        early = presentation.timeline.availability_offset_s
+        if 0 < early < seg:
+            chunk = self._chunk_s = seg - early
+            self._startup_need_s = min(
+                cfg.startup_buffer_s if cfg.startup_buffer_s is not None else chunk, self._target_s
+            )
+            self._resume_need_s = min(
+                cfg.resume_buffer_s if cfg.resume_buffer_s is not None else chunk, self._target_s
+            )
         self._schedule_reload(now, None, presentation)
         self._last_done_at = self._last_change_at = now
         assert self._ctx is not None

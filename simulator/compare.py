@@ -22,7 +22,8 @@ from abr.config import SessionConfig
 from abr.presentation import Presentation
 from abr.registry import PROFILES, AlgorithmFactory, Profile, resolve
 from simulator.live import simulate_live
-from simulator.live_channel import LiveSetup
+from simulator.live_channel import LiveChannel, LiveSetup
+from simulator.live_optimal import live_bound
 from simulator.optimal import optima
 from simulator.run import SimulationResult, simulate
 from simulator.video import load_video
@@ -50,6 +51,9 @@ OPTIMUM_COLUMNS = ("optimal_qoe_lin", "optimal_rebuffer_s", "optimal_switching_m
 # With `--live`: latency (mean and 95th percentile, time-weighted while playing), seconds and
 # count of playback-rate changes, and the grand challenge's live QoE (`simulator.live_qoe`).
 LIVE_COLUMNS = ("latency_mean_s", "latency_p95_s", "rate_change_s", "rate_changes", "qoe_live")
+# With `--live --optimal`: the live bound (`simulator.live_optimal`, the most qoe_live a rate-1
+# viewer that plays every segment can reach), and its plan's stall seconds and mean latency.
+LIVE_OPTIMUM_COLUMNS = ("optimal_qoe_live", "optimal_live_rebuffer_s", "optimal_live_latency_s")
 EXTRA_COLUMNS = (
     "switch_magnitude_kbps",
     "segments",
@@ -73,15 +77,9 @@ class LabSetup:
     profile_name: str = "default"
     noise: float = 0.0
     seed: int = 0
-    optimal: bool = False  # add OPTIMUM_COLUMNS: the offline optimum for the trace
+    # Add OPTIMUM_COLUMNS (the offline optimum for the trace), or live LIVE_OPTIMUM_COLUMNS.
+    optimal: bool = False
     live: LiveSetup | None = None  # publish the video as a live channel; add LIVE_COLUMNS
-
-    def __post_init__(self) -> None:
-        if self.optimal and self.live is not None:
-            raise ValueError(
-                "the offline optimum is VOD-only: it has no availability constraint, so it is "
-                "no bound for a live channel"
-            )
 
     @property
     def profile(self) -> Profile:
@@ -97,6 +95,8 @@ class Lab:
         self.factories: dict[str, AlgorithmFactory] = {
             spec: resolve(spec, setup.profile) for spec in setup.abr_specs
         }
+        if setup.live is not None:
+            LiveChannel(self.presentation, setup.live)  # a chunk longer than a segment: refused
 
     def run(self, trace: Trace, spec: str, config: SessionConfig | None = None) -> SimulationResult:
         setup = self.setup
@@ -122,7 +122,15 @@ class Lab:
     def rows_for(self, trace: Trace, config: SessionConfig | None = None) -> list[dict[str, Any]]:
         config = config or self.setup.profile.session
         optimum: dict[str, float] = {}
-        if self.setup.optimal:
+        live = self.setup.live
+        if self.setup.optimal and live is not None:
+            bound = live_bound(trace, self.presentation, live, config)
+            optimum = {
+                "optimal_qoe_live": bound.qoe_live,
+                "optimal_live_rebuffer_s": bound.rebuffer_s,
+                "optimal_live_latency_s": bound.latency_mean_s,
+            }
+        elif self.setup.optimal:
             target = config.target_s(max(self.presentation.segment_durations_s))
             first_lowest = config.first_rendition == "lowest"
             plan, startup_plan = optima(trace, self.presentation, target, first_lowest=first_lowest)
@@ -197,12 +205,14 @@ def run_to_csv(
     """Run everything, appending rows to `csv_path` as they arrive; returns all rows."""
     Lab(setup)  # fail fast in this process on a bad video or algorithm spec
     columns = list(RESULT_COLUMNS) + list(EXTRA_COLUMNS)
-    if setup.optimal:
+    if setup.optimal and setup.live is None:
         columns += OPTIMUM_COLUMNS
     if setup.live is not None:
         columns += LIVE_COLUMNS
+        if setup.optimal:
+            columns += LIVE_OPTIMUM_COLUMNS
     columns += STARTUP_COLUMNS
-    if setup.optimal:
+    if setup.optimal and setup.live is None:
         columns += OPTIMUM_STARTUP_COLUMNS
     batches: dict[int, list[dict[str, Any]]] = {}
     csv_path.parent.mkdir(parents=True, exist_ok=True)

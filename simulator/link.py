@@ -77,6 +77,45 @@ class TraceLink:
             return 0.0
         return self.capacity_at(end) - self.capacity_at(start)
 
+    def produced_transfer(
+        self, first_byte: float, made_at: list[float], bits: list[float]
+    ) -> ProducedTransfer:
+        """A response its server streams as it is made: chunk j's `bits[j]` exist from
+        `made_at[j]`, and the link carries each chunk once it exists and the one before is in.
+        The first chunk is there by `first_byte` (it was requested once available)."""
+        t = self.transfer_end(first_byte, bits[0])
+        spans = [(first_byte, t, bits[0])]
+        for made, size in zip(made_at[1:], bits[1:], strict=True):
+            start = made if made > t else t
+            t = self.transfer_end(start, size)
+            spans.append((start, t, size))
+        return ProducedTransfer(tuple(spans))
+
+
+@dataclass(frozen=True, slots=True)
+class ProducedTransfer:
+    """Per chunk: (sending from, in at, bits). Between chunks the link may wait for the maker."""
+
+    spans: tuple[tuple[float, float, float], ...]
+
+    @property
+    def done_at(self) -> float:
+        return self.spans[-1][1]
+
+    @property
+    def busy_s(self) -> float:
+        """The time bytes were arriving: the waits for the maker left out."""
+        return sum(end - start for start, end, _ in self.spans)
+
+    def received_bits(self, link: TraceLink, t: float) -> float:
+        got = 0.0
+        for start, end, size in self.spans:
+            if t >= end:
+                got += size
+            else:
+                return got + min(link.bits_between(start, t), size)
+        return got
+
 
 @dataclass(frozen=True, slots=True)
 class RequestModel:

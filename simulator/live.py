@@ -6,10 +6,12 @@ channel's manifest as it stands when the answer arrives, one link latency later 
 the latency of the trace piece it starts in and no link capacity: a manifest is a few KB beside
 the segments). The session joins at the live edge minus the target latency and steers its
 playback rate (SetPlaybackRate), which it accounts for itself. The driver refuses, as a bug, any
-request for a segment before its availability time. A viewer who leaves early (`until_s`, as a
-QA session stops after a fixed time) is accounted up to then, as the player's stop is.
-`LiveRequestCosts` adds what real requests cost beyond the trace (off in the lab; the QA
-harness measures it to replay real sessions).
+request for a segment before its availability time. A chunked channel's segment streams as
+it is made: the link never carries a chunk before it exists, and the session's throughput
+sample counts only the time bytes were arriving (`SegmentDone.transfer_s`). A viewer who
+leaves early (`until_s`, as a QA session stops after a fixed time) is accounted up to then, as
+the player's stop is. `LiveRequestCosts` adds what real requests cost beyond the trace (off in
+the lab; the QA harness measures it to replay real sessions).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from abr.presentation import Presentation
 from abr.qoe import summarize
 from abr.session import Session
 from simulator.errors import SimulationError
-from simulator.link import TraceLink
+from simulator.link import ProducedTransfer, TraceLink
 from simulator.live_channel import LiveChannel, LiveSetup
 from simulator.live_qoe import LiveQoeSamples, LiveSummary, live_qoe
 from simulator.run import MAX_EVENTS_PER_SEGMENT, SimulationResult
@@ -101,12 +103,15 @@ def _drive(
     handle, next_wakeup = session.handle, session.next_wakeup
     offset = channel.offset_s
     now = 0.0
-    # The download in flight: (request id, first byte at, done at, size in bits).
-    flight: tuple[int, float, float, float] | None = None
+    # The download in flight: (request id, first byte at, its chunks on the link, size in bits).
+    flight: tuple[int, float, ProducedTransfer, float] | None = None
+    told = 0  # chunks of it the session has been told about (chunked channels)
+    chunked = channel.chunk_s < channel.segment_s
     reload_at: float | None = None  # when the reload asked for arrives
     overhead = costs.overhead_s
     with_init: set[int] = set()  # renditions whose init segment has been fetched
-    budget = MAX_EVENTS_PER_SEGMENT * channel.count + 1000
+    chunks = math.ceil(channel.segment_s / channel.chunk_s - 1e-9)
+    budget = MAX_EVENTS_PER_SEGMENT * channel.count * chunks + 1000
     commands: list[Command] = handle(ManifestLoaded(0.0, channel.load(0.0), utc_offset_s=offset))
     while True:
         over = False
@@ -124,8 +129,10 @@ def _drive(
                 if costs.init_round_trip and command.rendition_index not in with_init:
                     with_init.add(command.rendition_index)
                     first_byte += link.latency_at(now) + overhead
-                size = command.segment.size_bits
-                flight = (command.request_id, first_byte, link.transfer_end(first_byte, size), size)
+                made_at, bits = channel.chunks(number, command.rendition_index)
+                transfer = link.produced_transfer(first_byte, made_at, bits)
+                flight = (command.request_id, first_byte, transfer, command.segment.size_bits)
+                told = 0
             elif kind is AbortRequest:
                 flight = None
             elif kind is RefreshManifest:
@@ -140,8 +147,12 @@ def _drive(
                 f"{link.name}: live session did not finish (stuck at t={now:.3f} s)"
             )
         wake = next_wakeup()
-        done = flight[2] if flight is not None else math.inf
-        due = min(done, math.inf if wake is None else wake)
+        done = flight[2].done_at if flight is not None else math.inf
+        # A chunked response: each chunk but the last is news to the session (more to play).
+        chunk_at = math.inf
+        if chunked and flight is not None and told < len(flight[2].spans) - 1:
+            chunk_at = flight[2].spans[told][1]
+        due = min(done, chunk_at, math.inf if wake is None else wake)
         if min(due, math.inf if reload_at is None else reload_at) > until:
             if math.isinf(until):
                 raise SimulationError(
@@ -153,19 +164,27 @@ def _drive(
             now, reload_at = max(reload_at, now), None
             commands = handle(ManifestRefreshed(now, channel.load(now)))
         elif flight is not None and done <= due:
-            request_id, first_byte, now, size = flight
-            flight = None
-            commands = handle(SegmentDone(now, request_id, size / 8.0, first_byte))
+            request_id, first_byte, transfer, size = flight
+            now, flight = transfer.done_at, None
+            commands = handle(
+                SegmentDone(now, request_id, size / 8.0, first_byte, transfer_s=transfer.busy_s)
+            )
             latency = session.live_latency_s
             if latency is not None:
                 samples.latency_s.append(latency)
                 samples.rate.append(session.playback_rate)
+        elif flight is not None and chunk_at <= due:
+            now, told = chunk_at, told + 1
+            received = flight[2].received_bits(link, now)
+            made = min(told * channel.chunk_s, channel.segment_s)
+            commands = handle(BytesReceived(now, flight[0], received / 8.0, flight[1], made))
         else:
-            assert wake is not None  # else a reload or a download was due: handled above
+            assert wake is not None  # else a reload, a chunk or a download was due: handled above
             if flight is not None and wake >= flight[1]:
                 now = wake
-                received = link.bits_between(flight[1], now)
-                commands = handle(BytesReceived(now, flight[0], received / 8.0, flight[1]))
+                received = flight[2].received_bits(link, now)
+                media = min(told * channel.chunk_s, channel.segment_s) if chunked else None
+                commands = handle(BytesReceived(now, flight[0], received / 8.0, flight[1], media))
             else:
                 now = max(wake, now)
                 commands = handle(Tick(now))

@@ -42,12 +42,20 @@ def live_qoe(
     low, high = ladder_kbps[0], ladder_kbps[-1]
     bitrate = sum(r * d for r, d in zip(played_kbps, played_s, strict=True))
     switching = sum(abs(b - a) for a, b in pairwise(played_kbps))
-    latency = sum(
-        (LOW_LATENCY_WEIGHT * low if value <= LOW_LATENCY_S else HIGH_LATENCY_WEIGHT * high) * value
-        for value in samples.latency_s
-    )
+    latency = sum(latency_penalty(value, low, high) for value in samples.latency_s)
     speed = low * sum(abs(1.0 - p) for p in samples.rate)
     return bitrate - high * rebuffer_s - latency - speed - switching
+
+
+def latency_penalty(latency_s: float, low_kbps: float, high_kbps: float) -> float:
+    """One latency sample's cost, w(L) x L: it never falls as latency grows (the weight jumps
+    up at 1.1 s), which `simulator.live_optimal` relies on."""
+    weight = (
+        LOW_LATENCY_WEIGHT * low_kbps
+        if latency_s <= LOW_LATENCY_S
+        else HIGH_LATENCY_WEIGHT * high_kbps
+    )
+    return weight * latency_s
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,6 +64,9 @@ COLUMN_HEADINGS: dict[str, tuple[str, bool]] = {
     "rate_change_s": ("mean time off 1x (s)", False),
     "qoe_live": ("mean live QoE (NQoE)", False),
     "gap_to_optimum": ("QoE_lin below optimum", False),
+    "gap_to_live_bound": ("NQoE below the rate-1 live bound", False),
+    "bound_latency_s": ("the bound's mean latency (s)", False),
+    "bound_rebuffer_s": ("the bound's stalls (s)", False),
     "%_of_optimum": ("QoE_lin % of optimum", True),
     "gap_to_optimum_startup": ("QoE_lin, start-up as stall, below its optimum", False),
     "gap_from_bitrate": ("of which bitrate", False),
@@ -75,6 +78,8 @@ LIVE_SUMMARY_COLUMNS = ("latency_mean_s", "latency_p95_s", "rate_change_s", "qoe
 # QoE_lin with start-up as stall time and its gap to that metric's optimum, where the results
 # have them.
 STARTUP_SUMMARY_COLUMNS = ("qoe_lin_startup", "gap_to_optimum_startup")
+# Live runs with `--optimal`: the live bound (`simulator.live_optimal`) beside the live columns.
+LIVE_BOUND_COLUMNS = ("gap_to_live_bound", "bound_latency_s", "bound_rebuffer_s")
 # gap_terms' split of the gap: a table of its own, not summary_table's.
 GAP_TERM_COLUMNS = ("gap_from_bitrate", "gap_from_stalls", "gap_from_switching")
 
@@ -92,6 +97,7 @@ def summary_table(results: pd.DataFrame) -> pd.DataFrame:
         *GAP_TERM_COLUMNS,
         *LIVE_SUMMARY_COLUMNS,
         *STARTUP_SUMMARY_COLUMNS,
+        *LIVE_BOUND_COLUMNS,
     )
     columns = [c for c in COLUMN_HEADINGS if c not in leave_out]
     with_optimum = "optimal_qoe_lin" in results.columns
@@ -103,6 +109,9 @@ def summary_table(results: pd.DataFrame) -> pd.DataFrame:
         columns.insert(columns.index("qoe_lin") + 1, "qoe_lin_startup")
     if live:
         columns.extend(LIVE_SUMMARY_COLUMNS)
+    with_bound = "optimal_qoe_live" in results.columns
+    if with_bound:
+        columns.extend(LIVE_BOUND_COLUMNS)
     if with_optimum:
         columns.extend(optimum_columns)
     if startup and startup_optimum:
@@ -152,6 +161,10 @@ def _summary_row(
             row["gap_to_optimum_startup"] = best - achieved
     if live:
         row.update({c: float(group[c].astype(float).mean()) for c in LIVE_SUMMARY_COLUMNS})
+        if "optimal_qoe_live" in group.columns:
+            row["gap_to_live_bound"] = float(group.optimal_qoe_live.mean() - group.qoe_live.mean())
+            row["bound_latency_s"] = float(group.optimal_live_latency_s.mean())
+            row["bound_rebuffer_s"] = float(group.optimal_live_rebuffer_s.mean())
     if with_optimum:
         optimum = float(group.optimal_qoe_lin.mean())
         # A share of a negative optimum means nothing (3G optima can be below zero): show the
@@ -268,6 +281,13 @@ def _summary_section(results: pd.DataFrame) -> _Section:
         )
     if "optimal_qoe_lin" in results.columns:
         note += " '% of optimum' compares mean QoE_lin with the offline optimum on the same traces."
+    if "optimal_qoe_live" in results.columns:
+        note += (
+            " The live bound is the most NQoE a viewer can reach knowing the trace, joining "
+            "where the session joins and playing every segment at rate 1 (it never changes "
+            "speed and never skips to live after a stall); the algorithms here may do both, "
+            "so a negative gap is an algorithm winning by catch-up or resync."
+        )
     return _Section("Summary per trace set and algorithm", note, table=summary_table(results))
 
 

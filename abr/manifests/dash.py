@@ -521,6 +521,7 @@ def _timeline(
         start_s=start_s,
         availability_start_utc_s=clock.availability_start_utc_s,
         available_at_utc_s=tuple(available),
+        availability_offset_s=parsed[-1].availability_offset_s,
         window_s=clock.window_s,
         refresh_s=refresh,
         suggested_delay_s=(

@@ -163,6 +163,7 @@ def _moved(timeline: Timeline, first_number: int, start_s: float) -> Timeline:
         start_is_absolute=timeline.start_is_absolute,
         availability_start_utc_s=timeline.availability_start_utc_s,
         available_at_utc_s=timeline.available_at_utc_s,
+        availability_offset_s=timeline.availability_offset_s,
         window_s=timeline.window_s,
         refresh_s=timeline.refresh_s,
         suggested_delay_s=timeline.suggested_delay_s,

@@ -140,8 +140,42 @@ def _maps() -> str:
 """
 
 
+def _cors(methods: str, headers: str, exposed: str) -> str:
+    """The edge's answer to web players, whose page is always another origin than the edge.
+
+    Any origin may read: the credentials are signed URLs and bearer tokens, never cookies,
+    so a page learns nothing it was not given. `always`, so a 403 or 404 reaches the player
+    as its status (an expired URL to re-sign, a live segment not out yet) instead of an
+    opaque network error. A preflight is answered here, before the signature check and the
+    cache: it carries no token to check and must never be cached or reach the origin.
+    Timing-Allow-Origin lets the player's throughput estimate read the resource timings."""
+    return f"""
+            if ($request_method = OPTIONS) {{ return 204; }}
+            add_header Access-Control-Allow-Origin * always;
+            add_header Access-Control-Allow-Methods "{methods}" always;
+            add_header Access-Control-Allow-Headers "{headers}" always;
+            add_header Access-Control-Expose-Headers "{exposed}" always;
+            add_header Access-Control-Max-Age 86400 always;
+            add_header Timing-Allow-Origin * always;
+"""
+
+
+# Date: dash.js falls back to the MPD's Date header for its clock when UTCTiming fails.
+_MEDIA_CORS = _cors("GET, HEAD, OPTIONS", "Range", "Content-Range, Date, X-Cache")
+_API_CORS = _cors(
+    "GET, HEAD, POST, PATCH, OPTIONS",
+    "Authorization, Content-Type, Range, Upload-Offset, X-Device-Type, X-Playback-Session",
+    "Content-Range, Date, Upload-Length, Upload-Offset",
+)
+
+
 def _signed_media(
-    tier: str, upstream: str, validator: str, cache_header: str, pass_expiry: bool = False
+    tier: str,
+    upstream: str,
+    validator: str,
+    cache_header: str,
+    pass_expiry: bool = False,
+    cors: str = "",
 ) -> str:
     """`/t/…`: validate, then serve from this tier's cache or `upstream`. With pass_expiry
     the origin's absolute X-Accel-Expires (live playlists) goes on downstream, so the next
@@ -149,6 +183,7 @@ def _signed_media(
     passed = "proxy_pass_header X-Accel-Expires;" if pass_expiry else ""
     return f"""
         location /t/ {{
+{cors}
             auth_request /_auth;
             proxy_pass http://{upstream};
             proxy_cache {tier};
@@ -200,10 +235,11 @@ def edge_conf(
 
     server {{
         listen {host}:{port} backlog=4096;
-{_signed_media("edge", "shield", "origin_auth", "X-Cache")}
+{_signed_media("edge", "shield", "origin_auth", "X-Cache", cors=_MEDIA_CORS)}
         # The API through the edge too (never cached): host-relative key/license URIs in
         # cached playlists and MPDs resolve here.
         location /api/ {{
+{_API_CORS}
             proxy_pass http://origin_auth;
             proxy_http_version 1.1;
             proxy_set_header Connection "";

@@ -113,6 +113,7 @@ def encode_cmaf(
         str(out / "manifest.mpd"),
     ]
     run(cmd, "ffmpeg ladder encode")
+    _end_with_the_video(out, n, len(audio))
     for playlist in out.glob("media_*.m3u8"):
         playlist.write_text(_vod_playlist(playlist.read_text()))
     master = out / "master.m3u8"
@@ -121,6 +122,31 @@ def encode_cmaf(
         # The dash muxer names HLS audio renditions "audio_N" with no LANGUAGE.
         text = text.replace(f'NAME="audio_{n + k}"', f'NAME="{lang}",LANGUAGE="{lang}"')
     master.write_text(text)
+
+
+def _end_with_the_video(out: Path, rungs: int, tracks: int) -> None:
+    """Drop the audio segments numbered past the video's last from the HLS playlists.
+
+    The AAC encoder's last frame runs past the picture's end; when the picture ends on a
+    segment boundary, the dash muxer puts that frame in a segment of its own. The MPD does
+    not name it (its template stops at the presentation's duration), the HLS audio playlist
+    did, and hls.js never ended such a title: it never saw its audio reach the end of stream
+    and stalled 40 ms before the end. Dropped, HLS players get the audio DASH players get
+    (it ends half a frame, 10.7 ms at 48 kHz, before the last picture does). The file stays:
+    the packagings cut again from the joined rungs (HLS-TS, Shaka's) fold it into their
+    last segment."""
+    count = len(list((out / "r0").glob("seg-*.m4s")))
+    for k in range(rungs, rungs + tracks):
+        extra = sorted((out / f"r{k}").glob("seg-*.m4s"))[count:]
+        if not extra:
+            continue
+        names = {f"r{k}/{path.name}" for path in extra}
+        playlist = out / f"media_{k}.m3u8"
+        lines = playlist.read_text().splitlines()
+        # Each segment is an #EXTINF line followed by its URI.
+        dropped = {i for i, line in enumerate(lines) if line in names}
+        dropped |= {i - 1 for i in dropped}
+        playlist.write_text("\n".join(ln for i, ln in enumerate(lines) if i not in dropped) + "\n")
 
 
 def _vod_playlist(text: str) -> str:

@@ -34,7 +34,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="add the offline optimum per trace (dynamic programme): optimal_qoe_lin, its "
         "stalls and switching, and where each algorithm's gap to it goes; "
-        "optimal_qoe_lin_startup, the optimum with start-up charged as stall time",
+        "optimal_qoe_lin_startup, the optimum with start-up charged as stall time; with --live "
+        "the live bound instead: the most qoe_live a viewer playing every segment at rate 1 "
+        "can reach (optimal_qoe_live, optimal_live_rebuffer_s, optimal_live_latency_s)",
     )
     live = p.add_argument_group("live (the video published as a live channel)")
     live.add_argument(
@@ -55,23 +57,40 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="S",
         help="re-cut the video's segments to S seconds, same bitrates (default: its own)",
     )
+    live.add_argument(
+        "--chunk-duration",
+        type=float,
+        metavar="S",
+        help="chunked CMAF (low-latency DASH): each segment is made and served in S-second "
+        "chunks, fetchable from its first chunk on (availabilityTimeOffset = segment - S), so "
+        "latency can go below one segment",
+    )
     p.set_defaults(func=run)
 
 
 def live_setup(args: argparse.Namespace) -> LiveSetup | None:
     if not args.live:
-        if args.target_latency is not None or args.segment_duration is not None:
-            raise UsageError("--target-latency and --segment-duration need --live")
+        given = [
+            option
+            for option, value in (
+                ("--target-latency", args.target_latency),
+                ("--segment-duration", args.segment_duration),
+                ("--chunk-duration", args.chunk_duration),
+            )
+            if value is not None
+        ]
+        if given:
+            raise UsageError(f"{' and '.join(given)} need --live")
         return None
     if args.target_latency is None:
         raise UsageError("--live needs --target-latency S (seconds behind the live edge)")
-    if args.optimal:
+    if args.optimal and args.chunk_duration is not None:
         raise UsageError(
-            "--optimal is VOD-only: the offline optimum has no availability constraint, so it "
-            "bounds nothing in live mode"
+            "--optimal with --chunk-duration: the live bound models segments made and played "
+            "whole, so it bounds nothing under chunked delivery"
         )
     try:
-        return LiveSetup(args.target_latency, args.segment_duration)
+        return LiveSetup(args.target_latency, args.segment_duration, args.chunk_duration)
     except ValueError as exc:
         raise UsageError(f"--live: {exc}") from None
 

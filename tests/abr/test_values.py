@@ -36,7 +36,8 @@ def test_replace_copies_with_the_named_fields_changed() -> None:
         done.replace(when=2.0)
     assert (
         repr(later)
-        == "SegmentDone(now=2.0, request_id=7, received_bytes=1000.0, first_byte_at=0.5)"
+        == "SegmentDone(now=2.0, request_id=7, received_bytes=1000.0, first_byte_at=0.5, "
+        "transfer_s=None)"
     )
 
 

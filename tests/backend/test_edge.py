@@ -1,4 +1,5 @@
-"""The nginx tiers: cache headers, X-Cache, token-free cache key, single flight on a miss."""
+"""The nginx tiers: cache headers, X-Cache, token-free cache key, single flight on a miss, and
+what a web player on another origin needs from the edge (CORS)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ import asyncio
 
 import httpx
 
+import api_paths
 from backend.helpers import Stack
-from backend_stub.signing import signed_path
+from backend_stub.signing import make_token, signed_path
+
+# A web player's page: never the edge's own origin.
+PAGE = {"Origin": "https://player.example"}
 
 
 def _url(stack: Stack, video: str, name: str, ttl: int = 600) -> str:
@@ -101,3 +106,67 @@ def test_hls_ts_on_request_shares_pids_across_rungs(stack: Stack, ready_video: s
         )
         pids.append(sorted((s["codec_type"], s["id"]) for s in json.loads(out.stdout)["streams"]))
     assert pids[0] == pids[1]
+
+
+def test_a_web_page_on_another_origin_may_read_media_errors_and_the_clock(
+    stack: Stack, ready_video: str
+) -> None:
+    for name in ("master.m3u8", "media_0.m3u8", "manifest.mpd", "r0/init.m4s", "r0/seg-00001.m4s"):
+        resp = httpx.get(_url(stack, ready_video, name), headers=PAGE)
+        assert resp.status_code == 200, name
+        assert resp.headers["access-control-allow-origin"] == "*", name
+        assert resp.headers["timing-allow-origin"] == "*", name
+    # dash.js reads the MPD's Date when UTCTiming fails, and a ranged answer's Content-Range.
+    exposed = resp.headers["access-control-expose-headers"]
+    assert {"Date", "Content-Range"} <= set(exposed.replace(" ", "").split(","))
+    # A refusal or a miss is a status the player can act on (re-sign, retry), not an opaque
+    # network error.
+    forged = f"/t/{make_token('wrong-secret', ready_video, 2**31)}/media/{ready_video}/x.m4s"
+    missing = _url(stack, ready_video, "r0/seg-99998.m4s")
+    for url, status in ((stack.edge + forged, 403), (missing, 404)):
+        resp = httpx.get(url, headers=PAGE)
+        assert (resp.status_code, resp.headers.get("access-control-allow-origin")) == (status, "*")
+    # UTCTiming in live MPDs points here.
+    clock = httpx.get(stack.edge + api_paths.TIME, headers=PAGE)
+    assert clock.status_code == 200 and clock.headers["access-control-allow-origin"] == "*"
+
+
+def test_a_preflight_is_answered_at_the_edge_and_leaves_signing_and_caching_alone(
+    stack: Stack, ready_video: str
+) -> None:
+    name = "r0/seg-00002.m4s"
+    key = f"media/{ready_video}/{name}"
+    url = _url(stack, ready_video, name)
+    before = stack.fetches(key)
+    ask = {
+        **PAGE,
+        "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "range",
+    }
+    preflight = httpx.options(url, headers=ask)
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert "GET" in preflight.headers["access-control-allow-methods"]
+    assert "range" in preflight.headers["access-control-allow-headers"].lower()
+    assert stack.fetches(key) == before  # neither the origin nor a cache saw it
+    ranged = [httpx.get(url, headers={**PAGE, "Range": "bytes=0-99"}) for _ in range(2)]
+    assert [r.status_code for r in ranged] == [206, 206]
+    assert ranged[1].headers["x-cache"] == "HIT" and len(ranged[1].content) == 100
+    assert ranged[1].headers["access-control-allow-origin"] == "*"
+    # The signature is still checked on the request that follows the preflight.
+    forged = url.replace("/t/", "/t/1", 1)
+    assert httpx.options(forged, headers=ask).status_code == 204
+    assert httpx.get(forged, headers=PAGE).status_code == 403
+    # A licence or API call with a bearer token asks first too.
+    licence = httpx.options(
+        stack.edge + api_paths.CLEARKEY_LICENSE,
+        headers={
+            **PAGE,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
+    assert licence.status_code == 204
+    allowed = licence.headers["access-control-allow-headers"].lower()
+    assert "POST" in licence.headers["access-control-allow-methods"]
+    assert "authorization" in allowed and "content-type" in allowed

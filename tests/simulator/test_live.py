@@ -21,6 +21,7 @@ from abr.registry import BUILTIN, create
 from simulator.compare import (
     EXTRA_COLUMNS,
     LIVE_COLUMNS,
+    LIVE_OPTIMUM_COLUMNS,
     RESULT_COLUMNS,
     STARTUP_COLUMNS,
     LabSetup,
@@ -176,9 +177,25 @@ def test_live_csv_has_the_vod_columns_then_the_live_ones(tmp_path: Path) -> None
         assert math.isfinite(float(row["qoe_live"]))
 
 
-def test_the_optimum_is_refused_in_live_mode() -> None:
-    with pytest.raises(ValueError, match="VOD-only"):
-        LabSetup("video.json", ("bola",), optimal=True, live=LiveSetup(3.0))
+def test_live_optimal_adds_the_live_bound_and_the_report_its_gap(tmp_path: Path) -> None:
+    video, paths = _write_inputs(tmp_path)
+    setup = LabSetup(video, ("throughput", "lolp"), optimal=True, live=LiveSetup(3.0))
+    rows = run_to_csv(setup, paths, tmp_path / "bound.csv", jobs=1)
+    with (tmp_path / "bound.csv").open() as handle:
+        header = next(csv.reader(handle))
+    assert header == [
+        *RESULT_COLUMNS,
+        *EXTRA_COLUMNS,
+        *LIVE_COLUMNS,
+        *LIVE_OPTIMUM_COLUMNS,
+        *STARTUP_COLUMNS,
+    ]
+    for row in rows:
+        assert row["optimal_live_latency_s"] >= 3.0 - 1e-9 and row["optimal_live_rebuffer_s"] >= 0
+        assert math.isfinite(row["optimal_qoe_live"])
+    report = write_report(pd.DataFrame(rows), tmp_path / "report")
+    markdown = report.markdown.read_text()
+    assert "NQoE below the rate-1 live bound" in markdown and "never skips to live" in markdown
 
 
 SHORT = parse_sabre_video(synthetic_video(segments=15, segment_duration_s=2.0, seed=5), source="s")
@@ -235,7 +252,6 @@ def test_a_live_report_shows_latency_and_a_vod_one_does_not(tmp_path: Path) -> N
         (["--live"], "--live needs --target-latency"),
         (["--target-latency", "2"], "need --live"),
         (["--live", "--target-latency", "-1"], "target latency must be a positive number"),
-        (["--live", "--target-latency", "2", "--optimal"], "--optimal is VOD-only"),
     ],
 )
 def test_compare_refuses_bad_live_options_by_name(
