@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,19 +23,34 @@ from qa.fidelity import FidelityRow, measured_overhead_s, probe_sizes
 from qa.fidelity import compare as compare_with_sim
 from qa.fidelity import summarize as summarize_fidelity
 from qa.junit import write_junit
+from qa.placement import (
+    Cluster,
+    Placement,
+    cluster_of,
+    host_loads,
+    in_process,
+    placement_rows,
+)
 from qa.progress import check_progress, mark_lost_progress
 from qa.report import (
     COLUMNS,
     ReportInput,
     faults_section,
     fidelity_section,
+    placement_section,
     progress_section,
     session_row,
     write_csv,
     write_fault_log,
     write_report,
 )
-from qa.runner import CONCURRENCY_LIMIT_DECODE, CONCURRENCY_LIMIT_NO_DECODE, plan, run_all
+from qa.runner import (
+    CONCURRENCY_LIMIT_DECODE,
+    CONCURRENCY_LIMIT_NO_DECODE,
+    RunStats,
+    plan,
+    run_all,
+)
 from qa.session import SessionOutcome, SessionSpec, play
 from qa.targets import SessionFigures, Targets, check, load_targets
 from traces.errors import TraceError
@@ -77,6 +93,9 @@ class QaRequest:
     fidelity: bool = False
     seed: int = 0
     show_progress: bool = False
+    workers: int | None = None  # a LocalCluster of this many worker processes
+    scheduler: str | None = None  # an existing Dask cluster's scheduler
+    host_limit: int | None = None  # Dask runs: sessions at a time per host (default: the limit)
 
 
 @dataclass(frozen=True)
@@ -86,6 +105,7 @@ class _Checked:
     request: QaRequest
     traces: list[Trace]
     fault_kinds: tuple[str, ...]
+    cluster: Cluster | None  # None: every session in this process
 
 
 def run_qa(request: QaRequest) -> int:
@@ -105,7 +125,19 @@ def _run(request: QaRequest) -> int:
     if request.concurrency < 1:
         raise QaInputError(f"--concurrency must be at least 1, got {request.concurrency}")
     limit = CONCURRENCY_LIMIT_DECODE if request.decode else CONCURRENCY_LIMIT_NO_DECODE
-    if request.concurrency > limit and not request.over_limit:
+    cluster = cluster_of(
+        request.workers,
+        request.scheduler,
+        request.host_limit,
+        request.concurrency,
+        limit,
+        request.over_limit,
+        request.backend,
+    )
+    if cluster is not None:
+        # Without Dask (the 'sweep' extra) this fails here, before a backend is started.
+        import qa.distributed  # noqa: F401
+    elif request.concurrency > limit and not request.over_limit:
         mode = "decoding" if request.decode else "--no-decode"
         raise QaInputError(
             f"--concurrency {request.concurrency} is above this machine's measured limit for "
@@ -120,6 +152,7 @@ def _run(request: QaRequest) -> int:
         request,
         _traces(request.traces),
         parse_kinds(request.faults) if request.faults else (),
+        cluster,
     )
     opts.request.out.mkdir(parents=True, exist_ok=True)
     managed: ManagedBackend | None = None
@@ -162,7 +195,11 @@ async def _session_run(
             if opts.fault_kinds
             else []
         )
-        first_wave = min(opts.request.concurrency, len(specs))
+        first_wave = (
+            opts.cluster.first_wave(len(specs))
+            if opts.cluster
+            else min(opts.request.concurrency, len(specs))
+        )
         faults = FaultRun(planned, managed, edge, first_wave)
 
         async def play_one(spec: SessionSpec) -> SessionOutcome:
@@ -185,9 +222,13 @@ async def _session_run(
 
         faults.start()
         try:
-            outcomes, stats = await run_all(
-                specs, opts.request.concurrency, play_one, opts.request.show_progress
-            )
+            if opts.cluster is None:
+                outcomes, stats = await run_all(
+                    specs, opts.request.concurrency, play_one, opts.request.show_progress
+                )
+                placements = in_process(outcomes)
+            else:
+                outcomes, stats, placements = await _on_dask(opts, api, timeout, specs, faults)
         finally:
             await faults.finish()
         if not await alive(api):
@@ -222,6 +263,9 @@ async def _session_run(
     checks = check(targets, figures)
     rows = [session_row(o, faults_by_session[o.spec.index]) for o in outcomes]
     write_csv(opts.request.out / "sessions.csv", rows, COLUMNS)
+    cap = opts.cluster.host_limit if opts.cluster else opts.request.concurrency
+    loads = host_loads(outcomes, placements, cap)
+    mode = opts.cluster.describe() if opts.cluster else "one process on this host"
     write_junit(opts.request.out / "junit.xml", checks, outcomes, stats.wall_s)
     decode = (
         "libmpv decoding (vo=null, ao=null)"
@@ -232,6 +276,7 @@ async def _session_run(
         ("date", time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())),
         ("backend", api_url + (" (started by qa)" if managed else "")),
         ("ABR", opts.request.abr),
+        ("ran on", mode),
         ("decode mode", decode),
         (
             "sessions",
@@ -244,7 +289,7 @@ async def _session_run(
             f"{stats.cpu_per_session_s(len(outcomes)):.2f} s per session, {stats.wall_s:.1f} s wall",
         ),
     ]
-    sections = [progress_section(progress)]
+    sections = [progress_section(progress), placement_section(mode, loads, placements)]
     if opts.request.fidelity:
         write_csv(
             opts.request.out / "fidelity.csv",
@@ -272,6 +317,10 @@ async def _session_run(
         "failed": sum(o.failed for o in outcomes),
         "concurrency": opts.request.concurrency,
         "decoded": opts.request.decode,
+        "mode": "dask" if opts.cluster else "process",
+        "ran_on": mode,
+        "hosts": [asdict(load) for load in loads],
+        "placement": placement_rows(outcomes, placements),
         "wall_s": stats.wall_s,
         "cpu_s": stats.cpu_s,
         "cpu_per_session_s": stats.cpu_per_session_s(len(outcomes)),
@@ -285,6 +334,27 @@ async def _session_run(
         print(f"{mark} {c.name}: {c.measured:.4g} (limit {c.limit:g})", file=sys.stderr)
     print(f"streamlab qa: report in {opts.request.out / 'report.html'}", file=sys.stderr)
     return all(c.met for c in checks)
+
+
+async def _on_dask(
+    opts: _Checked, api: BackendApi, timeout_s: float, specs: list[SessionSpec], faults: FaultRun
+) -> tuple[list[SessionOutcome], RunStats, list[Placement]]:
+    from qa.distributed import SessionJob, new_topic, run_on_dask
+
+    assert opts.cluster is not None
+    job = SessionJob(
+        api.api_url,
+        api.token,
+        opts.request.abr,
+        opts.request.decode,
+        timeout_s,
+        (opts.request.out / "progress").resolve(),
+        socket.gethostname(),
+        opts.cluster.concurrency,
+        opts.cluster.host_limit,
+        new_topic(),
+    )
+    return await run_on_dask(opts.cluster, specs, job, faults, opts.request.show_progress)
 
 
 def _choose(titles: list[Title], wanted: str | None, catalog: bool) -> list[Title]:

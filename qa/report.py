@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from qa.faults import STALL_WINDOW_S, FaultLog, FaultRun, errors_during, stall_charged
 from qa.fidelity import FidelityRow
 from qa.fidelity import summarize as summarize_fidelity
+from qa.placement import HostLoad, Placement
 from qa.progress import ProgressCheck
 from qa.session import SessionOutcome
 from qa.targets import TargetCheck, Targets
@@ -422,4 +423,27 @@ def fidelity_section(rows: Sequence[FidelityRow], overhead_s: float) -> Section:
         "manifest loaded), as in the lab; fidelity.csv has every row.",
         rows=summary,
         more_rows=per_session,
+    )
+
+
+def placement_section(
+    mode: str, loads: Sequence[HostLoad], placements: Sequence[Placement]
+) -> Section:
+    return Section(
+        "Where the sessions ran",
+        f"{mode}. Per host: its workers, its sessions, and the most that played at once "
+        "(from each session's start and end on that host's clock) against the limit that "
+        "should hold it; summary.json lists every session's host and worker.",
+        rows=[
+            {
+                "host": load.host,
+                "workers": load.workers,
+                "sessions": load.sessions,
+                "peak at once": load.peak,
+                "limit": load.limit,
+                "held": "yes" if load.peak <= load.limit else "NO",
+            }
+            for load in loads
+        ],
+        lines=[f"Workers: {', '.join(sorted({p.worker for p in placements}))}."],
     )
