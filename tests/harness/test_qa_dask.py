@@ -9,8 +9,11 @@ import csv
 import json
 import shutil
 import socket
+import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +129,58 @@ def test_faults_that_need_the_started_backend_act_on_sessions_played_by_workers(
         journal = run.out / "progress" / f"session-{row['session']}" / "pending-progress.jsonl"
         assert journal.read_text() == ""
     assert len({p["worker"] for p in summary(run.out)["placement"]}) == 2
+
+
+@pytest.fixture
+def scheduler(tmp_path: Path) -> Iterator[str]:
+    """An existing cluster as an operator starts one, on 127.0.0.1: `dask scheduler`, and
+    `dask worker` with two processes of two threads each."""
+    dask = Path(sys.executable).parent / "dask"
+    info = tmp_path / "scheduler.json"
+    log = (tmp_path / "dask.log").open("wb")
+    common = {"stdin": subprocess.DEVNULL, "stdout": log, "stderr": log}
+    at = ("--host", "127.0.0.1", "--port", "0", "--scheduler-file", str(info))
+    processes = [subprocess.Popen([dask, "scheduler", *at, "--no-dashboard"], **common)]
+    try:
+        deadline = time.monotonic() + 60
+        while not info.is_file() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = str(json.loads(info.read_text())["address"])
+        shape = ("--nworkers", "2", "--nthreads", "2", "--memory-limit", "0")
+        worker = [dask, "worker", address, *shape, "--no-dashboard"]
+        processes.append(subprocess.Popen(worker, **common))
+        yield address
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+            process.wait(30)
+        log.close()
+
+
+def test_an_existing_cluster_plays_the_sessions_one_at_a_time_per_worker(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    traces: Path,
+    backend: ManagedBackend,
+    scheduler: str,
+) -> None:
+    run = run_qa(
+        capsys,
+        tmp_path / "out",
+        *("--backend", backend.api, "--traces", str(traces / "20mbit.json"), "--no-decode"),
+        *("--sessions", "4", "--scheduler", scheduler, "--concurrency", "1"),
+        *("--targets", str(lenient(tmp_path))),
+    )
+    assert run.code == 0, run.stderr
+    assert all(r["failure"] == "" for r in rows(run.out))
+    result = summary(run.out)
+    assert scheduler in result["ran_on"]
+    by_worker: dict[str, list[tuple[float, float]]] = {}
+    for p in result["placement"]:
+        by_worker.setdefault(p["worker"], []).append((p["started_s"], p["ended_s"]))
+    # Each worker runs two threads, so two batches at once; --concurrency 1 still holds.
+    assert sorted(map(len, by_worker.values())) in ([2, 2], [4])
+    assert all(most_at_once(played) == 1 for played in by_worker.values())
 
 
 def free_port() -> int:
