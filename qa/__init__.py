@@ -10,6 +10,8 @@ gates a release on QoE targets.
 | `backend` | start `streamlab serve` or reach a running one; the API calls a player makes |
 | `session` | one real session: shaped link, engine, decoder or counter, progress reports |
 | `runner` | N sessions, C at a time, with a progress bar |
+| `distributed` | the sessions in batches on Dask workers, under per-worker and per-host limits |
+| `placement` | where the sessions ran (one process or Dask), the limits, each host's peak |
 | `faults` | the seeded fault plan, the fault proxy and the process-level faults |
 | `fidelity` | the same traces and ABR through the simulator, and the differences |
 | `live` | `--live CHANNEL`: the channel the sessions watch and the latency limit |

@@ -15,7 +15,7 @@ import contextlib
 import random
 import signal
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
@@ -267,13 +267,12 @@ def _short(path: str) -> str:
     return "/".join(path.split("?", 1)[0].rsplit("/", 2)[-2:])
 
 
-def short_lived_url(backend: ManagedBackend, playback: PlaybackInfo, ttl_s: float) -> str:
+def short_lived_url(secret: str, playback: PlaybackInfo, ttl_s: float) -> str:
     """The manifest URL signed (with the backend's own secret) to expire in `ttl_s`: a real
     token the real edge refuses once it has expired."""
     parts = urlsplit(playback.dash_url)
     name = parts.path.rsplit("/", 1)[-1]
-    config = backend.config
-    path = signed_path(config.url_signing_secret, playback.video_id, name, max(1, round(ttl_s)))
+    path = signed_path(secret, playback.video_id, name, max(1, round(ttl_s)))
     return urlunsplit(parts._replace(path=path))
 
 
@@ -369,6 +368,60 @@ def errors_during(event: FaultEvent, outcomes: Sequence[SessionOutcome]) -> list
     return found
 
 
+@dataclass
+class SessionFaults:
+    """The faults that act inside sessions (fault proxies, the expiring URL) and the log of
+    what they did: all a session needs wherever it plays. Plain data, so a Dask worker gets
+    the part for its sessions (`only`) and sends its log back."""
+
+    faults: list[Fault]
+    edge: tuple[str, int]
+    signing_secret: str | None  # the started backend's; None: expired_url cannot act
+    log: FaultLog = field(default_factory=FaultLog)
+
+    def for_session(self, index: int) -> list[Fault]:
+        return [f for f in self.faults if f.session == index]
+
+    def only(self, sessions: Collection[int]) -> SessionFaults:
+        """The faults of these sessions, with a log of their own."""
+        mine = [f for f in self.faults if f.session in sessions]
+        expiring = any(f.kind == "expired_url" for f in mine)
+        return SessionFaults(mine, self.edge, self.signing_secret if expiring else None)
+
+    @contextlib.asynccontextmanager
+    async def link(self, index: int) -> AsyncIterator[tuple[str, int]]:
+        """Where session `index`'s shaper connects: a fault proxy when it has proxy faults."""
+        mine = [f for f in self.for_session(index) if f.kind != "expired_url"]
+        if not mine:
+            yield self.edge
+            return
+        proxy = FaultProxy(self.edge, mine, self.log)
+        port = await proxy.start()
+        try:
+            yield ("127.0.0.1", port)
+        finally:
+            await proxy.close()
+
+    def first_url(self, index: int) -> Callable[[PlaybackInfo], str] | None:
+        expiring = [f for f in self.for_session(index) if f.kind == "expired_url"]
+        if not expiring or self.signing_secret is None:
+            return None
+        fault, secret = expiring[0], self.signing_secret
+
+        def sign(playback: PlaybackInfo) -> str:
+            now = time.monotonic()
+            self.log.add(
+                "expired_url",
+                index,
+                now + fault.at_s,
+                now + fault.at_s,
+                f"first manifest URL signed to expire after {fault.at_s:.1f} s",
+            )
+            return short_lived_url(secret, playback, fault.at_s)
+
+        return sign
+
+
 class FaultRun:
     """The faults of one run: which session gets what, the process faults' task, the log."""
 
@@ -379,7 +432,6 @@ class FaultRun:
         edge: tuple[str, int],
         first_wave: int = 1,
     ) -> None:
-        self.log = FaultLog()
         # Process faults wait until this many sessions have begun playing (or given up).
         self._first_wave = first_wave
         self._begun: set[int] = set()
@@ -392,12 +444,15 @@ class FaultRun:
             faults = [f for f in faults if f.kind not in needs_backend]
         self.faults = list(faults)
         self.backend = backend
-        self.edge = edge
+        secret = (
+            backend.config.url_signing_secret
+            if backend is not None and any(f.kind == "expired_url" for f in faults)
+            else None
+        )
+        self.sessions = SessionFaults([f for f in faults if f.session is not None], edge, secret)
+        self.log = self.sessions.log
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-
-    def for_session(self, index: int) -> list[Fault]:
-        return [f for f in self.faults if f.session == index]
 
     def session_began(self, index: int) -> None:
         """Session `index` is playing, or ended without: it no longer holds the faults back."""
@@ -417,35 +472,8 @@ class FaultRun:
         if self._task is not None:
             await self._task
 
-    @contextlib.asynccontextmanager
-    async def link(self, index: int) -> AsyncIterator[tuple[str, int]]:
-        """Where session `index`'s shaper connects: a fault proxy when it has proxy faults."""
-        mine = [f for f in self.for_session(index) if f.kind != "expired_url"]
-        if not mine:
-            yield self.edge
-            return
-        proxy = FaultProxy(self.edge, mine, self.log)
-        port = await proxy.start()
-        try:
-            yield ("127.0.0.1", port)
-        finally:
-            await proxy.close()
+    def link(self, index: int) -> contextlib.AbstractAsyncContextManager[tuple[str, int]]:
+        return self.sessions.link(index)
 
     def first_url(self, index: int) -> Callable[[PlaybackInfo], str] | None:
-        expiring = [f for f in self.for_session(index) if f.kind == "expired_url"]
-        if not expiring or self.backend is None:
-            return None
-        fault, backend = expiring[0], self.backend
-
-        def sign(playback: PlaybackInfo) -> str:
-            now = time.monotonic()
-            self.log.add(
-                "expired_url",
-                index,
-                now + fault.at_s,
-                now + fault.at_s,
-                f"first manifest URL signed to expire after {fault.at_s:.1f} s",
-            )
-            return short_lived_url(backend, playback, fault.at_s)
-
-        return sign
+        return self.sessions.first_url(index)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -42,6 +43,14 @@ from qa.live_fidelity import (
     replay_all,
 )
 from qa.live_fidelity import summarize as summarize_live_fidelity
+from qa.placement import (
+    Cluster,
+    Placement,
+    cluster_of,
+    host_loads,
+    in_process,
+    placement_rows,
+)
 from qa.progress import check_progress, mark_lost_progress
 from qa.report import (
     COLUMNS,
@@ -50,13 +59,20 @@ from qa.report import (
     faults_section,
     fidelity_section,
     live_fidelity_section,
+    placement_section,
     progress_section,
     session_row,
     write_csv,
     write_fault_log,
     write_report,
 )
-from qa.runner import CONCURRENCY_LIMIT_DECODE, CONCURRENCY_LIMIT_NO_DECODE, plan, run_all
+from qa.runner import (
+    CONCURRENCY_LIMIT_DECODE,
+    CONCURRENCY_LIMIT_NO_DECODE,
+    RunStats,
+    plan,
+    run_all,
+)
 from qa.session import SessionOutcome, SessionSpec, play
 from qa.targets import SessionFigures, Targets, check, load_targets
 from traces.errors import TraceError
@@ -101,6 +117,9 @@ class QaRequest:
     show_progress: bool = False
     live: str | None = None  # a live channel's name: the sessions watch it instead of titles
     live_seconds: float = 60.0  # how long each live session watches
+    workers: int | None = None  # a LocalCluster of this many worker processes
+    scheduler: str | None = None  # an existing Dask cluster's scheduler
+    host_limit: int | None = None  # Dask runs: sessions at a time per host (default: the limit)
 
 
 @dataclass(frozen=True)
@@ -110,6 +129,7 @@ class _Checked:
     request: QaRequest
     traces: list[Trace]
     fault_kinds: tuple[str, ...]
+    cluster: Cluster | None  # None: every session in this process
 
 
 def run_qa(request: QaRequest) -> int:
@@ -129,7 +149,19 @@ def _run(request: QaRequest) -> int:
     if request.concurrency < 1:
         raise QaInputError(f"--concurrency must be at least 1, got {request.concurrency}")
     limit = CONCURRENCY_LIMIT_DECODE if request.decode else CONCURRENCY_LIMIT_NO_DECODE
-    if request.concurrency > limit and not request.over_limit:
+    cluster = cluster_of(
+        request.workers,
+        request.scheduler,
+        request.host_limit,
+        request.concurrency,
+        limit,
+        request.over_limit,
+        request.backend,
+    )
+    if cluster is not None:
+        # Without Dask (the 'sweep' extra) this fails here, before a backend is started.
+        import qa.distributed  # noqa: F401
+    elif request.concurrency > limit and not request.over_limit:
         mode = "decoding" if request.decode else "--no-decode"
         raise QaInputError(
             f"--concurrency {request.concurrency} is above this machine's measured limit for "
@@ -154,6 +186,7 @@ def _run(request: QaRequest) -> int:
         request,
         _traces(request.traces),
         parse_kinds(request.faults) if request.faults else (),
+        cluster,
     )
     opts.request.out.mkdir(parents=True, exist_ok=True)
     managed: ManagedBackend | None = None
@@ -210,7 +243,11 @@ async def _session_run(
             if opts.fault_kinds
             else []
         )
-        first_wave = min(opts.request.concurrency, len(specs))
+        first_wave = (
+            opts.cluster.first_wave(len(specs))
+            if opts.cluster
+            else min(opts.request.concurrency, len(specs))
+        )
         faults = FaultRun(planned, managed, edge, first_wave)
 
         async def play_one(spec: SessionSpec) -> SessionOutcome:
@@ -236,9 +273,18 @@ async def _session_run(
 
         faults.start()
         try:
-            outcomes, stats = await run_all(
-                specs, opts.request.concurrency, play_one, opts.request.show_progress
-            )
+            if opts.cluster is None:
+                outcomes, stats = await run_all(
+                    specs, opts.request.concurrency, play_one, opts.request.show_progress
+                )
+                placements = in_process(outcomes)
+            else:
+                outcomes, stats, placements = await _on_dask(opts, api, timeout, specs, faults)
+                if channel_sizes is not None:
+                    # Workers cannot probe for the client: the window as it stands now serves
+                    # every session (segments gone from it keep their announced sizes).
+                    sizes = await probe_channel(api, titles[0].video_id)
+                    channel_sizes.update({o.spec.index: sizes for o in outcomes if not o.failed})
         finally:
             await faults.finish()
         if not await alive(api):
@@ -281,6 +327,9 @@ async def _session_run(
     rows = [session_row(o, faults_by_session[o.spec.index]) for o in outcomes]
     columns = COLUMNS if live is None else (*COLUMNS, *LIVE_QA_COLUMNS)
     write_csv(opts.request.out / "sessions.csv", rows, columns)
+    cap = opts.cluster.host_limit if opts.cluster else opts.request.concurrency
+    loads = host_loads(outcomes, placements, cap)
+    mode = opts.cluster.describe() if opts.cluster else "one process on this host"
     write_junit(opts.request.out / "junit.xml", checks, outcomes, stats.wall_s)
     decode = (
         "libmpv decoding (vo=null, ao=null)"
@@ -291,6 +340,7 @@ async def _session_run(
         ("date", time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())),
         ("backend", api_url + (" (started by qa)" if managed else "")),
         ("ABR", opts.request.abr),
+        ("ran on", mode),
         ("decode mode", decode),
         (
             "sessions",
@@ -310,6 +360,7 @@ async def _session_run(
     ]
     # Channels have no progress: live sessions report none, so there is nothing to check.
     sections = [progress_section(progress)] if live is None else []
+    sections.append(placement_section(mode, loads, placements))
     summary_fidelity: list[Mapping[str, object]] = []
     if live_fidelity or (live is not None and opts.request.fidelity):
         write_csv(
@@ -349,11 +400,15 @@ async def _session_run(
         opts.request.out,
         ReportInput(outcomes, checks, targets, header, faults_by_session, sections, latency_limit),
     )
-    summary = {
+    summary: dict[str, object] = {
         "sessions": len(outcomes),
         "failed": sum(o.failed for o in outcomes),
         "concurrency": opts.request.concurrency,
         "decoded": opts.request.decode,
+        "mode": "dask" if opts.cluster else "process",
+        "ran_on": mode,
+        "hosts": [asdict(load) for load in loads],
+        "placement": placement_rows(outcomes, placements),
         "wall_s": stats.wall_s,
         "cpu_s": stats.cpu_s,
         "cpu_per_session_s": stats.cpu_per_session_s(len(outcomes)),
@@ -378,6 +433,27 @@ def _latency_p95(outcome: SessionOutcome) -> float:
     if metrics is None or metrics.live_latency_p95_s is None:
         return float("nan")
     return metrics.live_latency_p95_s
+
+
+async def _on_dask(
+    opts: _Checked, api: BackendApi, timeout_s: float, specs: list[SessionSpec], faults: FaultRun
+) -> tuple[list[SessionOutcome], RunStats, list[Placement]]:
+    from qa.distributed import SessionJob, new_topic, run_on_dask
+
+    assert opts.cluster is not None
+    job = SessionJob(
+        api.api_url,
+        api.token,
+        opts.request.abr,
+        opts.request.decode,
+        timeout_s,
+        (opts.request.out / "progress").resolve(),
+        socket.gethostname(),
+        opts.cluster.concurrency,
+        opts.cluster.host_limit,
+        new_topic(),
+    )
+    return await run_on_dask(opts.cluster, specs, job, faults, opts.request.show_progress)
 
 
 def _choose(

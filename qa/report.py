@@ -24,6 +24,7 @@ from qa.fidelity import FidelityRow
 from qa.fidelity import summarize as summarize_fidelity
 from qa.live_fidelity import TARGET_LATENCY_ABS_S, LiveFidelityRow
 from qa.live_fidelity import summarize as summarize_live_fidelity
+from qa.placement import HostLoad, Placement
 from qa.progress import ProgressCheck
 from qa.session import SessionOutcome
 from qa.targets import TargetCheck, Targets
@@ -498,4 +499,27 @@ def live_fidelity_section(rows: Sequence[LiveFidelityRow], overhead_s: float) ->
             for r in rows
         ],
         lines=[] if rows else ["No session played long enough to compare."],
+    )
+
+
+def placement_section(
+    mode: str, loads: Sequence[HostLoad], placements: Sequence[Placement]
+) -> Section:
+    return Section(
+        "Where the sessions ran",
+        f"{mode}. Per host: its workers, its sessions, and the most that played at once "
+        "(from each session's start and end on that host's clock) against the limit that "
+        "should hold it; summary.json lists every session's host and worker.",
+        rows=[
+            {
+                "host": load.host,
+                "workers": load.workers,
+                "sessions": load.sessions,
+                "peak at once": load.peak,
+                "limit": load.limit,
+                "held": "yes" if load.peak <= load.limit else "NO",
+            }
+            for load in loads
+        ],
+        lines=[f"Workers: {', '.join(sorted({p.worker for p in placements}))}."],
     )

@@ -9,8 +9,9 @@ refuses to run there unless told to.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import psutil
@@ -52,6 +53,30 @@ def plan(
     ]
 
 
+@contextlib.contextmanager
+def session_bar(total: int, show: bool) -> Iterator[Callable[[bool], None]]:
+    """A progress bar over `total` sessions (shown when `show`); yields `done(failed)`, to
+    call as each session ends."""
+    with Progress(
+        TextColumn("[bold]qa[/bold] sessions"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[failed]} failed"),
+        TimeElapsedColumn(),
+        disable=not show,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("sessions", total=total, failed=0)
+        failed = 0
+
+        def done(session_failed: bool) -> None:
+            nonlocal failed
+            failed += session_failed
+            bar.update(task, advance=1, failed=failed)
+
+        yield done
+
+
 async def run_all(
     specs: Sequence[SessionSpec],
     concurrency: int,
@@ -63,20 +88,9 @@ async def run_all(
     cpu0 = me.cpu_times()
     start = time.monotonic()
     outcomes: list[SessionOutcome | None] = [None] * len(specs)
-    with Progress(
-        TextColumn("[bold]qa[/bold] sessions"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[failed]} failed"),
-        TimeElapsedColumn(),
-        disable=not show_progress,
-        transient=False,
-    ) as bar:
-        task = bar.add_task("sessions", total=len(specs), failed=0)
-        failed = 0
+    with session_bar(len(specs), show_progress) as done:
 
         async def one(position: int, spec: SessionSpec) -> None:
-            nonlocal failed
             async with gate:
                 if position < concurrency:
                     # The first wave starts staggered, as viewers do: started in the same
@@ -85,11 +99,10 @@ async def run_all(
                     await asyncio.sleep(position * FIRST_WAVE_STAGGER_S)
                 outcome = await play_one(spec)
             outcomes[position] = outcome
-            failed += outcome.failed
-            bar.update(task, advance=1, failed=failed)
+            done(outcome.failed)
 
         await asyncio.gather(*(one(i, spec) for i, spec in enumerate(specs)))
     cpu1 = me.cpu_times()
     cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
-    done = [o for o in outcomes if o is not None]
-    return done, RunStats(time.monotonic() - start, cpu)
+    finished = [o for o in outcomes if o is not None]
+    return finished, RunStats(time.monotonic() - start, cpu)

@@ -30,6 +30,7 @@ class Command:
     module: str  # exposes `register(subparsers)`, which adds the parser and sets `func`
     extra: str  # the pyproject extra it needs beyond the core lab ("" for none)
     summary: str
+    optional: tuple[str, ...] = ()  # extras only some of its options need
 
 
 COMMANDS = (
@@ -77,6 +78,7 @@ COMMANDS = (
         "streamlab.commands.qa",
         "qa",
         "real playback sessions over trace-shaped links, gated on QoE targets",
+        optional=("sweep",),  # --workers, --scheduler
     ),
 )
 
@@ -120,7 +122,8 @@ def _missing(command: Command, exc: BaseException) -> MissingExtra | None:
         name = next((pkg for pkg in EXTRA_OF_PACKAGE if f"'{pkg}'" in str(exc)), "")
     if not name or name in {"abr", "simulator", "emulator", "traces", "player", "qa"}:
         return None
-    extra = command.extra or EXTRA_OF_PACKAGE.get(name) or "all"
+    needed = EXTRA_OF_PACKAGE.get(name)
+    extra = needed if needed in command.optional else command.extra or needed or "all"
     return MissingExtra(
         f"needs the '{extra}' extra ({name} is not installed): pip install 'streamlab[{extra}]'"
     )

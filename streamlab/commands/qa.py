@@ -66,6 +66,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="replay every session in the simulator and report the differences",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the fault plan (default 0)")
+    dask = p.add_mutually_exclusive_group()
+    dask.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="play on a Dask LocalCluster of N worker processes (--concurrency per worker)",
+    )
+    dask.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="play on an existing Dask cluster (needs --backend, reachable from its workers)",
+    )
+    p.add_argument(
+        "--host-limit",
+        type=int,
+        metavar="N",
+        help="Dask runs: sessions at a time per host, all its workers together "
+        "(default: the measured limit, 8 decoding / 16 --no-decode)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -105,6 +124,9 @@ def run(args: argparse.Namespace) -> int:
             show_progress=not args.quiet and sys.stderr.isatty(),
             live=args.live,
             live_seconds=args.live_seconds,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            host_limit=args.host_limit,
         )
     )
     provenance.write(args.out)
