@@ -283,8 +283,8 @@ async def _session_run(
                 if channel_sizes is not None:
                     # Workers cannot probe for the client: the window as it stands now serves
                     # every session (segments gone from it keep their announced sizes).
-                    sizes = await probe_channel(api, titles[0].video_id)
-                    channel_sizes.update({o.spec.index: sizes for o in outcomes if not o.failed})
+                    window = await probe_channel(api, titles[0].video_id)
+                    channel_sizes.update({o.spec.index: window for o in outcomes if not o.failed})
         finally:
             await faults.finish()
         if not await alive(api):
