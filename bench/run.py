@@ -57,7 +57,14 @@ def main() -> int:
         ]
     else:
         sections.append(f"_{SHARED} is absent: the lab benchmarks need the dev traces._\n")
-    for optional in ("bench.backend", "bench.player", "bench.live", "bench.qa"):
+    for optional in (
+        "bench.backend",
+        "bench.player",
+        "bench.live",
+        "bench.qa",
+        "bench.qa_live",
+        "bench.qa_dask",
+    ):
         try:
             module = importlib.import_module(optional)
         except ImportError:

@@ -56,6 +56,7 @@ from qa.report import (
     COLUMNS,
     LIVE_QA_COLUMNS,
     ReportInput,
+    Section,
     faults_section,
     fidelity_section,
     live_fidelity_section,
@@ -120,6 +121,8 @@ class QaRequest:
     workers: int | None = None  # a LocalCluster of this many worker processes
     scheduler: str | None = None  # an existing Dask cluster's scheduler
     host_limit: int | None = None  # Dask runs: sessions at a time per host (default: the limit)
+    # What to cite (`streamlab.provenance.Provenance.summary_rows`): the report's last section.
+    provenance: Sequence[tuple[str, str]] = ()
 
 
 @dataclass(frozen=True)
@@ -396,6 +399,16 @@ async def _session_run(
         header.append(("faults", f"seed {opts.request.seed}: {', '.join(opts.fault_kinds)}"))
         sections.append(faults_section(faults, outcomes))
         write_fault_log(opts.request.out / "faults.jsonl", faults.log)
+    if opts.request.provenance:
+        sections.append(
+            Section(
+                "Provenance",
+                "What ran, on what and with which inputs; provenance.json beside the results "
+                "has every file's SHA-256. Real-time sessions: re-run the command and compare "
+                "the figures (streamlab reproduce cannot match them byte for byte).",
+                rows=[{"": name, "value": value} for name, value in opts.request.provenance],
+            )
+        )
     write_report(
         opts.request.out,
         ReportInput(outcomes, checks, targets, header, faults_by_session, sections, latency_limit),

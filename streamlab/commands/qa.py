@@ -127,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
             workers=args.workers,
             scheduler=args.scheduler,
             host_limit=args.host_limit,
+            provenance=provenance.summary_rows(),
         )
     )
     provenance.write(args.out)

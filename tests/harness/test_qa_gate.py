@@ -126,6 +126,8 @@ def test_an_impossible_target_flips_the_exit_code_and_fails_its_junit_case(
         ("trace", str(traces / "20mbit.json")),
         ("targets", str(impossible)),
     }
+    page = (missed.out / "report.html").read_text()
+    assert "Provenance" in page and "fault_seed 0" in page
 
 
 def free_port() -> int:
