@@ -39,8 +39,10 @@ lint: bootstrap
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+# Three workers on two cores: most of the suite waits on real playback, encoders and servers.
+# Each folder of tests stays on one worker (tests/conftest.py), so its fixtures start once.
 test: lint
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n 3 --dist loadgroup
 
 bench: compile
 	$(PY) -m bench.run
