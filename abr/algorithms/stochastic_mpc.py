@@ -9,6 +9,12 @@ for the worst one. Here the predictor says how the next segments' mean rate is d
 probability: a plan that stalls in the low tail pays that stall times its probability, and a
 calm link, whose learnt spread is narrow, is not discounted at all.
 
+The plan charges each switch `switch_weight` = 2 times its QoE_lin penalty: every decision
+re-plans on a new distribution, so a switch the plan calls free is often undone soon after (as
+`streamlab` charges 4x). The weight must stay well under the horizon's later segments (4): at
+4, holding any rung beats climbing to the next, and the training half fell from 53 % of the
+gap closed to 38 % (docs/research.md, sixth round).
+
 Kept from `streamlab`: the level-shift restart of the harmonic reference the model's features
 are relative to, and abandoning a download only once it would outlast the buffer.
 """
@@ -34,7 +40,7 @@ class StochasticMpcAbr(AbrAlgorithm):
         model: QuantileModel = FIT,
         horizon: int = 5,
         rebuffer_penalty: float = 4.3,
-        switch_weight: float = 1.0,
+        switch_weight: float = 2.0,
         band: int = 2,
     ) -> None:
         if horizon < 1:
