@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: bootstrap system-deps demo test lint bench fuzz compile clean-compiled clean screenshots
+.PHONY: bootstrap system-deps demo test lint bench fuzz train compile clean-compiled clean screenshots
 
 # The simulation hot path, compiled by mypyc for sweeps (`make compile`); the same source runs
 # interpreted otherwise. `streamlab` and the tests refuse compiled modules older than their source.
@@ -51,6 +51,11 @@ bench: compile
 # bench/results.md. `make test` runs the same targets with a few hundred cases each.
 fuzz: bootstrap
 	$(PY) -m bench.fuzz
+
+# The throughput-quantile model `stochasticmpc` plans with, fitted again on its corpus (the
+# training half of ../shared's dev sets plus generated links) into abr/estimators/quantile_fit.py.
+train: bootstrap
+	$(PY) -m bench.train_predictor
 
 # The player's screens as PNGs for the README (starts its own backend; no display needed).
 screenshots: bootstrap

@@ -20,6 +20,7 @@ from abr.algorithms import (
     L2aAbr,
     LolpAbr,
     RobustMpcAbr,
+    StochasticMpcAbr,
     StreamlabAbr,
     ThroughputAbr,
 )
@@ -36,6 +37,7 @@ BUILTIN: dict[str, type[AbrAlgorithm]] = {
         DynamicAbr,
         RobustMpcAbr,
         StreamlabAbr,
+        StochasticMpcAbr,
         L2aAbr,
         LolpAbr,
     )

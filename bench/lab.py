@@ -20,7 +20,16 @@ from simulator.validation import compare_with_sabre, run_sabre_sets
 from simulator.video import load_video
 from traces.load import load_trace
 
-ALGORITHMS = ("throughput", "bba", "bola", "bolae", "dynamic", "robustmpc", "streamlab")
+ALGORITHMS = (
+    "throughput",
+    "bba",
+    "bola",
+    "bolae",
+    "dynamic",
+    "robustmpc",
+    "streamlab",
+    "stochasticmpc",
+)
 
 
 def _dev_paths(shared: Path) -> list[Path]:
@@ -110,14 +119,15 @@ def validation(shared: Path) -> str:
 
 def mpc_decision_cost(shared: Path, traces_per_set: int = 10) -> str:
     video = load_video(shared / "videos" / "bbb.json")
-    lines = ["| set | robustmpc ms/session | streamlab ms/session |", "|---|---|---|"]
+    mpcs = ("robustmpc", "streamlab", "stochasticmpc")
+    lines = ["| set | " + " | ".join(f"{m} ms/session" for m in mpcs) + " |", "|---" * 4 + "|"]
     by_set: dict[str, list[Path]] = {}
     for p in _dev_paths(shared):
         by_set.setdefault(p.parent.name, []).append(p)
     for name, group in sorted(by_set.items()):
         traces = [load_trace(p) for p in group[:traces_per_set]]
         cells = []
-        for algorithm in ("robustmpc", "streamlab"):
+        for algorithm in mpcs:
             start = time.perf_counter()
             for trace in traces:
                 simulate(trace, video, create(algorithm))

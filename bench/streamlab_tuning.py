@@ -1,6 +1,6 @@
 """How far `streamlab` closes the gap from the best classic to the offline optimum, per dev set.
 
-    python -m bench.streamlab_tuning [--profile default|sabre] [--jobs N]
+    python -m bench.streamlab_tuning [--profile default|sabre] [--jobs N] [--candidate NAME]
 
 The split streamlab was tuned with (docs/research.md): within every set of
 `../shared/traces`, trace files in name order, even positions train and odd ones validate.
@@ -43,11 +43,15 @@ def split_of(shared: Path) -> dict[str, tuple[str, str]]:
 
 
 def run(
-    shared: Path, profile: str = "default", jobs: int | None = None, video: str = "bbb.json"
+    shared: Path,
+    profile: str = "default",
+    jobs: int | None = None,
+    video: str = "bbb.json",
+    candidate: str = CANDIDATE,
 ) -> pd.DataFrame:
-    """One row per session (every dev trace x classics + streamlab), with the optimum."""
+    """One row per session (every dev trace x classics + the candidate), with the optimum."""
     splits = split_of(shared)
-    setup = LabSetup(str(shared / "videos" / video), (*CLASSICS, CANDIDATE), profile, optimal=True)
+    setup = LabSetup(str(shared / "videos" / video), (*CLASSICS, candidate), profile, optimal=True)
     rows = [row for batch in iter_rows(setup, list(splits), jobs) for row in batch]
     frame = pd.DataFrame(rows)
     by_name = {(name, Path(path).name): split for path, (name, split) in splits.items()}
@@ -64,25 +68,27 @@ def run(
     return frame
 
 
-def table(frame: pd.DataFrame) -> str:
-    """Markdown: per split and set, best classic vs streamlab vs optimum, and the verdict."""
+def table(frame: pd.DataFrame, candidate: str = CANDIDATE) -> str:
+    """Markdown: per split and set, best classic vs the candidate vs optimum, and the verdict."""
     lines = [
-        "| split | set | best classic | streamlab | optimum | gap closed | vs best classic "
-        "| streamlab rebuffer: all / where the lowest rung plays through "
-        "| sessions > 0.5 % rebuffer (streamlab / best classic) |",
+        f"| split | set | best classic | {candidate} | optimum | gap closed | vs best classic "
+        f"| {candidate} rebuffer: all / where the lowest rung plays through "
+        f"| sessions > 0.5 % rebuffer ({candidate} / best classic) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     verdicts = []
     for split in ("train", "validation"):
         part = frame[frame.split == split]
+        if part.empty:
+            continue
         qoe = part.pivot_table(index="trace_set", columns="abr", values="qoe_lin")
         best = qoe[list(CLASSICS)].mean().idxmax()
         optimum = (
             part.drop_duplicates(["trace_set", "trace"]).groupby("trace_set").optimal_qoe_lin.mean()
         )
-        ours = part[part.abr == CANDIDATE].groupby("trace_set")
+        ours = part[part.abr == candidate].groupby("trace_set")
         rebuffer = ours.rebuffer_ratio.mean()
-        playable = part[(part.abr == CANDIDATE) & (part.unavoidable_rebuffer_s <= 0)]
+        playable = part[(part.abr == candidate) & (part.unavoidable_rebuffer_s <= 0)]
         avoidable = playable.groupby("trace_set").rebuffer_ratio.mean()
         over = ours.rebuffer_ratio.apply(lambda r: (r > STALL_LIMIT).mean())
         best_over = (
@@ -91,27 +97,27 @@ def table(frame: pd.DataFrame) -> str:
             .rebuffer_ratio.apply(lambda r: (r > STALL_LIMIT).mean())
         )
         for name in qoe.index:
-            b, s, o = qoe.at[name, best], qoe.at[name, CANDIDATE], optimum[name]
+            b, s, o = qoe.at[name, best], qoe.at[name, candidate], optimum[name]
             lines.append(
                 f"| {split} | {name} | {best} {b:.3f} | {s:.3f} | {o:.3f} | "
                 f"{gap_closed(b, s, o)} | {s - b:+.3f} | {100 * rebuffer[name]:.2f} % / "
                 f"{_percent(avoidable.get(name))} | "
                 f"{100 * over[name]:.0f} % / {100 * best_over[name]:.0f} % |"
             )
-        b, s, o = qoe[best].mean(), qoe[CANDIDATE].mean(), optimum.mean()
+        b, s, o = qoe[best].mean(), qoe[candidate].mean(), optimum.mean()
         lines.append(
             f"| {split} | **mean of sets** | {best} {b:.3f} | {s:.3f} | {o:.3f} | "
             f"**{gap_closed(b, s, o)}** | {s - b:+.3f} | | |"
         )
-        worst = (qoe[CANDIDATE] - qoe[best]).idxmin()
+        worst = (qoe[candidate] - qoe[best]).idxmin()
         # Sabre's 4G and synthetic broadband sets, and FCC's broadband traces.
         guarded = [n for n in qoe.index if "4g" in n or "-fs" in n or "fcc" in n]
         stalling = [n for n in guarded if avoidable.get(n, 0.0) > STALL_LIMIT]
-        low, high = _interval(part, best)
+        low, high = _interval(part, best, candidate)
         verdicts.append(
             f"- {split}: gap closed {gap_closed(b, s, o)} (95 % interval over resampled traces "
             f"{low:.0f}-{high:.0f} %; goal >= 50 %); lowest set vs "
-            f"{best}: {worst} {qoe.at[worst, CANDIDATE] - qoe.at[worst, best]:+.3f} "
+            f"{best}: {worst} {qoe.at[worst, candidate] - qoe.at[worst, best]:+.3f} "
             f"(goal >= 0); mean rebuffer over 0.5 % on 4G/broadband sets (sessions where "
             f"the lowest rung plays through): "
             f"{', '.join(stalling) if stalling else 'none'}"
@@ -119,7 +125,9 @@ def table(frame: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n\n" + "\n".join(verdicts) + "\n"
 
 
-def _interval(part: pd.DataFrame, best: str, draws: int = 2000) -> tuple[float, float]:
+def _interval(
+    part: pd.DataFrame, best: str, candidate: str, draws: int = 2000
+) -> tuple[float, float]:
     """95 % bootstrap interval of the gap closed, resampling the traces within each set.
 
     How far the figure could move with another draw of traces of the same kinds: a change
@@ -129,7 +137,7 @@ def _interval(part: pd.DataFrame, best: str, draws: int = 2000) -> tuple[float, 
     per_trace = part.pivot_table(index=["trace_set", "trace"], columns="abr", values="qoe_lin")
     per_trace["optimum"] = part.groupby(["trace_set", "trace"]).optimal_qoe_lin.first()
     sets = [
-        group[[best, CANDIDATE, "optimum"]].to_numpy() for _, group in per_trace.groupby(level=0)
+        group[[best, candidate, "optimum"]].to_numpy() for _, group in per_trace.groupby(level=0)
     ]
     closed = []
     for _ in range(draws):
@@ -150,18 +158,22 @@ def gap_closed(best: float, ours: float, optimum: float) -> str:
 
 
 def report(
-    shared: Path, profile: str = "default", jobs: int | None = None, video: str = "bbb.json"
+    shared: Path,
+    profile: str = "default",
+    jobs: int | None = None,
+    video: str = "bbb.json",
+    candidate: str = CANDIDATE,
 ) -> str:
     start = time.perf_counter()
-    frame = run(shared, profile, jobs, video)
+    frame = run(shared, profile, jobs, video, candidate)
     elapsed = time.perf_counter() - start
     optima = len(frame.drop_duplicates(["trace_set", "trace"]))
     return (
-        f"## streamlab vs the best classic and the offline optimum (`{profile}` profile, "
+        f"## {candidate} vs the best classic and the offline optimum (`{profile}` profile, "
         f"{video})\n\n"
         f"Every dev trace x {video}; optimum = `simulator.optimal` (1 s grid) under the profile's "
         f"buffer target; split as in `bench/streamlab_tuning.py` ({len(frame)} sessions "
-        f"and {optima} optima in {elapsed:.0f} s).\n\n" + table(frame)
+        f"and {optima} optima in {elapsed:.0f} s).\n\n" + table(frame, candidate)
     )
 
 
@@ -171,8 +183,9 @@ def main() -> int:
     parser.add_argument("--profile", default="default")
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--video", default="bbb.json", help="a file in SHARED/videos")
+    parser.add_argument("--candidate", default=CANDIDATE, help="the algorithm judged")
     args = parser.parse_args()
-    print(report(args.shared, args.profile, args.jobs, args.video))
+    print(report(args.shared, args.profile, args.jobs, args.video, args.candidate))
     return 0
 
 

@@ -1,6 +1,6 @@
 """`streamlab` on synthetic link families nobody tuned it on, against the classics and the optimum.
 
-    python -m bench.unseen_families [--per-family N] [--video bbb.json] [--scale S]
+    python -m bench.unseen_families [--per-family N] [--video bbb.json] [--scale S] [--candidate NAME]
 
 The dev traces tuned streamlab (`bench.streamlab_tuning`); the held-out sets that judge it
 include kinds absent from them. `traces.synthetic.families` draws seven kinds of link (calm,
@@ -27,10 +27,14 @@ from traces.formats import sabre_json
 
 
 def run(
-    video_path: Path, per_family: int = 16, scale: float = 1.0, jobs: int | None = None
+    video_path: Path,
+    per_family: int = 16,
+    scale: float = 1.0,
+    jobs: int | None = None,
+    candidate: str = CANDIDATE,
 ) -> pd.DataFrame:
-    """One row per session (every family trace x classics + streamlab), with the optimum."""
-    setup = LabSetup(str(video_path), (*CLASSICS, CANDIDATE), optimal=True)
+    """One row per session (every family trace x classics + the candidate), with the optimum."""
+    setup = LabSetup(str(video_path), (*CLASSICS, candidate), optimal=True)
     with tempfile.TemporaryDirectory(prefix="streamlab-families-") as tmp:
         paths = []
         for trace in synthetic.families(per_family, seed=0, scale=scale):
@@ -43,7 +47,7 @@ def run(
     return pd.DataFrame(rows)
 
 
-def table(frame: pd.DataFrame) -> str:
+def table(frame: pd.DataFrame, candidate: str = CANDIDATE) -> str:
     qoe = frame.pivot_table(index="trace_set", columns="abr", values="qoe_lin")
     optimum = frame.drop_duplicates(["trace_set", "trace"]).groupby("trace_set").optimal_qoe_lin
     qoe["optimum"] = optimum.mean()
@@ -51,34 +55,36 @@ def table(frame: pd.DataFrame) -> str:
     best = qoe[classics].mean().idxmax()
     lines = [
         f"Best classic over the families: **{best}**.\n",
-        "| family | best classic in the family | streamlab | optimum | gap closed (vs "
-        f"{best}) | streamlab - the family's best classic |",
+        f"| family | best classic in the family | {candidate} | optimum | gap closed (vs "
+        f"{best}) | {candidate} - the family's best classic |",
         "|---|---|---|---|---|---|",
     ]
     for name, row in qoe.iterrows():
         local = row[classics].astype(float).idxmax()
         lines.append(
-            f"| {name} | {local} {row[local]:.3f} | {row[CANDIDATE]:.3f} | {row.optimum:.3f} | "
-            f"{gap_closed(row[best], row[CANDIDATE], row.optimum)} | "
-            f"{row[CANDIDATE] - row[local]:+.3f} |"
+            f"| {name} | {local} {row[local]:.3f} | {row[candidate]:.3f} | {row.optimum:.3f} | "
+            f"{gap_closed(row[best], row[candidate], row.optimum)} | "
+            f"{row[candidate] - row[local]:+.3f} |"
         )
     mean = qoe.mean()
     lines.append(
-        f"| **mean of families** | {best} {mean[best]:.3f} | {mean[CANDIDATE]:.3f} | "
-        f"{mean.optimum:.3f} | **{gap_closed(mean[best], mean[CANDIDATE], mean.optimum)}** | |"
+        f"| **mean of families** | {best} {mean[best]:.3f} | {mean[candidate]:.3f} | "
+        f"{mean.optimum:.3f} | **{gap_closed(mean[best], mean[candidate], mean.optimum)}** | |"
     )
     return "\n".join(lines) + "\n"
 
 
-def report(video_path: Path, per_family: int = 16, scale: float = 1.0) -> str:
+def report(
+    video_path: Path, per_family: int = 16, scale: float = 1.0, candidate: str = CANDIDATE
+) -> str:
     start = time.perf_counter()
-    frame = run(video_path, per_family, scale)
+    frame = run(video_path, per_family, scale, candidate=candidate)
     elapsed = time.perf_counter() - start
     return (
-        f"## streamlab on unseen link families ({video_path.name}, rates x {scale:g})\n\n"
+        f"## {candidate} on unseen link families ({video_path.name}, rates x {scale:g})\n\n"
         f"`traces.synthetic.families({per_family}, seed=0, scale={scale:g})`: "
         f"{frame.trace.nunique()} traces of 600 s, default profile, optimum on a 1 s grid "
-        f"({len(frame)} sessions in {elapsed:.0f} s).\n\n" + table(frame)
+        f"({len(frame)} sessions in {elapsed:.0f} s).\n\n" + table(frame, candidate)
     )
 
 
@@ -88,8 +94,9 @@ def main() -> int:
     parser.add_argument("--video", default="bbb.json", help="a file in SHARED/videos")
     parser.add_argument("--per-family", type=int, default=16)
     parser.add_argument("--scale", type=float, default=1.0, help="6 suits bbb4k's ladder")
+    parser.add_argument("--candidate", default=CANDIDATE, help="the algorithm judged")
     args = parser.parse_args()
-    print(report(args.shared / "videos" / args.video, args.per_family, args.scale))
+    print(report(args.shared / "videos" / args.video, args.per_family, args.scale, args.candidate))
     return 0
 
 

@@ -7,6 +7,7 @@ from abr.algorithms.dynamic import DynamicAbr
 from abr.algorithms.l2a import L2aAbr
 from abr.algorithms.lolp import LolpAbr
 from abr.algorithms.robustmpc import RobustMpcAbr
+from abr.algorithms.stochastic_mpc import StochasticMpcAbr
 from abr.algorithms.streamlab import StreamlabAbr
 from abr.algorithms.throughput import ThroughputAbr
 
@@ -18,6 +19,7 @@ __all__ = [
     "L2aAbr",
     "LolpAbr",
     "RobustMpcAbr",
+    "StochasticMpcAbr",
     "StreamlabAbr",
     "ThroughputAbr",
 ]

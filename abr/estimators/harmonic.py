@@ -28,6 +28,11 @@ class SlidingHarmonicMean:
         self.throughput_kbps: float | None = None
         self.latency_s = 0.0
 
+    @property
+    def samples(self) -> int:
+        """How many samples the window holds (1 right after a level shift)."""
+        return len(self._samples)
+
     def add_sample(self, transfer_s: float, throughput_kbps: float, latency_s: float) -> None:
         sample = max(throughput_kbps, 1e-9)
         ratio = self.shift_ratio
