@@ -54,6 +54,17 @@ def _floats(rows: list[dict[str, str]], column: str) -> list[float]:
     return [float(r[column]) for r in rows if r[column] not in ("", "nan")]
 
 
+def _worst(rows: list[dict[str, str]]) -> str:
+    played = [r for r in rows if r["latency_p95_s"] not in ("", "nan")]
+    if not played:
+        return "No session reported a latency."
+    worst = max(played, key=lambda r: float(r["latency_p95_s"]))
+    return (
+        f"Furthest behind: {worst['trace_set']}/{worst['trace']}, latency p95 "
+        f"{float(worst['latency_p95_s']):.2f} s, rebuffer {float(worst['rebuffer_ratio']) * 100:.2f} %."
+    )
+
+
 def _markdown(real: dict[str, Any]) -> str:
     rows = real["rows"]
     means, p95s = _floats(rows, "latency_mean_s"), _floats(rows, "latency_p95_s")
@@ -72,6 +83,8 @@ def _markdown(real: dict[str, Any]) -> str:
         f"| {_pct(p95s, 95):.2f} s | {_pct(ttff, 99):.2f} s "
         f"| {statistics.fmean(rebuffer) * 100:.2f} % "
         f"| {'passed' if real['exit'] == 0 else 'failed'} |",
+        "",
+        _worst(rows),
         "",
         "Sim vs real (each session replayed by `simulate_live` with its trace and the segment "
         "sizes the edge served):",
