@@ -8,6 +8,9 @@ from pathlib import Path
 
 from backend_stub.media.ffmpeg import SourceInfo, ffmpeg_prefix, run
 
+# A catalog picture: one frame, 360 lines high, as a JPEG.
+POSTER_FRAME = ["-frames:v", "1", "-vf", "scale=-2:360", "-q:v", "4"]
+
 
 def poster(source: Path, info: SourceInfo, out: Path) -> str:
     at = min(info.duration_seconds * 0.3, 10.0)
@@ -18,12 +21,7 @@ def poster(source: Path, info: SourceInfo, out: Path) -> str:
             f"{at:.2f}",
             "-i",
             str(source),
-            "-frames:v",
-            "1",
-            "-vf",
-            "scale=-2:360",
-            "-q:v",
-            "4",
+            *POSTER_FRAME,
             str(out / "poster.jpg"),
         ],
         "poster",
@@ -32,21 +30,10 @@ def poster(source: Path, info: SourceInfo, out: Path) -> str:
 
 
 def still_from_fragment(init: Path, fragment: Path, out: Path, timeout_s: float = 10.0) -> None:
-    """The first frame of a CMAF fragment (its init segment prepended), as a poster-sized
-    JPEG: a live channel's catalog picture of what is on now."""
+    """The first frame of a CMAF fragment (its init segment prepended), as a poster: a live
+    channel's catalog picture of what is on now."""
     run(
-        [
-            *ffmpeg_prefix(),
-            "-i",
-            f"concat:{init}|{fragment}",
-            "-frames:v",
-            "1",
-            "-vf",
-            "scale=-2:360",
-            "-q:v",
-            "4",
-            str(out),
-        ],
+        [*ffmpeg_prefix(), "-i", f"concat:{init}|{fragment}", *POSTER_FRAME, str(out)],
         "channel still",
         timeout=timeout_s,
     )
