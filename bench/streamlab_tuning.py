@@ -43,11 +43,15 @@ def split_of(shared: Path) -> dict[str, tuple[str, str]]:
 
 
 def run(
-    shared: Path, profile: str = "default", jobs: int | None = None, video: str = "bbb.json"
+    shared: Path,
+    profile: str = "default",
+    jobs: int | None = None,
+    video: str = "bbb.json",
+    algorithms: tuple[str, ...] = (*CLASSICS, CANDIDATE),
 ) -> pd.DataFrame:
-    """One row per session (every dev trace x classics + streamlab), with the optimum."""
+    """One row per session (every dev trace x `algorithms`), with the optimum."""
     splits = split_of(shared)
-    setup = LabSetup(str(shared / "videos" / video), (*CLASSICS, CANDIDATE), profile, optimal=True)
+    setup = LabSetup(str(shared / "videos" / video), algorithms, profile, optimal=True)
     rows = [row for batch in iter_rows(setup, list(splits), jobs) for row in batch]
     frame = pd.DataFrame(rows)
     by_name = {(name, Path(path).name): split for path, (name, split) in splits.items()}

@@ -27,10 +27,14 @@ from traces.formats import sabre_json
 
 
 def run(
-    video_path: Path, per_family: int = 16, scale: float = 1.0, jobs: int | None = None
+    video_path: Path,
+    per_family: int = 16,
+    scale: float = 1.0,
+    jobs: int | None = None,
+    algorithms: tuple[str, ...] = (*CLASSICS, CANDIDATE),
 ) -> pd.DataFrame:
-    """One row per session (every family trace x classics + streamlab), with the optimum."""
-    setup = LabSetup(str(video_path), (*CLASSICS, CANDIDATE), optimal=True)
+    """One row per session (every family trace x `algorithms`), with the optimum."""
+    setup = LabSetup(str(video_path), algorithms, optimal=True)
     with tempfile.TemporaryDirectory(prefix="streamlab-families-") as tmp:
         paths = []
         for trace in synthetic.families(per_family, seed=0, scale=scale):
