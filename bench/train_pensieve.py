@@ -58,7 +58,7 @@ WEIGHTS = ROOT / "abr" / "algorithms" / "pensieve_weights.py"
 VIDEO = "bbb.json"
 FAMILY_SEED = 2017
 PER_FAMILY = 24
-DEFAULT_STEPS = 600_000
+DEFAULT_STEPS = 2_000_000
 ENVS = 4
 # Each stage's families (cumulative) and share of the steps.
 STAGES: tuple[tuple[str, float, tuple[str, ...]], ...] = (
@@ -154,7 +154,7 @@ def train(shared: Path, steps: int, seed: int) -> tuple[Any, float]:
     import torch
     from stable_baselines3 import PPO
     from stable_baselines3.common.monitor import Monitor
-    from stable_baselines3.common.vec_env import DummyVecEnv
+    from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
     torch.set_num_threads(1)
     data = corpus(shared)
@@ -162,12 +162,15 @@ def train(shared: Path, steps: int, seed: int) -> tuple[Any, float]:
     envs = [make_env(video, data.stage(STAGES[0][2])) for _ in range(ENVS)]
     vec = DummyVecEnv([lambda env=env: Monitor(env) for env in envs])  # type: ignore[misc]
     vec.seed(seed)
+    # Returns scaled to unit variance for the value network; observations stay as they are,
+    # so the exported network reads `features` directly.
+    vec = VecNormalize(vec, norm_obs=False, norm_reward=True, gamma=0.99)
     model = PPO(
         "MlpPolicy",
         vec,
         n_steps=512,
         batch_size=256,
-        n_epochs=4,
+        n_epochs=6,
         learning_rate=3e-4,
         gamma=0.99,
         ent_coef=0.01,
