@@ -19,6 +19,7 @@ from abr.algorithms import (
     DynamicAbr,
     L2aAbr,
     LolpAbr,
+    PensieveAbr,
     RobustMpcAbr,
     StreamlabAbr,
     ThroughputAbr,
@@ -38,6 +39,7 @@ BUILTIN: dict[str, type[AbrAlgorithm]] = {
         StreamlabAbr,
         L2aAbr,
         LolpAbr,
+        PensieveAbr,
     )
 }
 
