@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: bootstrap system-deps demo test lint bench fuzz train compile clean-compiled clean screenshots
+.PHONY: bootstrap system-deps demo test lint bench fuzz train train-rl compile clean-compiled clean screenshots
 
 # The simulation hot path, compiled by mypyc for sweeps (`make compile`); the same source runs
 # interpreted otherwise. `streamlab` and the tests refuse compiled modules older than their source.
@@ -56,6 +56,16 @@ fuzz: bootstrap
 # training half of ../shared's dev sets plus generated links) into abr/estimators/quantile_fit.py.
 train: bootstrap
 	$(PY) -m bench.train_predictor
+
+# Re-trains `--abr pensieve` and rewrites abr/algorithms/pensieve_weights.py (PPO, 2,000,000
+# steps on one thread: 11 min on a lightly loaded machine, over an hour when it gets a sixth of
+# a core). Needs the rl-train extra (torch,
+# stable-baselines3), which `all` leaves out: install torch's CPU build first, then
+# `.venv/bin/pip install -e '.[rl-train]'`.
+train-rl: bootstrap
+	@$(PY) -c "import torch, stable_baselines3" 2>/dev/null || { echo "make train-rl: needs the rl-train extra: $(VENV)/bin/pip install -e '.[rl-train]'"; exit 2; }
+	nice -n 15 $(PY) -m bench.train_pensieve
+	$(VENV)/bin/ruff format abr/algorithms/pensieve_weights.py
 
 # The player's screens as PNGs for the README (starts its own backend; no display needed).
 screenshots: bootstrap

@@ -19,6 +19,7 @@ from abr.algorithms import (
     DynamicAbr,
     L2aAbr,
     LolpAbr,
+    PensieveAbr,
     RobustMpcAbr,
     StochasticMpcAbr,
     StreamlabAbr,
@@ -40,6 +41,7 @@ BUILTIN: dict[str, type[AbrAlgorithm]] = {
         StochasticMpcAbr,
         L2aAbr,
         LolpAbr,
+        PensieveAbr,
     )
 }
 

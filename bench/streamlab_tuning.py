@@ -47,11 +47,11 @@ def run(
     profile: str = "default",
     jobs: int | None = None,
     video: str = "bbb.json",
-    candidate: str = CANDIDATE,
+    algorithms: tuple[str, ...] = (*CLASSICS, CANDIDATE),
 ) -> pd.DataFrame:
-    """One row per session (every dev trace x classics + the candidate), with the optimum."""
+    """One row per session (every dev trace x `algorithms`), with the optimum."""
     splits = split_of(shared)
-    setup = LabSetup(str(shared / "videos" / video), (*CLASSICS, candidate), profile, optimal=True)
+    setup = LabSetup(str(shared / "videos" / video), algorithms, profile, optimal=True)
     rows = [row for batch in iter_rows(setup, list(splits), jobs) for row in batch]
     frame = pd.DataFrame(rows)
     by_name = {(name, Path(path).name): split for path, (name, split) in splits.items()}
@@ -165,7 +165,7 @@ def report(
     candidate: str = CANDIDATE,
 ) -> str:
     start = time.perf_counter()
-    frame = run(shared, profile, jobs, video, candidate)
+    frame = run(shared, profile, jobs, video, (*CLASSICS, candidate))
     elapsed = time.perf_counter() - start
     optima = len(frame.drop_duplicates(["trace_set", "trace"]))
     return (

@@ -31,10 +31,10 @@ def run(
     per_family: int = 16,
     scale: float = 1.0,
     jobs: int | None = None,
-    candidate: str = CANDIDATE,
+    algorithms: tuple[str, ...] = (*CLASSICS, CANDIDATE),
 ) -> pd.DataFrame:
-    """One row per session (every family trace x classics + the candidate), with the optimum."""
-    setup = LabSetup(str(video_path), (*CLASSICS, candidate), optimal=True)
+    """One row per session (every family trace x `algorithms`), with the optimum."""
+    setup = LabSetup(str(video_path), algorithms, optimal=True)
     with tempfile.TemporaryDirectory(prefix="streamlab-families-") as tmp:
         paths = []
         for trace in synthetic.families(per_family, seed=0, scale=scale):
@@ -78,7 +78,7 @@ def report(
     video_path: Path, per_family: int = 16, scale: float = 1.0, candidate: str = CANDIDATE
 ) -> str:
     start = time.perf_counter()
-    frame = run(video_path, per_family, scale, candidate=candidate)
+    frame = run(video_path, per_family, scale, algorithms=(*CLASSICS, candidate))
     elapsed = time.perf_counter() - start
     return (
         f"## {candidate} on unseen link families ({video_path.name}, rates x {scale:g})\n\n"

@@ -105,13 +105,16 @@ class StreamingEnv(gym.Env[np.ndarray, np.int64]):
         video: Presentation | None = None,
         history: int = 8,
         buffer_target_segments: int = 4,
+        config: SessionConfig | None = None,
     ) -> None:
         self.traces = list(traces) if traces is not None else synthetic.builtin_set()
         if not self.traces:
             raise ValueError("StreamingEnv needs at least one trace")
         self.video = video or parse_sabre_video(synthetic_video(), source="synthetic")
         self.history = history
-        self.config = SessionConfig(
+        # `config` replaces these (and `buffer_target_segments`): an agent meant to play under
+        # a lab profile trains under that profile's session settings.
+        self.config = config or SessionConfig(
             buffer_target_segments=buffer_target_segments,
             first_rendition="estimate",
             abandonment=False,
@@ -162,6 +165,14 @@ class StreamingEnv(gym.Env[np.ndarray, np.int64]):
         if simulation.finished:
             info["summary"] = simulation.result().summary.as_dict()
         return self._observe(), float(reward), simulation.finished, False, info
+
+    @property
+    def context(self) -> AbrContext:
+        """What an `AbrAlgorithm` would see at this decision: an agent trained on features of it
+        can be shipped as an algorithm that computes the same features in `choose`."""
+        if self._simulation is None:
+            raise RuntimeError("call reset() first")
+        return self._simulation.session.context
 
     def _running(self) -> Simulation:
         if self._simulation is None or self._simulation.finished:

@@ -112,10 +112,13 @@ class Simulation:
                 request_id, first_byte, now, size = flight
                 flight = None
                 commands = handle(SegmentDone(now, request_id, size / 8.0, first_byte))
+            elif flight is None and session.waiting.kind is WaitKind.DECISION:
+                # Time stands still while the algorithm decides: were the clock to move on to
+                # the next wake-up (the buffer running dry), every deferred decision would be
+                # taken in a stall.
+                self.deferred = True
+                break
             elif wake is None:
-                if session.waiting.kind is WaitKind.DECISION:
-                    self.deferred = True
-                    break
                 raise SimulationError(
                     f"{self.trace.name}: session waits for nothing at t={now:.3f} s"
                 )

@@ -6,6 +6,7 @@ from abr.algorithms.bolae import BolaEAbr
 from abr.algorithms.dynamic import DynamicAbr
 from abr.algorithms.l2a import L2aAbr
 from abr.algorithms.lolp import LolpAbr
+from abr.algorithms.pensieve import PensieveAbr
 from abr.algorithms.robustmpc import RobustMpcAbr
 from abr.algorithms.stochastic_mpc import StochasticMpcAbr
 from abr.algorithms.streamlab import StreamlabAbr
@@ -18,6 +19,7 @@ __all__ = [
     "DynamicAbr",
     "L2aAbr",
     "LolpAbr",
+    "PensieveAbr",
     "RobustMpcAbr",
     "StochasticMpcAbr",
     "StreamlabAbr",

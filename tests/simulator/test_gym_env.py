@@ -56,6 +56,17 @@ def test_greedy_beats_random_on_an_ample_link(video: Presentation) -> None:
     assert episode("greedy") > episode("random")
 
 
+def test_a_rendition_the_link_sustains_plays_without_a_stall(video: Presentation) -> None:
+    # The agent decides while the clock stands still, not once the buffer has run dry.
+    env = StreamingEnv(traces=[synthetic.constant(3_000)], video=video)
+    env.reset(seed=0)
+    done, info = False, {}
+    while not done:
+        _, _, done, _, info = env.step(3)  # 750 kbit/s on a 3 Mbit/s link
+    assert info["summary"]["stall_count"] == 0
+    assert env.context.downloads[-1].buffer_before_s > 0
+
+
 def test_bad_actions_are_refused(video: Presentation) -> None:
     env = StreamingEnv(video=video)
     env.reset(seed=0)
