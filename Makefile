@@ -39,10 +39,11 @@ lint: bootstrap
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-# Three workers on two cores: most of the suite waits on real playback, encoders and servers.
-# Each folder of tests stays on one worker (tests/conftest.py), so its fixtures start once.
+# Two workers: much of the suite waits on real playback and servers, but live encoders must
+# keep up with real time, so no more workers than cores. Each folder of tests stays on one
+# worker (tests/conftest.py), so its fixtures (a backend, a packaged catalog) start once.
 test: lint
-	$(VENV)/bin/pytest -q -n 3 --dist loadgroup
+	$(VENV)/bin/pytest -q -n 2 --dist loadgroup --durations=15
 
 bench: compile
 	$(PY) -m bench.run
