@@ -143,9 +143,15 @@ def _end_with_the_video(out: Path, rungs: int, tracks: int) -> None:
         names = {f"r{k}/{path.name}" for path in extra}
         playlist = out / f"media_{k}.m3u8"
         lines = playlist.read_text().splitlines()
-        # Each segment is an #EXTINF line followed by its URI.
-        dropped = {i for i, line in enumerate(lines) if line in names}
-        dropped |= {i - 1 for i in dropped}
+        # A segment is its #EXTINF line, the tags after it (the muxer writes a
+        # PROGRAM-DATE-TIME there) and its URI: drop them all.
+        dropped: set[int] = set()
+        for i, line in enumerate(lines):
+            if line in names:
+                start = i
+                while start > 0 and not lines[start].startswith("#EXTINF"):
+                    start -= 1
+                dropped.update(range(start, i + 1))
         playlist.write_text("\n".join(ln for i, ln in enumerate(lines) if i not in dropped) + "\n")
 
 

@@ -25,4 +25,5 @@ def test_a_title_ending_on_a_segment_boundary_lists_no_audio_past_its_end(
         # title whose audio playlist went on past the video's).
         assert [int(number) for _, number in listed] == [1, 2], playlist.name
         durations = [float(d) for d in re.findall(r"^#EXTINF:([0-9.]+),$", text, re.MULTILINE)]
+        assert len(durations) == len(listed), playlist.name  # no #EXTINF left without its URI
         assert abs(sum(durations) - 8) < 0.03, playlist.name  # within one AAC frame
