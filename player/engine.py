@@ -590,8 +590,13 @@ class PlaybackEngine:
         try:
             manifest = await self._refreshing
         except (httpx.HTTPError, ManifestError) as exc:
+            # No answer or a server error (the API, origin or edge restarting): the session
+            # retries with its back-off, and the next attempt re-signs again.
+            transient = isinstance(exc, httpx.TransportError) or (
+                isinstance(exc, ManifestFetchError) and (exc.status is None or exc.status >= 500)
+            )
             raise _HttpStatus(
-                f"{refused}; refreshing the manifest URL failed: {exc}", False
+                f"{refused}; refreshing the manifest URL failed: {exc}", transient
             ) from exc
         self._current = manifest.presentation
         if not self._current.is_indexed and self.session.phase is not Phase.INDEXING:
