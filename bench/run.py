@@ -28,7 +28,8 @@ def main() -> int:
         steps += [
             ("lab speed, compiled", lambda: lab.speed(SHARED, build=" (mypyc-compiled)")),
             ("lab speed, interpreted", lambda: lab.speed_interpreted(SHARED)),
-            ("robustmpc cost", lambda: lab.mpc_decision_cost(SHARED)),
+            ("mpc cost", lambda: lab.mpc_decision_cost(SHARED, build=" (mypyc-compiled)")),
+            ("mpc cost, interpreted", lambda: lab.mpc_decision_cost_interpreted(SHARED)),
             ("validation", lambda: lab.validation(SHARED)),
             ("memory", lambda: lab.memory(SHARED)),
             ("sweep", lambda: lab.sweep_speed(SHARED)),

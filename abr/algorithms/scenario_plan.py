@@ -8,7 +8,7 @@ scenario the rest of the horizon is played at the best *single* rendition for th
 form: its downloads take `latency + bits / rate` each, and the horizon stalls by however much
 their total outlasts the buffer after the first download plus the media played meanwhile.
 That makes a decision a few dozen closed forms instead of an exact search over 10^5 plans
-(`mpc_plan`, 3-5x RobustMPC's cost), and a plan that is bad in the low quantile is charged
+(`mpc_plan`), and a plan that is bad in the low quantile is charged
 there, by its probability, instead of through a discount on one forecast.
 """
 
