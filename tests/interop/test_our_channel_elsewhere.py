@@ -223,7 +223,9 @@ def _play_in_chromium(
         stderr=console,
     )
     try:
-        deadline = time.monotonic() + played_s + 40
+        # Generous: the page reports as soon as it is done, and a loaded machine can take
+        # half a minute just to start Chromium.
+        deadline = time.monotonic() + played_s + 90
         while (
             not report.result
             and not report.errors
