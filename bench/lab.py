@@ -117,12 +117,15 @@ def validation(shared: Path) -> str:
     )
 
 
-def mpc_decision_cost(shared: Path, traces_per_set: int = 10, build: str = "") -> str:
+def mpc_decision_cost(
+    shared: Path, traces_per_set: int = 10, build: str = "", profile_name: str = "default"
+) -> str:
     """ms per session of each MPC, and its decision cost (less `throughput`'s) against RobustMPC's.
 
     Issue 18's goals: `streamlab`'s decisions cost at most 2x RobustMPC's, and it runs at
     least 50 sessions/s per core interpreted. Best of 3, every algorithm in the same sitting."""
     video = load_video(shared / "videos" / "bbb.json")
+    profile = PROFILES[profile_name]
     baseline = "throughput"
     mpcs = ("robustmpc", "streamlab", "stochasticmpc")
     by_set: dict[str, list[Path]] = {}
@@ -137,7 +140,7 @@ def mpc_decision_cost(shared: Path, traces_per_set: int = 10, build: str = "") -
             for _ in range(3):
                 start = time.perf_counter()
                 for trace in traces[name]:
-                    simulate(trace, video, create(algorithm))
+                    simulate(trace, video, create(algorithm, profile), profile.session)
                 best = min(best, time.perf_counter() - start)
             ms[name, algorithm] = best / len(traces[name]) * 1000
     lines = [
@@ -151,8 +154,8 @@ def mpc_decision_cost(shared: Path, traces_per_set: int = 10, build: str = "") -
     cost = {m: total[m] - total[baseline] for m in mpcs}
     ratios = ", ".join(f"{m} {cost[m] / cost['robustmpc']:.2f}x" for m in mpcs[1:])
     return (
-        f"## MPC decision cost{build} (bbb, 10 renditions; {traces_per_set} traces per set, "
-        "best of 3)\n\n"
+        f"## MPC decision cost{build}, `{profile_name}` profile (bbb, 10 renditions; "
+        f"{traces_per_set} traces per set, best of 3)\n\n"
         + "\n".join(lines)
         + f"\n\nDecision cost (ms/session less {baseline}'s, mean of sets) against RobustMPC's: "
         f"{ratios} (goal: streamlab at most 2x); streamlab "
@@ -186,9 +189,12 @@ def speed_interpreted(shared: Path) -> str:
     return _interpreted(f"speed(Path({str(shared)!r}), build=' (interpreted)')")
 
 
-def mpc_decision_cost_interpreted(shared: Path) -> str:
+def mpc_decision_cost_interpreted(shared: Path, profile_name: str = "default") -> str:
     """The MPC decision cost on the pure-Python source (issue 18's sessions/s goal)."""
-    return _interpreted(f"mpc_decision_cost(Path({str(shared)!r}), build=' (interpreted)')")
+    return _interpreted(
+        f"mpc_decision_cost(Path({str(shared)!r}), build=' (interpreted)', "
+        f"profile_name={profile_name!r})"
+    )
 
 
 def sweep_speed(shared: Path) -> str:

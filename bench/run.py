@@ -9,7 +9,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import fuzz, lab, lab_live, prediction_ceiling, streamlab_tuning, unseen_families
+from bench import (
+    fuzz,
+    lab,
+    lab_live,
+    pensieve_baseline,
+    prediction_ceiling,
+    streamlab_tuning,
+    unseen_families,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -30,6 +38,10 @@ def main() -> int:
             ("lab speed, interpreted", lambda: lab.speed_interpreted(SHARED)),
             ("mpc cost", lambda: lab.mpc_decision_cost(SHARED, build=" (mypyc-compiled)")),
             ("mpc cost, interpreted", lambda: lab.mpc_decision_cost_interpreted(SHARED)),
+            (
+                "mpc cost, interpreted, sabre",
+                lambda: lab.mpc_decision_cost_interpreted(SHARED, "sabre"),
+            ),
             ("validation", lambda: lab.validation(SHARED)),
             ("memory", lambda: lab.memory(SHARED)),
             ("sweep", lambda: lab.sweep_speed(SHARED)),
@@ -55,6 +67,7 @@ def main() -> int:
                     SHARED, prediction_ceiling.WINDOWS_S, "validation"
                 ),
             ),
+            ("pensieve beside the others", lambda: pensieve_baseline.report(SHARED)),
         ]
     else:
         sections.append(f"_{SHARED} is absent: the lab benchmarks need the dev traces._\n")
