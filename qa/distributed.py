@@ -45,7 +45,7 @@ from qa.errors import QaInputError
 from qa.faults import FaultEvent, FaultRun, SessionFaults
 from qa.placement import Cluster, Placement
 from qa.runner import RunStats, run_all, session_bar
-from qa.session import SessionOutcome, SessionSpec, play
+from qa.session import PlayerSetup, SessionOutcome, SessionSpec
 
 WAVES_PER_BATCH = 4  # a batch keeps its worker busy for a few waves, then another is picked
 WORKERS_TIMEOUT_S = 60.0
@@ -221,7 +221,7 @@ async def _play_batch(batch: Batch, worker: Worker, host: str) -> BatchResult:
     job = batch.job
     profile = PROFILES["default"]
     factory = resolve(job.abr, profile)
-    journals = job.journals_on(host)
+    setup = PlayerSetup(factory, profile, job.decode, job.timeout_s, job.journals_on(host))
     per_worker = Semaphore(
         job.concurrency, f"streamlab-qa/worker/{worker.address}/{job.concurrency}"
     )
@@ -242,25 +242,10 @@ async def _play_batch(batch: Batch, worker: Worker, host: str) -> BatchResult:
 
         async def play_one(spec: SessionSpec) -> SessionOutcome:
             try:
-                async with (
-                    _lease(per_worker, leases),
-                    _lease(per_host, leases),
-                    batch.faults.link(spec.index) as upstream,
-                ):
-                    outcome = await play(
-                        spec,
-                        api,
-                        upstream,
-                        factory,
-                        profile,
-                        job.decode,
-                        job.timeout_s,
-                        journals,
-                        batch.faults.first_url(spec.index),
-                        on_playing=lambda: began(spec.index),
-                    )
+                async with _lease(per_worker, leases), _lease(per_host, leases):
+                    outcome = await batch.faults.play(spec, api, setup, began)
             finally:
-                began(spec.index)
+                began(spec.index)  # also when no lease came: the client counts sessions begun
             worker.log_event(job.topic, {"ended": spec.index, "failed": outcome.failed})
             return outcome
 

@@ -23,10 +23,10 @@ import psutil
 
 from backend_stub.signing import signed_path
 from emulator.proxy_server import ProxyServer
-from player.api import PlaybackInfo
+from player.api import BackendApi, PlaybackInfo
 from qa.backend import ManagedBackend
 from qa.errors import QaInputError
-from qa.session import SessionOutcome
+from qa.session import PlayerSetup, SessionOutcome, SessionSpec, play
 
 SESSION_FAULTS = ("segment_5xx", "truncated_segment", "slow_first_byte", "expired_url")
 PROCESS_FAULTS = ("origin_down", "edge_restart")
@@ -421,6 +421,28 @@ class SessionFaults:
 
         return sign
 
+    async def play(
+        self,
+        spec: SessionSpec,
+        api: BackendApi,
+        setup: PlayerSetup,
+        began: Callable[[int], None],
+    ) -> SessionOutcome:
+        """Session `spec` through its fault link. `began(index)` is called once it plays, or
+        when it ends without having played: the run's process faults wait for it."""
+        try:
+            async with self.link(spec.index) as upstream:
+                return await play(
+                    spec,
+                    api,
+                    upstream,
+                    setup,
+                    self.first_url(spec.index),
+                    on_playing=lambda: began(spec.index),
+                )
+        finally:
+            began(spec.index)
+
 
 class FaultRun:
     """The faults of one run: which session gets what, the process faults' task, the log."""
@@ -471,9 +493,3 @@ class FaultRun:
         self._stop.set()
         if self._task is not None:
             await self._task
-
-    def link(self, index: int) -> contextlib.AbstractAsyncContextManager[tuple[str, int]]:
-        return self.sessions.link(index)
-
-    def first_url(self, index: int) -> Callable[[PlaybackInfo], str] | None:
-        return self.sessions.first_url(index)

@@ -74,7 +74,7 @@ from qa.runner import (
     plan,
     run_all,
 )
-from qa.session import SessionOutcome, SessionSpec, play
+from qa.session import PlayerSetup, SessionOutcome, SessionSpec
 from qa.targets import SessionFigures, Targets, check, load_targets
 from traces.errors import TraceError
 from traces.load import iter_trace_files, load_trace
@@ -253,26 +253,15 @@ async def _session_run(
         )
         faults = FaultRun(planned, managed, edge, first_wave)
 
+        setup = PlayerSetup(
+            factory, profile, opts.request.decode, timeout, opts.request.out / "progress"
+        )
+
         async def play_one(spec: SessionSpec) -> SessionOutcome:
-            try:
-                async with faults.link(spec.index) as upstream:
-                    outcome = await play(
-                        spec,
-                        api,
-                        upstream,
-                        factory,
-                        profile,
-                        opts.request.decode,
-                        timeout,
-                        opts.request.out / "progress",
-                        faults.first_url(spec.index),
-                        on_playing=lambda: faults.session_began(spec.index),
-                    )
-                if channel_sizes is not None and not outcome.failed:
-                    channel_sizes[spec.index] = await probe_channel(api, spec.video_id)
-                return outcome
-            finally:
-                faults.session_began(spec.index)
+            outcome = await faults.sessions.play(spec, api, setup, faults.session_began)
+            if channel_sizes is not None and not outcome.failed:
+                channel_sizes[spec.index] = await probe_channel(api, spec.video_id)
+            return outcome
 
         faults.start()
         try:

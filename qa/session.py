@@ -113,22 +113,30 @@ def via(url: str, port: int) -> str:
     return urlunsplit(parts._replace(netloc=f"127.0.0.1:{port}"))
 
 
+@dataclass(frozen=True)
+class PlayerSetup:
+    """What every session of a run plays with, whatever its trace and wherever it runs."""
+
+    factory: AlgorithmFactory
+    profile: Profile
+    decode: bool  # libmpv decodes the media; False: a counter and the playout clock
+    timeout_s: float
+    journal_dir: Path  # session N's progress journal: journal_dir/session-N/
+
+
 async def play(
     spec: SessionSpec,
     api: BackendApi,
     upstream: tuple[str, int],
-    factory: AlgorithmFactory,
-    profile: Profile,
-    decode: bool,
-    timeout_s: float,
-    journal_dir: Path,
+    setup: PlayerSetup,
     first_url: Callable[[PlaybackInfo], str] | None = None,
     on_playing: Callable[[], None] | None = None,
 ) -> SessionOutcome:
-    """Play one session to its end (or failure, or `timeout_s`); never raises for the
+    """Play one session to its end (or failure, or `setup.timeout_s`); never raises for the
     session's own problems: they are the outcome. Its progress journal is
-    `journal_dir/session-N/pending-progress.jsonl`. `on_playing` is called once playback has
-    started."""
+    `setup.journal_dir/session-N/pending-progress.jsonl`. `on_playing` is called once
+    playback has started."""
+    decode, timeout_s = setup.decode, setup.timeout_s
     shaper = TraceShaper(spec.trace, *upstream, per_connection=False)
     port = await shaper.start()
     sink: CountingSink | MpvSink = await asyncio.to_thread(MpvSink) if decode else CountingSink()
@@ -136,7 +144,7 @@ async def play(
     engine: PlaybackEngine | None = None
     result = None
     failure: str | None = None
-    progress = ProgressLog(journal_dir / f"session-{spec.index}" / "pending-progress.jsonl")
+    progress = ProgressLog(setup.journal_dir / f"session-{spec.index}" / "pending-progress.jsonl")
     # A journal left by an earlier run in the same folder holds that run's sessions' reports.
     progress.journal.unlink(missing_ok=True)
     playback: PlaybackInfo | None = None
@@ -157,10 +165,10 @@ async def play(
 
             engine = PlaybackEngine(
                 url,
-                factory(),
+                setup.factory(),
                 sink,
                 client,
-                profile.session,
+                setup.profile.session,
                 on_command=observe,
                 refresh_url=refresh,
                 # A live presentation without UTCTiming reads the backend's time, as the
