@@ -178,8 +178,6 @@ def _run(request: QaRequest) -> int:
     if request.live is not None:
         check_channel_name(request.live)
         check_live_seconds(request.live_seconds)
-        if request.faults:
-            raise QaInputError("--faults: not available with --live yet (titles only)")
     elif targets.latency_p95_s is not None:
         raise QaInputError(
             f"{request.targets}: latency_p95_s is a live target; this run plays titles "
@@ -238,11 +236,17 @@ async def _session_run(
             {} if live is not None and opts.request.fidelity else None
         )
         edge = await _edge(api, titles[0])
-        shortest = min(t.duration_s for t in titles)
+        # Faults fall within what every session plays: all of the shortest title (the demo
+        # catalog's are cut in 2 s segments), or the first half of a watch, whose stalls (a
+        # stopped origin) leave fewer segments than its length would hold.
+        if live_seconds is None:
+            watched = min(t.duration_s for t in titles)
+            segments = int(watched // 2)
+        else:
+            watched = live_seconds
+            segments = int(watched / segment_seconds(titles[0]) / 2)
         planned = (
-            plan_faults(
-                opts.fault_kinds, len(specs), shortest, int(shortest // 2), opts.request.seed
-            )
+            plan_faults(opts.fault_kinds, len(specs), watched, segments, opts.request.seed)
             if opts.fault_kinds
             else []
         )

@@ -75,6 +75,48 @@ def test_live_sessions_pass_a_reachable_gate_on_the_channel_qa_started_and_repla
     assert "<h2>Progress reports</h2>" not in report  # channels have none
 
 
+def test_live_sessions_play_through_every_fault_and_the_report_charges_the_stalls(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, traces: Path, packaged: Path
+) -> None:
+    shutil.copytree(packaged, tmp_path / "out" / "backend")
+    targets = tmp_path / "qa.toml"
+    # The origin stops for 5 s of a 20 s watch 6 s behind live: stalls are expected.
+    targets.write_text("startup_p99_s = 5.0\nrebuffer_ratio_max = 0.5\nlatency_p95_s = 30.0\n")
+    run = run_qa(
+        capsys,
+        tmp_path / "out",
+        *("--live", "qa", "--live-seconds", str(WATCH_S), "--no-decode", "--faults"),
+        *("--traces", str(traces), "--sessions", "3", "--concurrency", "3", "--seed", "1"),
+        *("--targets", str(targets), "--demo-seconds", CLIP_SECONDS, "--max-height", MAX_HEIGHT),
+    )
+    assert run.code == 0, run.stderr
+    log = [json.loads(line) for line in (run.out / "faults.jsonl").read_text().splitlines()]
+    assert {e["kind"] for e in log} == {
+        "segment_5xx",
+        "truncated_segment",
+        "slow_first_byte",
+        "expired_url",
+        "origin_down",
+        "edge_restart",
+    }
+    with (run.out / "sessions.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 3
+    for row in rows:
+        assert row["failure"] == "", row
+        watched = float(row["startup_s"]) + float(row["played_s"]) + float(row["rebuffer_s"])
+        assert watched == pytest.approx(WATCH_S, abs=0.5)
+        assert "origin_down" in row["faults"] and "edge_restart" in row["faults"]
+    # The channel's manifest URL expired mid-watch: the real edge refused it, and the session
+    # asked the API for a new one and watched on (no failure above).
+    edge_log = (run.out / "backend" / "edge" / "logs" / "access.log").read_text()
+    assert any(
+        "/media/live-qa/manifest.mpd" in line and '" 403 ' in line for line in edge_log.splitlines()
+    )
+    report = (run.out / "report.html").read_text()
+    assert "<h2>Faults</h2>" in report and "origin pid" in report
+
+
 def test_a_latency_nobody_can_meet_fails_the_gate_naming_it(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, traces: Path, backend: ManagedBackend
 ) -> None:
