@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.results_file import with_section
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.md"
 HEADING = "## Fuzzing"
@@ -72,37 +74,6 @@ def table(counts: dict[str, dict[str, float]], examples: int, wall_s: float, cod
     )
     verdict = "passed" if code == 0 else f"FAILED (pytest exit code {code})"
     return "\n".join(lines) + f"\n\nThe campaign {verdict}.\n"
-
-
-def section(text: str) -> str | None:
-    """The `## Fuzzing` section of a results file (to its next `## ` heading), if any."""
-    start = _heading_at(text)
-    if start is None:
-        return None
-    return text[start : _next_heading(text, start)]
-
-
-def with_section(text: str, new: str) -> str:
-    """`text` with its `## Fuzzing` section replaced by `new`, or `new` appended."""
-    new = new.rstrip("\n") + "\n"
-    start = _heading_at(text)
-    if start is None:
-        return text.rstrip("\n") + "\n\n" + new
-    end = _next_heading(text, start)
-    rest = text[end:]
-    return text[:start] + new + ("\n" + rest if rest else "")
-
-
-def _heading_at(text: str) -> int | None:
-    if text.startswith(HEADING + "\n"):
-        return 0
-    at = text.find("\n" + HEADING + "\n")
-    return None if at < 0 else at + 1
-
-
-def _next_heading(text: str, start: int) -> int:
-    at = text.find("\n## ", start + len(HEADING))
-    return len(text) if at < 0 else at + 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,12 @@
-"""`make bench`: run every benchmark and write bench/results.md (a table per benchmark)."""
+"""`make bench`: run every benchmark and write bench/results.md (a table per benchmark).
+
+`python -m bench.run --only NAME...` runs the benchmarks whose step name contains one of the
+NAMEs (`--list` prints them) and replaces only their sections of bench/results.md, each marked
+with the date it was re-run."""
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import platform
 import sys
@@ -9,6 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import abr.session
 from bench import (
     fuzz,
     lab,
@@ -18,25 +24,65 @@ from bench import (
     streamlab_tuning,
     unseen_families,
 )
+from bench.results_file import section, sections, with_section
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 OUT = ROOT / "bench" / "results.md"
 
 
-def main() -> int:
-    sections = [
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="re-run only these steps")
+    parser.add_argument("--list", action="store_true", help="print the step names and exit")
+    args = parser.parse_args(argv)
+    machine = f"{platform.node()} ({platform.processor() or platform.machine()})"
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    steps = _steps()
+    if args.list:
+        print("\n".join(name for name, _ in steps))
+        return 0
+    if args.only:
+        chosen = [(n, step) for n, step in steps if any(part in n for part in args.only)]
+        if not chosen:
+            parser.error(f"--only {' '.join(args.only)}: no such step (--list names them)")
+        text = OUT.read_text() if OUT.is_file() else "# streamlab benchmarks\n"
+        note = f"_Re-run alone on {machine}, Python {platform.python_version()}, {when}._\n"
+        for name, step in chosen:
+            print(f"bench: {name} ...", file=sys.stderr, flush=True)
+            for block in sections(step()):
+                heading, _, body = block.partition("\n")
+                text = with_section(text, f"{heading}\n\n{note}{body}")
+        OUT.write_text(text)
+        print(f"bench: updated {len(chosen)} step(s) in {OUT}", file=sys.stderr)
+        return 0
+    parts = [
         "# streamlab benchmarks\n",
-        f"`make bench` on {platform.node()} ({platform.processor() or platform.machine()}), "
-        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. "
+        f"`make bench` on {machine}, Python {platform.python_version()}, {when}. "
         "Figures are from one run on a noisy shared machine: compare ratios, not absolutes.\n",
     ]
+    for name, step in steps:
+        print(f"bench: {name} ...", file=sys.stderr, flush=True)
+        parts.append(step())
+    # The fuzz campaign is `make fuzz`'s own (a long run): keep its last table.
+    kept = section(OUT.read_text(), fuzz.HEADING) if OUT.is_file() else None
+    if kept is not None:
+        parts.append(kept)
+    OUT.write_text("\n".join(parts))
+    print(f"bench: wrote {OUT}", file=sys.stderr)
+    return 0
+
+
+def _steps() -> list[tuple[str, Callable[[], str]]]:
+    # `make bench` compiles first; a step run alone may find the source interpreted.
+    compiled = abr.session.__file__ is not None and abr.session.__file__.endswith(".so")
+    build = " (mypyc-compiled)" if compiled else " (not compiled: `make compile` first)"
     steps: list[tuple[str, Callable[[], str]]] = []
     if SHARED.is_dir():
         steps += [
-            ("lab speed, compiled", lambda: lab.speed(SHARED, build=" (mypyc-compiled)")),
+            ("lab speed, compiled", lambda: lab.speed(SHARED, build=build)),
             ("lab speed, interpreted", lambda: lab.speed_interpreted(SHARED)),
-            ("mpc cost", lambda: lab.mpc_decision_cost(SHARED, build=" (mypyc-compiled)")),
+            ("mpc cost", lambda: lab.mpc_decision_cost(SHARED, build=build)),
             ("mpc cost, interpreted", lambda: lab.mpc_decision_cost_interpreted(SHARED)),
             (
                 "mpc cost, interpreted, sabre",
@@ -70,7 +116,8 @@ def main() -> int:
             ("pensieve beside the others", lambda: pensieve_baseline.report(SHARED)),
         ]
     else:
-        sections.append(f"_{SHARED} is absent: the lab benchmarks need the dev traces._\n")
+        absent = f"## Lab\n\n_{SHARED} is absent: the lab benchmarks need the dev traces._\n"
+        steps.append(("lab", lambda: absent))
     for optional in (
         "bench.backend",
         "bench.player",
@@ -84,16 +131,7 @@ def main() -> int:
         except ImportError:
             continue
         steps.append((optional, lambda m=module: str(m.run(ROOT / "bench"))))
-    for name, step in steps:
-        print(f"bench: {name} ...", file=sys.stderr, flush=True)
-        sections.append(step())
-    # The fuzz campaign is `make fuzz`'s own (a long run): keep its last table.
-    kept = fuzz.section(OUT.read_text()) if OUT.is_file() else None
-    if kept is not None:
-        sections.append(kept)
-    OUT.write_text("\n".join(sections))
-    print(f"bench: wrote {OUT}", file=sys.stderr)
-    return 0
+    return steps
 
 
 if __name__ == "__main__":
