@@ -405,20 +405,19 @@ class _TailBound:
         chain = [row] * (self.steps + 1)
         for k in range(self.steps - 1, 0, -1):
             download_k = horizon.download[k]
-            # the most steps k.. can add after order[i]: with an L1 switching cost, one sweep
-            # up and one down replace the maximum over all pairs
-            down = [
+            # the most steps k.. can add after order[i]: with an L1 switching cost, a sweep up
+            # then one down replace the maximum over all pairs (a value carried up and back
+            # down has paid more than the direct switch, so it never wins)
+            row = [
                 rate - scale * download_k[q] + after
                 for rate, q, after in zip(rates, order, row, strict=True)
             ]
-            up = down[:]
             for i, gap in enumerate(gaps):
-                if up[i] - gap > up[i + 1]:
-                    up[i + 1] = up[i] - gap
+                if row[i] - gap > row[i + 1]:
+                    row[i + 1] = row[i] - gap
             for i in range(len(gaps) - 1, -1, -1):
-                if down[i + 1] - gaps[i] > down[i]:
-                    down[i] = down[i + 1] - gaps[i]
-            row = [a if a > b else b for a, b in zip(up, down, strict=True)]
+                if row[i + 1] - gaps[i] > row[i]:
+                    row[i] = row[i + 1] - gaps[i]
             chain[k] = row
         return chain
 
