@@ -147,11 +147,11 @@ def best_first_rendition(
         if final:
             break
         children = tail.keep(k + 1, children, floor)
-        if not children:
-            break
         if not busy and len(children) > _BUSY:
             busy = True
             children = tail.keep(k + 1, children, floor, every_price=True)
+        if not children:
+            break
         if all(child[3] == children[0][3] for child in children):
             return children[0][3]
         frontier = []
@@ -313,11 +313,11 @@ class _TailBound:
     the penalty it costs at least p x (download time - buffer - durations), and the steps add
     at most p x (buffer + durations) plus the best, over rendition sequences, of
     sum(bitrate - p x download) - switch_weight x switching: a chain over the renditions,
-    solved backwards once per decision, and only when the closed form leaves more than one
-    first rendition in play. The bound is tightest near the price at which the renditions
-    trade evenly, the bitrate a second of download buys (`exchange`), where a plan that must
-    spend its buffer gains about as much from any of them; a busy decision adds a second
-    price, `_SECOND_PRICE` of it, for plans with buffer to spare.
+    solved backwards once per decision and price, and only when the closed form leaves more
+    than one first rendition in play. The bound is tightest near the price at which the
+    renditions trade evenly, the bitrate a second of download buys (`exchange`), where a plan
+    that must spend its buffer gains about as much from any of them; a busy decision adds a
+    second price, `_SECOND_PRICE` of it, for plans with buffer to spare.
     """
 
     def __init__(self, horizon: _Horizon, renditions: list[int]) -> None:
