@@ -144,3 +144,40 @@ def test_bounds_never_change_a_decision(seed: int) -> None:
     for _ in range(300):
         args = _decision(rng)
         assert best_first_rendition(*args) == _plain_programme(*args), args  # type: ignore[arg-type]
+
+
+def _sabre_like(rng: random.Random) -> tuple[object, ...]:
+    """A decision as `streamlab` meets it in the `sabre` profile, where most of its planning
+    cost goes: bbb's ladder, a 25 s buffer often well filled, switch weight 1, a throughput
+    forecast far below the last rendition or near it, a horizon of 8."""
+    mbps = [0.23, 0.331, 0.477, 0.688, 0.991, 1.427, 2.056, 2.962, 5.027, 6.0]
+    steps = rng.choice([5, 8, 8])
+    durations = [3.0] * steps
+    sizes = [[m * 3e6 * rng.uniform(0.6, 1.4) for m in mbps] for _ in durations]
+    throughput_mbps = rng.uniform(0.2, 7.0)
+    last = rng.randrange(len(mbps))
+    sustainable = max([q for q in range(len(mbps)) if mbps[q] <= throughput_mbps] or [0])
+    band = range(sustainable - 2, sustainable + 3)
+    candidates = sorted({q for q in band if 0 <= q < len(mbps)} | {last})
+    return (
+        sizes,
+        durations,
+        mbps,
+        rng.uniform(0.0, 22.0),
+        last,
+        throughput_mbps * 1e6,
+        0.02,
+        25.0,
+        len(mbps) - 1,
+        4.3,
+        candidates,
+        1.0,
+    )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_bounds_never_change_a_sabre_profile_decision(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(250):
+        args = _sabre_like(rng)
+        assert best_first_rendition(*args) == _plain_programme(*args), args  # type: ignore[arg-type]
