@@ -65,7 +65,7 @@ WEIGHTS = ROOT / "abr" / "algorithms" / "pensieve_weights.py"
 VIDEO = "bbb.json"
 FAMILY_SEED = 2017
 PER_FAMILY = 24
-DEFAULT_STEPS = 3_000_000
+DEFAULT_STEPS = 4_000_000
 ENVS = 4
 ENTROPY = (0.04, 0.005)  # bonus at the first step and at the last
 # Each stage's families (cumulative) and share of the steps.
