@@ -58,8 +58,8 @@ fuzz: bootstrap
 train: bootstrap
 	$(PY) -m bench.train_predictor
 
-# Re-trains `--abr pensieve` and rewrites abr/algorithms/pensieve_weights.py (PPO, 2,000,000
-# steps on one thread: 11 min on a lightly loaded machine, over an hour when it gets a sixth of
+# Re-trains `--abr pensieve` and rewrites abr/algorithms/pensieve_weights.py (PPO, 4,000,000
+# steps on one thread: 23 min on a machine shared with other jobs, hours when it gets a sixth of
 # a core). Needs the rl-train extra (torch,
 # stable-baselines3), which `all` leaves out: install torch's CPU build first, then
 # `.venv/bin/pip install -e '.[rl-train]'`.

@@ -9,15 +9,22 @@ and download times, the buffer, the next segment's sizes, the video left and the
 policy's choices stand, as in Pensieve) on the dev video. The curriculum goes from easy
 links to hard ones, as Genet (Xia et al., SIGCOMM 2022) does with its synthetic traces:
 
-1. steady: constant links and calm random walks;
-2. variable: also slow and volatile walks, random steps, a two-state cellular link;
-3. drops: also Wi-Fi with short drops and repeated outages;
-4. dev: the training halves of every dev set (even files, as `bench.streamlab_tuning` splits
+1. fast: constant links, half of them 3-30 Mbit/s, so the top rungs pay from the start
+   (a policy first trained among slow links stalls on them, stops trying them, and then
+   never learns what they are worth on a fast one);
+2. steady: also calm random walks;
+3. variable: also slow and volatile walks, random steps, a two-state cellular link;
+4. drops: also Wi-Fi with short drops and repeated outages;
+5. dev: the training halves of every dev set (even files, as `bench.streamlab_tuning` splits
    them; sets weigh equally) beside all of the above. Validation halves are never read.
 
 The synthetic traces come from `traces.synthetic.families` with seed `FAMILY_SEED`, which
 shares no trace with the draw `bench.unseen_families` judges on (seed 0); the families are
 therefore not unseen kinds of link for this policy, only unseen traces.
+
+The entropy bonus decays linearly from `ENTROPY[0]` to `ENTROPY[1]` over the run: exploration
+is wide while the fast links teach the top rungs, and narrow by the end, where the shipped
+policy plays its most likely action.
 
 The run is deterministic for a given seed and step count on one thread (`torch.set_num_threads(1)`).
 The weights module records the command, the step count, the versions and the SHA-256 of the
@@ -58,13 +65,15 @@ WEIGHTS = ROOT / "abr" / "algorithms" / "pensieve_weights.py"
 VIDEO = "bbb.json"
 FAMILY_SEED = 2017
 PER_FAMILY = 24
-DEFAULT_STEPS = 2_000_000
+DEFAULT_STEPS = 4_000_000
 ENVS = 4
+ENTROPY = (0.04, 0.005)  # bonus at the first step and at the last
 # Each stage's families (cumulative) and share of the steps.
 STAGES: tuple[tuple[str, float, tuple[str, ...]], ...] = (
-    ("steady", 0.15, ("constant", "walk-calm")),
+    ("fast", 0.1, ("constant", "fast")),
+    ("steady", 0.1, ("walk-calm",)),
     ("variable", 0.2, ("walk-slow", "walk-volatile", "random-steps", "markov-cell")),
-    ("drops", 0.2, ("wifi-drops", "outages")),
+    ("drops", 0.15, ("wifi-drops", "outages")),
     ("dev", 0.45, ("dev",)),
 )
 # Every set is drawn alike within a stage, whatever its size (FCC has 43 training traces,
@@ -93,11 +102,15 @@ class Corpus:
 
 def corpus(shared: Path) -> Corpus:
     rng = np.random.default_rng(FAMILY_SEED)
+
+    def constants(low_kbps: float, high_kbps: float) -> list[Trace]:
+        rates = np.exp(rng.uniform(np.log(low_kbps), np.log(high_kbps), PER_FAMILY))
+        return [synthetic.constant(float(kbps)) for kbps in rates]
+
     sets: dict[str, list[Trace]] = {
-        "constant": [
-            synthetic.constant(float(np.exp(rng.uniform(np.log(200), np.log(12_000)))))
-            for _ in range(PER_FAMILY)
-        ]
+        "constant": constants(200, 12_000),
+        # Half to five times the dev video's top bitrate (6 Mbit/s): the top rungs pay on most.
+        "fast": constants(3_000, 30_000),
     }
     for trace in synthetic.families(PER_FAMILY, seed=FAMILY_SEED):
         sets.setdefault(trace.set_name, []).append(trace)
@@ -150,9 +163,12 @@ def make_env(video: Presentation, traces: list[Trace]) -> PensieveEnv:
     return PensieveEnv(StreamingEnv(traces=traces, video=video, config=config))
 
 
-def train(shared: Path, steps: int, seed: int) -> tuple[Any, float]:
+def train(
+    shared: Path, steps: int, seed: int, checkpoints: Path | None = None
+) -> tuple[Any, float]:
     import torch
     from stable_baselines3 import PPO
+    from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.monitor import Monitor
     from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
@@ -173,12 +189,22 @@ def train(shared: Path, steps: int, seed: int) -> tuple[Any, float]:
         n_epochs=6,
         learning_rate=3e-4,
         gamma=0.99,
-        ent_coef=0.01,
+        ent_coef=ENTROPY[0],
         policy_kwargs={"net_arch": {"pi": [64, 64], "vf": [64, 64]}},
         seed=seed,
         device="cpu",
         verbose=0,
     )
+
+    class DecayEntropy(BaseCallback):
+        def _on_step(self) -> bool:
+            return True
+
+        def _on_rollout_end(self) -> None:
+            done = min(self.model.num_timesteps / steps, 1.0)
+            self.model.ent_coef = ENTROPY[0] + done * (ENTROPY[1] - ENTROPY[0])
+
+    decay = DecayEntropy()
     start = time.perf_counter()
     families: list[str] = []
     for name, share, added in STAGES:
@@ -186,14 +212,21 @@ def train(shared: Path, steps: int, seed: int) -> tuple[Any, float]:
         pool = data.stage(families)
         for env in envs:
             env.streaming.traces = pool
-        model.learn(int(steps * share), reset_num_timesteps=False)
+        model.learn(int(steps * share), reset_num_timesteps=False, callback=decay)
         rewards = [ep["r"] for ep in model.ep_info_buffer]
         print(
             f"stage {name}: {len(pool)} traces in the pool, {model.num_timesteps} steps, "
-            f"{time.perf_counter() - start:.0f} s, mean episode reward "
-            f"{np.mean(rewards) if rewards else float('nan'):.1f}",
+            f"{time.perf_counter() - start:.0f} s, entropy bonus {model.ent_coef:.4f}, "
+            f"mean episode reward {np.mean(rewards) if rewards else float('nan'):.1f}",
             flush=True,
         )
+        if checkpoints is not None:
+            # A run cut short still leaves each finished stage's policy to judge.
+            checkpoints.mkdir(parents=True, exist_ok=True)
+            record = {"CHECKPOINT": f"after stage {name}, {model.num_timesteps} steps"}
+            (checkpoints / f"pensieve_weights_{name}.py").write_text(
+                module_text(layers(model), record)
+            )
     return model, time.perf_counter() - start
 
 
@@ -250,8 +283,11 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=DEFAULT_STEPS)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=WEIGHTS)
+    parser.add_argument(
+        "--checkpoints", type=Path, default=None, help="write each stage's weights module here"
+    )
     args = parser.parse_args()
-    model, wall = train(args.shared, args.steps, args.seed)
+    model, wall = train(args.shared, args.steps, args.seed, args.checkpoints)
     commit = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
     ).stdout.strip()

@@ -34,6 +34,11 @@ def test_pensieve_plays_higher_rungs_on_a_fast_link_than_on_a_slow_one(
     assert fast > 2 * slow
 
 
+def test_pensieve_streams_the_top_rung_on_a_link_far_above_it(video: Presentation) -> None:
+    # A mean above the rung below the top: the top rung nearly throughout, not a cautious cap.
+    assert _bitrate_kbps(20_000.0, video) > video.renditions[-2].bandwidth_bps / 1000
+
+
 def test_compare_runs_pensieve_beside_a_classic(tmp_path: Path, video: Presentation) -> None:
     traces = tmp_path / "links"
     traces.mkdir()
