@@ -51,6 +51,13 @@ class MlpPolicy:
     def act(self, x: np.ndarray) -> int:
         return int(np.argmax(self.logits(x)))
 
+    def confidence(self, x: np.ndarray) -> tuple[int, float]:
+        """The most likely action and the probability the policy gives it."""
+        logits = self.logits(x)
+        action = int(np.argmax(logits))
+        weights = np.exp(logits - logits[action])
+        return action, float(1.0 / weights.sum())
+
 
 EncodedLayer = tuple[tuple[int, int], str, str]  # (out, in), base64 weight, base64 bias
 
@@ -73,10 +80,11 @@ class PensieveAbr(AbrAlgorithm):
         self.policy = policy or decode(pensieve_weights.LAYERS)
 
     def choose(self, ctx: AbrContext) -> Decision:
-        action = self.policy.act(features(ctx))
+        action, probability = self.policy.confidence(features(ctx))
         return Decision(
             rendition_for(action, ctx.max_rendition),
-            reason=("policy: position {} of {}", action, RUNGS - 1),
+            # how sure the policy was tells a reader of the timeline more than the position
+            reason=("policy: position {} of {} ({:.0%} likely)", action, RUNGS - 1, probability),
         )
 
     def should_abandon(self, ctx: AbrContext, progress: Progress) -> None:

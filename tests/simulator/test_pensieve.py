@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from abr.algorithms import pensieve_weights
-from abr.algorithms.pensieve import decode
+from abr.algorithms.pensieve import MlpPolicy, decode
+from abr.algorithms.pensieve_features import FEATURES, RUNGS
 from abr.presentation import Presentation
 from abr.registry import PROFILES, create
 from simulator.run import simulate
@@ -95,3 +96,12 @@ def test_the_shipped_weights_record_the_hash_of_the_corpus_they_were_trained_on(
 
     assert corpus_sha256(shared_dir) == pensieve_weights.CORPUS_SHA256
     assert pensieve_weights.TRAINING_COMMAND.startswith("python -m bench.train_pensieve")
+
+
+def test_the_policy_says_how_sure_it_was_of_its_choice() -> None:
+    bias = np.zeros(RUNGS, dtype=np.float32)
+    bias[3], bias[5] = 2.0, 1.0
+    policy = MlpPolicy(((np.zeros((RUNGS, FEATURES), dtype=np.float32), bias),))
+    action, probability = policy.confidence(np.ones(FEATURES, dtype=np.float32))
+    softmax = np.exp(bias) / np.exp(bias).sum()
+    assert action == 3 and probability == pytest.approx(float(softmax[3]))
