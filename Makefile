@@ -9,15 +9,15 @@ PYTHON ?= python3
 
 # The simulation hot path, compiled by mypyc for sweeps (`make compile`); the same source runs
 # interpreted otherwise. `streamlab` and the tests refuse compiled modules older than their source.
-HOT_PATH := abr/values.py abr/algorithm.py abr/session.py abr/context.py abr/events.py abr/commands.py abr/config.py \
-	abr/estimators/ewma.py abr/estimators/harmonic.py abr/estimators/quantile.py abr/rules/abandon.py \
-	abr/rules/insufficient_buffer.py abr/algorithms/bola_math.py abr/algorithms/bola.py \
-	abr/algorithms/bolae.py abr/algorithms/bba.py abr/algorithms/throughput.py \
-	abr/algorithms/dynamic.py abr/algorithms/mpc_plan.py abr/algorithms/robustmpc.py \
-	abr/algorithms/streamlab.py abr/algorithms/scenario_plan.py abr/algorithms/stochastic_mpc.py abr/algorithms/l2a.py abr/algorithms/lolp.py \
-	abr/algorithms/lolp_som.py abr/algorithms/lolp_qoe.py abr/presentation.py abr/qoe.py \
-	simulator/link.py simulator/run.py \
-	simulator/optimal.py
+HOT_PATH := abr/values.py abr/algorithm.py abr/session.py abr/context.py abr/events.py \
+	abr/commands.py abr/config.py abr/estimators/ewma.py abr/estimators/harmonic.py \
+	abr/estimators/quantile.py abr/rules/abandon.py abr/rules/insufficient_buffer.py \
+	abr/algorithms/bola_math.py abr/algorithms/bola.py abr/algorithms/bolae.py \
+	abr/algorithms/bba.py abr/algorithms/throughput.py abr/algorithms/dynamic.py \
+	abr/algorithms/mpc_plan.py abr/algorithms/robustmpc.py abr/algorithms/streamlab.py \
+	abr/algorithms/scenario_plan.py abr/algorithms/stochastic_mpc.py abr/algorithms/l2a.py \
+	abr/algorithms/lolp.py abr/algorithms/lolp_som.py abr/algorithms/lolp_qoe.py \
+	abr/presentation.py abr/qoe.py simulator/link.py simulator/run.py simulator/optimal.py
 
 bootstrap: system-deps $(STAMP)
 
