@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,6 +46,15 @@ def packaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
     finally:
         backend.stop()
     return data
+
+
+@pytest.fixture()
+def prepackaged_out(tmp_path: Path, packaged: Path) -> Path:
+    """A qa output folder whose `backend/` already holds the packaged catalog: the
+    `streamlab serve` qa starts there skips transcoding and is up in seconds."""
+    out = tmp_path / "out"
+    shutil.copytree(packaged, out / "backend")
+    return out
 
 
 @pytest.fixture(scope="session")

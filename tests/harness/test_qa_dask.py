@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import socket
 import subprocess
 import sys
@@ -102,12 +101,11 @@ def test_two_workers_play_one_process_plan_and_gate_within_the_host_limit(
 
 
 def test_faults_that_need_the_started_backend_act_on_sessions_played_by_workers(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, traces: Path, packaged: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, traces: Path, prepackaged_out: Path
 ) -> None:
-    shutil.copytree(packaged, tmp_path / "out" / "backend")
     run = run_qa(
         capsys,
-        tmp_path / "out",
+        prepackaged_out,
         *("--traces", str(traces), "--sessions", "3", "--no-decode"),
         *("--workers", "2", "--concurrency", "2", "--targets", str(lenient(tmp_path))),
         *("--faults", "expired_url,origin_down,edge_restart", "--seed", "1"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import socket
 import time
 import xml.etree.ElementTree as ET
@@ -31,16 +30,14 @@ def junit_cases(path: Path) -> dict[str, ET.Element]:
 
 
 def test_three_decoded_sessions_survive_real_faults_and_pass_a_reachable_gate(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, traces: Path, packaged: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, traces: Path, prepackaged_out: Path
 ) -> None:
-    # qa starts its own `streamlab serve`; the data dir is already packaged, so it is quick.
-    shutil.copytree(packaged, tmp_path / "out" / "backend")
     targets = tmp_path / "qa.toml"
     # The origin is stopped for 5 s of 12 s sessions: rebuffering is expected, not a failure.
     targets.write_text("startup_p99_s = 5.0\nrebuffer_ratio_max = 0.5\nbitrate_kbps_min = 300\n")
     run = run_qa(
         capsys,
-        tmp_path / "out",
+        prepackaged_out,
         *("--traces", str(traces), "--sessions", "3", "--concurrency", "3"),
         *("--targets", str(targets), "--catalog"),
         *("--faults", "expired_url,origin_down,edge_restart", "--seed", "1"),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -20,15 +19,13 @@ WATCH_S = 20.0
 
 
 def test_live_sessions_pass_a_reachable_gate_on_the_channel_qa_started_and_replay_in_the_lab(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, traces: Path, packaged: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, traces: Path, prepackaged_out: Path
 ) -> None:
-    # qa starts its own serve (the catalog already packaged) running the channel asked for.
-    shutil.copytree(packaged, tmp_path / "out" / "backend")
     targets = tmp_path / "qa.toml"
     targets.write_text("startup_p99_s = 5.0\nrebuffer_ratio_max = 0.2\nlatency_p95_s = 12.0\n")
     run = run_qa(
         capsys,
-        tmp_path / "out",
+        prepackaged_out,
         *("--live", "qa", "--live-seconds", str(WATCH_S), "--no-decode", "--fidelity"),
         *("--traces", str(traces / "5mbit.json"), str(traces / "20mbit.json")),
         *("--sessions", "2", "--concurrency", "2", "--targets", str(targets)),
@@ -76,15 +73,14 @@ def test_live_sessions_pass_a_reachable_gate_on_the_channel_qa_started_and_repla
 
 
 def test_live_sessions_play_through_every_fault_and_the_report_charges_the_stalls(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, traces: Path, packaged: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, traces: Path, prepackaged_out: Path
 ) -> None:
-    shutil.copytree(packaged, tmp_path / "out" / "backend")
     targets = tmp_path / "qa.toml"
     # The origin stops for 5 s of a 20 s watch 6 s behind live: stalls are expected.
     targets.write_text("startup_p99_s = 5.0\nrebuffer_ratio_max = 0.5\nlatency_p95_s = 30.0\n")
     run = run_qa(
         capsys,
-        tmp_path / "out",
+        prepackaged_out,
         *("--live", "qa", "--live-seconds", str(WATCH_S), "--no-decode", "--faults"),
         *("--traces", str(traces), "--sessions", "3", "--concurrency", "3", "--seed", "1"),
         *("--targets", str(targets), "--demo-seconds", CLIP_SECONDS, "--max-height", MAX_HEIGHT),
