@@ -358,12 +358,11 @@ async def _session_run(
     sections = [progress_section(progress)] if live is None else []
     sections.append(placement_section(mode, loads, placements))
     summary_fidelity: list[Mapping[str, object]] = []
-    if live_fidelity or (live is not None and opts.request.fidelity):
-        write_csv(
-            opts.request.out / "fidelity.csv",
-            [r.as_dict() for r in live_fidelity],
-            list(live_fidelity[0].as_dict()) if live_fidelity else ["session"],
-        )
+    if opts.request.fidelity:
+        replayed = [r.as_dict() for r in (fidelity if live is None else live_fidelity)]
+        header_row = list(replayed[0]) if replayed else ["session"]
+        write_csv(opts.request.out / "fidelity.csv", replayed, header_row)
+    if live is not None and opts.request.fidelity:
         sections.append(live_fidelity_section(live_fidelity, overhead))
         for lf in summarize_live_fidelity(live_fidelity):
             summary_fidelity.append(lf.as_dict())
@@ -374,11 +373,6 @@ async def _session_run(
                 file=sys.stderr,
             )
     elif opts.request.fidelity:
-        write_csv(
-            opts.request.out / "fidelity.csv",
-            [r.as_dict() for r in fidelity],
-            list(fidelity[0].as_dict()) if fidelity else ["session"],
-        )
         sections.append(fidelity_section(fidelity, overhead))
         for f in summarize_fidelity(fidelity):
             summary_fidelity.append(asdict(f))
