@@ -136,10 +136,11 @@ async def play(
     session's own problems: they are the outcome. Its progress journal is
     `setup.journal_dir/session-N/pending-progress.jsonl`. `on_playing` is called once
     playback has started."""
-    decode, timeout_s = setup.decode, setup.timeout_s
     shaper = TraceShaper(spec.trace, *upstream, per_connection=False)
     port = await shaper.start()
-    sink: CountingSink | MpvSink = await asyncio.to_thread(MpvSink) if decode else CountingSink()
+    sink: CountingSink | MpvSink = (
+        await asyncio.to_thread(MpvSink) if setup.decode else CountingSink()
+    )
     started = time.monotonic()
     engine: PlaybackEngine | None = None
     result = None
@@ -192,10 +193,10 @@ async def play(
                 )
             )
             try:
-                result = await asyncio.wait_for(engine.run(spec.live_seconds), timeout_s)
+                result = await asyncio.wait_for(engine.run(spec.live_seconds), setup.timeout_s)
                 failure = result.failure
             except TimeoutError:
-                failure = f"session did not finish within {timeout_s:.0f} s"
+                failure = f"session did not finish within {setup.timeout_s:.0f} s"
             except ManifestError as exc:
                 failure = str(exc)
             finally:
@@ -219,7 +220,7 @@ async def play(
     ended = time.monotonic()
     return SessionOutcome(
         spec=spec,
-        decoded=decode,
+        decoded=setup.decode,
         started_at=started,
         ended_at=ended,
         session_origin=engine.started_at if engine is not None else started,
