@@ -48,9 +48,6 @@ class MlpPolicy:
         result: np.ndarray = weight @ x + bias
         return result
 
-    def act(self, x: np.ndarray) -> int:
-        return int(np.argmax(self.logits(x)))
-
     def confidence(self, x: np.ndarray) -> tuple[int, float]:
         """The most likely action and the probability the policy gives it."""
         logits = self.logits(x)

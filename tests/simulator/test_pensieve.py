@@ -81,7 +81,7 @@ def test_the_numpy_policy_decides_as_the_torch_policy_it_was_exported_from(
     actions = set()
     for _ in range(40):
         expected, _ = model.predict(observation, deterministic=True)
-        assert policy.act(observation) == int(expected)
+        assert policy.confidence(observation)[0] == int(expected)
         actions.add(int(expected))
         observation, _, done, _, _ = env.step(int(np.random.default_rng(len(actions)).integers(10)))
         if done:
